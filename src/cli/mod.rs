@@ -1,0 +1,82 @@
+//! The `neurons` CLI (native only, behind the `cli` feature). Every error is one line.
+
+mod predict;
+mod weights_cmd;
+
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use crate::engine::Engine;
+use crate::weights::manifest::Manifest;
+
+#[derive(Parser)]
+#[command(name = "neurons", version, about = "Emotion-selective units in CNNs: weights and inference")]
+struct Cli {
+    /// Folder holding manifest.json and the weight files.
+    #[arg(long, global = true, default_value = "weights")]
+    weights_dir: PathBuf,
+    /// Hide progress bars.
+    #[arg(long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fetch, convert, generate or list model weights.
+    Weights {
+        #[command(subcommand)]
+        action: weights_cmd::WeightsAction,
+    },
+    /// Run images through a model and print each conv layer's unit responses.
+    Predict(predict::PredictArgs),
+}
+
+/// Parses arguments and runs one command.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), String> {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => {
+            print!("{e}");
+            return Ok(());
+        }
+        Err(e) => return Err(e.to_string().lines().next().unwrap_or("bad arguments").into()),
+    };
+    match cli.command {
+        Command::Weights { action } => weights_cmd::run(action, &cli.weights_dir, cli.quiet),
+        Command::Predict(a) => predict::run(a, &cli.weights_dir, cli.quiet),
+    }
+}
+
+/// `DIR/manifest.json` when present, else the built-in manifest.
+pub fn load_manifest(dir: &Path) -> Result<Manifest, String> {
+    let path = dir.join("manifest.json");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Manifest::parse(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Manifest::builtin()),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// `cpu` (burn flex) or `wgpu` (Vulkan/Metal/DX12; lavapipe without a GPU).
+pub fn engine(backend: &str) -> Result<Engine, String> {
+    match backend {
+        "cpu" => Ok(Engine::cpu("requested")),
+        "wgpu" => Engine::wgpu(),
+        other => Err(format!("unknown backend `{other}` (use cpu or wgpu)")),
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}

