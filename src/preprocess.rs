@@ -88,8 +88,13 @@ where
         return img;
     }
     let ((nw, nh), (left, top)) = geometry(w, h);
+    // `image` clamps f32 samples to 0–1 when resampling: scale down, resample, scale back.
+    let mut img = img;
+    img.iter_mut().for_each(|v| *v /= 255.0);
     let resized = imageops::resize(&img, nw, nh, FilterType::Triangle);
-    imageops::crop_imm(&resized, left, top, CROP as u32, CROP as u32).to_image()
+    let mut out = imageops::crop_imm(&resized, left, top, CROP as u32, CROP as u32).to_image();
+    out.iter_mut().for_each(|v| *v *= 255.0);
+    out
 }
 
 /// Planes `[r, g, b]` of the 224 crop, 0–255.

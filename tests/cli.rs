@@ -72,7 +72,7 @@ fn converts_a_torchvision_pth_with_burns_reader() {
         let t = map.get(k).unwrap();
         let sum: f64 = t.data.iter().map(|v| *v as f64).sum();
         assert!((sum - s["sum"].as_f64().unwrap()).abs() < 1e-6, "{k}: sum {sum}");
-        assert_eq!(t.data[0] as f64, s["first"].as_f64().unwrap(), "{k}");
+        assert_eq!(t.data[0], s["first"].as_f64().unwrap() as f32, "{k}");
     }
     // The converted model runs.
     let img = dir.path().join("a.png");

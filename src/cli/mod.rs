@@ -1,6 +1,8 @@
 //! The `neurons` CLI (native only, behind the `cli` feature). Every error is one line.
 
 mod predict;
+mod profile_cmd;
+mod report;
 mod weights_cmd;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +34,10 @@ enum Command {
     },
     /// Run images through a model and print each conv layer's unit responses.
     Predict(predict::PredictArgs),
+    /// Profile emotion selectivity on a labelled set and train the readout.
+    Profile(profile_cmd::ProfileArgs),
+    /// Lesion/enhance selective units layer by layer, against random-unit controls.
+    Experiment(profile_cmd::ExperimentArgs),
 }
 
 /// Parses arguments and runs one command.
@@ -47,6 +53,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), String> {
     match cli.command {
         Command::Weights { action } => weights_cmd::run(action, &cli.weights_dir, cli.quiet),
         Command::Predict(a) => predict::run(a, &cli.weights_dir, cli.quiet),
+        Command::Profile(a) => profile_cmd::profile(a, &cli.weights_dir, cli.quiet),
+        Command::Experiment(a) => profile_cmd::experiment(a, &cli.weights_dir, cli.quiet),
     }
 }
 

@@ -1,0 +1,266 @@
+//! Labelled image sets: OASIS (valence thresholds), a folder with one sub-folder per class, or a
+//! `path,label` CSV. Problems with single items are reported by name and skipped; a set left
+//! with fewer than 2 images in some class is an error.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The paper's three classes, in this order wherever they appear.
+pub const EMOTIONS: [&str; 3] = ["pleasant", "neutral", "unpleasant"];
+
+/// OASIS valence thresholds: unpleasant < `low`, neutral `low`..=`high`, pleasant > `high`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self { low: 3.5, high: 5.0 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub path: PathBuf,
+    pub label: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    /// `oasis:PATH`, `folder:PATH` or `csv:FILE`.
+    pub spec: String,
+    pub classes: Vec<String>,
+    pub items: Vec<Item>,
+    /// Items skipped while loading, `name: reason`.
+    pub skipped: Vec<String>,
+}
+
+impl Dataset {
+    /// Parses `oasis:PATH`, `folder:PATH` or `csv:FILE` and loads it.
+    pub fn load(spec: &str, thresholds: Thresholds) -> Result<Self, String> {
+        let (kind, path) = spec
+            .split_once(':')
+            .ok_or_else(|| format!("data set `{spec}`: use oasis:PATH, folder:PATH or csv:FILE"))?;
+        let path = Path::new(path);
+        let mut ds = match kind {
+            "oasis" => oasis(path, thresholds)?,
+            "folder" => folder(path)?,
+            "csv" => csv(path)?,
+            other => return Err(format!("unknown data set kind `{other}` (oasis, folder or csv)")),
+        };
+        ds.spec = spec.to_string();
+        ds.check_sizes()?;
+        Ok(ds)
+    }
+
+    pub fn labels(&self) -> Vec<usize> {
+        self.items.iter().map(|i| i.label).collect()
+    }
+
+    pub fn counts(&self) -> Vec<usize> {
+        let mut c = vec![0; self.classes.len()];
+        for i in &self.items {
+            c[i.label] += 1;
+        }
+        c
+    }
+
+    /// Every class needs at least 2 images (a variance needs two).
+    pub fn check_sizes(&self) -> Result<(), String> {
+        if self.classes.len() < 2 {
+            return Err(format!("data set has {} class(es); at least 2 are needed", self.classes.len()));
+        }
+        for (c, n) in self.classes.iter().zip(self.counts()) {
+            if n < 2 {
+                return Err(format!("class `{c}` has {n} usable image(s); at least 2 are needed"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops items by index (e.g. images that failed to decode), keeping the rest in order.
+    pub fn without(&self, bad: &[usize], reasons: Vec<String>) -> Self {
+        let mut out = self.clone();
+        out.items = self
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !bad.contains(i))
+            .map(|(_, it)| it.clone())
+            .collect();
+        out.skipped.extend(reasons);
+        out
+    }
+}
+
+/// Canonical order for the paper's classes; other names sorted.
+fn order_classes(mut names: Vec<String>) -> Vec<String> {
+    names.sort_by_key(|n| (EMOTIONS.iter().position(|e| e == n).unwrap_or(usize::MAX), n.clone()));
+    names.dedup();
+    names
+}
+
+/// OASIS: `OASIS.csv` plus `images/<Theme>.jpg` (themes are trimmed: `War 2 ` → `War 2.jpg`).
+pub fn oasis(dir: &Path, t: Thresholds) -> Result<Dataset, String> {
+    let csv_path = dir.join("OASIS.csv");
+    let text = std::fs::read_to_string(&csv_path)
+        .map_err(|e| format!("cannot read {}: {e}", csv_path.display()))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| format!("{}: no `{name}` column", csv_path.display()))
+    };
+    let (theme, valence) = (col("Theme")?, col("Valence_mean")?);
+    let classes: Vec<String> = EMOTIONS.iter().map(|s| s.to_string()).collect();
+    let (mut items, mut skipped) = (Vec::new(), Vec::new());
+    for (n, line) in lines.enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        let (Some(name), Some(v)) = (f.get(theme), f.get(valence)) else {
+            skipped.push(format!("OASIS.csv line {}: too few columns", n + 2));
+            continue;
+        };
+        let name = name.trim();
+        let Ok(v) = v.trim().parse::<f64>() else {
+            skipped.push(format!("{name}: valence `{v}` is not a number"));
+            continue;
+        };
+        let label = if v < t.low { 2 } else if v <= t.high { 1 } else { 0 };
+        let path = dir.join("images").join(format!("{name}.jpg"));
+        if path.exists() {
+            items.push(Item { path, label });
+        } else {
+            skipped.push(format!("{name}: {} not found", path.display()));
+        }
+    }
+    Ok(Dataset { spec: String::new(), classes, items, skipped })
+}
+
+fn is_image(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["jpg", "jpeg", "png", "webp", "gif", "bmp"].contains(&e.to_lowercase().as_str()))
+}
+
+/// One sub-folder per class; files that are not images are reported and skipped.
+pub fn folder(dir: &Path) -> Result<Dataset, String> {
+    let read = |d: &Path| -> Result<Vec<PathBuf>, String> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(d)
+            .map_err(|e| format!("cannot read folder {}: {e}", d.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        v.sort();
+        Ok(v)
+    };
+    let subdirs: Vec<PathBuf> = read(dir)?.into_iter().filter(|p| p.is_dir()).collect();
+    let names = order_classes(
+        subdirs.iter().filter_map(|p| p.file_name()?.to_str().map(String::from)).collect(),
+    );
+    let (mut items, mut skipped) = (Vec::new(), Vec::new());
+    for (label, class) in names.iter().enumerate() {
+        for p in read(&dir.join(class))? {
+            if p.is_file() && is_image(&p) {
+                items.push(Item { path: p, label });
+            } else if p.is_file() {
+                skipped.push(format!("{}: not an image file", p.display()));
+            }
+        }
+    }
+    Ok(Dataset { spec: String::new(), classes: names, items, skipped })
+}
+
+/// `path,label` rows (an optional header `path,label`); paths relative to the CSV's folder.
+/// Labels must be pleasant, neutral or unpleasant.
+pub fn csv(file: &Path) -> Result<Dataset, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let base = file.parent().unwrap_or(Path::new("."));
+    let classes: Vec<String> = EMOTIONS.iter().map(|s| s.to_string()).collect();
+    let (mut items, mut skipped) = (Vec::new(), Vec::new());
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || (n == 0 && line.eq_ignore_ascii_case("path,label")) {
+            continue;
+        }
+        let Some((p, label)) = line.rsplit_once(',') else {
+            skipped.push(format!("{} line {}: expected `path,label`", file.display(), n + 1));
+            continue;
+        };
+        let label = label.trim().to_lowercase();
+        let Some(l) = classes.iter().position(|c| *c == label) else {
+            skipped.push(format!("{} line {}: unknown label `{label}`", file.display(), n + 1));
+            continue;
+        };
+        let path = base.join(p.trim());
+        if path.is_file() {
+            items.push(Item { path, label: l });
+        } else {
+            skipped.push(format!("{} line {}: {} not found", file.display(), n + 1, path.display()));
+        }
+    }
+    if items.is_empty() && skipped.len() == text.lines().filter(|l| !l.trim().is_empty()).count() {
+        return Err(format!("{}: no usable `path,label` rows", file.display()));
+    }
+    Ok(Dataset { spec: String::new(), classes, items, skipped })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(p: &Path) {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b"x").unwrap();
+    }
+
+    #[test]
+    fn oasis_labels_follow_thresholds_and_trim_themes() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("OASIS.csv"),
+            ",Theme,Category,Source,Valence_mean\nI1,A 1,x,y,3.49\nI2,War 2 ,x,y,3.5\nI3,C 1,x,y,5.0\nI4,D 1,x,y,5.01\nI5,Gone 1,x,y,6\n",
+        )
+        .unwrap();
+        for n in ["A 1", "War 2", "C 1", "D 1"] {
+            touch(&d.path().join(format!("images/{n}.jpg")));
+        }
+        let ds = oasis(d.path(), Thresholds::default()).unwrap();
+        assert_eq!(ds.labels(), [2, 1, 1, 0]);
+        assert!(ds.items[1].path.ends_with("War 2.jpg"));
+        assert_eq!(ds.skipped.len(), 1);
+        assert!(ds.skipped[0].contains("Gone 1"));
+        let strict = oasis(d.path(), Thresholds { low: 4.0, high: 4.5 }).unwrap();
+        assert_eq!(strict.labels(), [2, 2, 0, 0]);
+    }
+
+    #[test]
+    fn folder_and_csv_report_bad_items_and_small_classes() {
+        let d = tempfile::tempdir().unwrap();
+        for f in ["neutral/a.png", "neutral/b.jpg", "pleasant/c.png", "pleasant/d.png", "pleasant/notes.txt"] {
+            touch(&d.path().join(f));
+        }
+        let ds = folder(d.path()).unwrap();
+        assert_eq!(ds.classes, ["pleasant", "neutral"]);
+        assert_eq!(ds.counts(), [2, 2]);
+        assert_eq!(ds.skipped.len(), 1);
+        assert!(ds.check_sizes().is_ok());
+        std::fs::write(
+            d.path().join("set.csv"),
+            "path,label\nneutral/a.png,neutral\npleasant/c.png,Pleasant\nmissing.png,neutral\nneutral/b.jpg,happy\n",
+        )
+        .unwrap();
+        let c = csv(&d.path().join("set.csv")).unwrap();
+        assert_eq!(c.labels(), [1, 0]);
+        assert_eq!(c.skipped.len(), 2);
+        assert!(c.skipped.iter().any(|s| s.contains("unknown label `happy`")));
+        assert!(c.skipped.iter().any(|s| s.contains("missing.png")));
+        let e = c.check_sizes().unwrap_err();
+        assert!(e.contains("at least 2"), "{e}");
+        std::fs::write(d.path().join("bad.csv"), "garbage\n").unwrap();
+        assert!(csv(&d.path().join("bad.csv")).is_err());
+        assert!(Dataset::load("zip:foo", Thresholds::default()).unwrap_err().contains("unknown data set kind"));
+    }
+}

@@ -1,0 +1,15 @@
+//! The paper's method as a library shared by the CLI and the browser. Statistics are plain Rust
+//! over slices (no DOM, no burn); burn appears only where the network runs (`responses`,
+//! `experiment`) and where the readout trains (`readout`).
+
+pub mod dataset;
+pub mod experiment;
+pub mod metrics;
+pub mod null;
+pub mod overlap;
+pub mod pipeline;
+pub mod profile;
+pub mod readout;
+pub mod responses;
+pub mod selectivity;
+pub mod split;

@@ -1,0 +1,164 @@
+//! A profile: per-layer, per-unit selectivity of one model on one labelled set (statistics from
+//! the training split only), plus the trained readout. Written as `profile.json` and
+//! `units.csv`; a bad profile is refused with a clear message.
+
+use super::dataset::Thresholds;
+use super::readout::Head;
+use super::split::Split;
+use serde::{Deserialize, Serialize};
+
+pub const PROFILE_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UnitProfile {
+    pub si: f32,
+    pub preferred: usize,
+    /// Tuning value per class.
+    pub tuning: Vec<f32>,
+    pub selected: bool,
+    pub p_null: f32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerProfile {
+    pub name: String,
+    pub units: Vec<UnitProfile>,
+    /// 95th percentile of the permutation-null SI in this layer.
+    pub null_threshold95: f32,
+    /// Share of units whose SI beats `null_threshold95`.
+    pub share_significant: f64,
+    /// Per-unit response mean and sd over the training split (to z-score a new image).
+    pub response_mean: Vec<f32>,
+    pub response_sd: Vec<f32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReadoutProfile {
+    /// `fc7` or `<layer> spatial means`.
+    pub features: String,
+    pub feature_mean: Vec<f32>,
+    pub feature_sd: Vec<f32>,
+    /// One-vs-rest heads (outputs: [not e, e]), one per class.
+    pub binary: Vec<Head>,
+    /// Joint softmax head over all classes.
+    pub joint: Head,
+    /// Test-split F1 of each binary head.
+    pub f1_binary: Vec<f64>,
+    /// Test-split per-class F1 and macro F1 of the joint head.
+    pub f1_joint: Vec<f64>,
+    pub f1_joint_macro: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub version: u32,
+    pub model: String,
+    pub dataset: String,
+    pub classes: Vec<String>,
+    pub thresholds: Option<Thresholds>,
+    pub seed: u64,
+    /// Image names (file names), indexed by the split.
+    pub images: Vec<String>,
+    pub labels: Vec<usize>,
+    pub split: Split,
+    /// Where the per-unit statistics come from, in words.
+    pub statistics_from: String,
+    pub top_fraction: f64,
+    pub n_permutations: usize,
+    pub layers: Vec<LayerProfile>,
+    pub readout: ReadoutProfile,
+}
+
+fn finite(v: &[f32]) -> bool {
+    v.iter().all(|x| x.is_finite())
+}
+
+impl Profile {
+    /// Parses and validates a profile; `model` (when given) must match.
+    pub fn parse(text: &str, model: Option<&str>) -> Result<Self, String> {
+        let head: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("profile is not valid JSON: {e}"))?;
+        match head.get("version").and_then(|v| v.as_u64()) {
+            Some(v) if v == PROFILE_VERSION as u64 => {}
+            Some(v) => return Err(format!("profile version {v} is not supported (expected {PROFILE_VERSION})")),
+            None => return Err("profile has no version: not an Emotion Neurons profile".into()),
+        }
+        let p: Profile = serde_json::from_value(head).map_err(|e| format!("profile is incomplete: {e}"))?;
+        if let Some(m) = model {
+            if p.model != m {
+                return Err(format!("profile is for model `{}`, not `{m}`", p.model));
+            }
+        }
+        p.validate()?;
+        Ok(p)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        let k = self.classes.len();
+        if k < 2 || self.labels.len() != self.images.len() || self.labels.iter().any(|l| *l >= k) {
+            return Err("profile classes, images and labels do not agree".into());
+        }
+        for l in &self.layers {
+            let n = l.units.len();
+            if l.response_mean.len() != n || l.response_sd.len() != n {
+                return Err(format!("profile layer `{}` has inconsistent sizes", l.name));
+            }
+            for (i, u) in l.units.iter().enumerate() {
+                if !u.si.is_finite() || !u.p_null.is_finite() || !finite(&u.tuning) || u.tuning.len() != k || u.preferred >= k {
+                    return Err(format!("profile layer `{}` unit {i} holds NaN or invalid values", l.name));
+                }
+            }
+            if !finite(&l.response_mean) || !finite(&l.response_sd) {
+                return Err(format!("profile layer `{}` holds NaN responses", l.name));
+            }
+        }
+        let r = &self.readout;
+        let d = r.feature_mean.len();
+        let heads = r.binary.iter().chain(std::iter::once(&r.joint));
+        for h in heads {
+            if h.weight.len() != d * h.outputs() || !finite(&h.weight) || !finite(&h.bias) {
+                return Err("profile readout heads are malformed or hold NaN".into());
+            }
+        }
+        if r.binary.len() != k || r.joint.outputs() != k {
+            return Err("profile readout does not match its classes".into());
+        }
+        Ok(())
+    }
+
+    pub fn layer(&self, name: &str) -> Option<&LayerProfile> {
+        self.layers.iter().find(|l| l.name == name)
+    }
+
+    /// Selected units of `layer` preferring each class.
+    pub fn selective(&self, layer: &LayerProfile) -> Vec<Vec<usize>> {
+        (0..self.classes.len())
+            .map(|e| {
+                layer.units.iter().enumerate().filter(|(_, u)| u.selected && u.preferred == e).map(|(i, _)| i).collect()
+            })
+            .collect()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("profile serialises") + "\n"
+    }
+
+    /// `layer,unit,si,preferred,tuning_<class>…,selected,p_null`.
+    pub fn units_csv(&self) -> String {
+        let mut s = String::from("layer,unit,si,preferred");
+        for c in &self.classes {
+            s += &format!(",tuning_{c}");
+        }
+        s += ",selected,p_null\n";
+        for l in &self.layers {
+            for (i, u) in l.units.iter().enumerate() {
+                s += &format!("{},{i},{},{}", l.name, u.si, self.classes[u.preferred]);
+                for t in &u.tuning {
+                    s += &format!(",{t}");
+                }
+                s += &format!(",{},{}\n", u.selected, u.p_null);
+            }
+        }
+        s
+    }
+}

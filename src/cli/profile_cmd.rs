@@ -1,0 +1,175 @@
+//! `neurons profile` and `neurons experiment`: the paper's method on a labelled set.
+
+use super::predict::load_network;
+use super::{engine, read, write};
+use crate::analysis::dataset::{Dataset, Thresholds};
+use crate::analysis::experiment::{alpha_grid, run_layer, ConditionResult, ExperimentConfig, LayerUnits, Readout};
+use crate::analysis::pipeline::{build_profile, ProfileConfig};
+use crate::analysis::profile::Profile;
+use crate::analysis::responses::compute;
+use crate::analysis::readout::TrainConfig;
+use crate::preprocess::{prepare, Prepared};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use web_time::Instant;
+
+#[derive(Args)]
+pub struct ProfileArgs {
+    #[arg(long)]
+    model: String,
+    /// oasis:PATH, folder:PATH or csv:FILE.
+    #[arg(long)]
+    dataset: String,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long)]
+    out: PathBuf,
+    /// OASIS valence thresholds: unpleasant < LOW, pleasant > HIGH.
+    #[arg(long, default_value_t = 3.5)]
+    low: f64,
+    #[arg(long, default_value_t = 5.0)]
+    high: f64,
+    /// Share of units kept as "selective" by SI, per layer.
+    #[arg(long, default_value_t = 0.8)]
+    top_fraction: f64,
+    #[arg(long, default_value_t = 200)]
+    permutations: usize,
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    #[arg(long, default_value = "cpu")]
+    backend: String,
+    #[arg(long, default_value_t = 8)]
+    batch: usize,
+    /// Use only the first N images of the set (quick runs).
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+#[derive(Args)]
+pub struct ExperimentArgs {
+    #[arg(long)]
+    profile: PathBuf,
+    #[arg(long)]
+    dataset: String,
+    #[arg(long)]
+    out: PathBuf,
+    /// Layers to intervene in (default: all).
+    #[arg(long, value_delimiter = ',')]
+    layers: Option<Vec<String>>,
+    #[arg(long, default_value_t = 5.0)]
+    alpha_max: f32,
+    #[arg(long, default_value_t = 0.1)]
+    alpha_step: f32,
+    #[arg(long, default_value_t = 5)]
+    controls: usize,
+    #[arg(long, default_value = "cpu")]
+    backend: String,
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+}
+
+fn bar(n: usize, quiet: bool, what: &str) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let b = indicatif::ProgressBar::new(n as u64);
+    let t = format!("{{bar:40}} {{pos}}/{{len}} {what}  {{per_sec}}  ETA {{eta}}");
+    b.set_style(indicatif::ProgressStyle::with_template(&t).expect("valid template"));
+    b
+}
+
+fn load_dataset(spec: &str, t: Thresholds, limit: Option<usize>) -> Result<Dataset, String> {
+    let mut ds = Dataset::load(spec, t)?;
+    if let Some(n) = limit {
+        ds.items.truncate(n);
+        ds.check_sizes()?;
+    }
+    for s in &ds.skipped {
+        eprintln!("skipped: {s}");
+    }
+    Ok(ds)
+}
+
+pub fn profile(a: ProfileArgs, dir: &Path, quiet: bool) -> Result<(), String> {
+    let t = Thresholds { low: a.low, high: a.high };
+    let ds = load_dataset(&a.dataset, t, a.limit)?;
+    let eng = engine(&a.backend)?;
+    let (net, entry) = load_network(dir, &a.model, &eng)?;
+    let pb = bar(ds.items.len(), quiet, "images");
+    let t0 = Instant::now();
+    let (resp, failed) = pollster::block_on(compute(
+        &eng, &net, &entry.preprocessing, true, ds.items.len(),
+        |i| read(&ds.items[i].path), a.batch, |done, _| pb.set_position(done as u64),
+    ))?;
+    pb.finish_and_clear();
+    let secs = t0.elapsed().as_secs_f64();
+    let reasons: Vec<String> = failed.iter().map(|(i, e)| format!("{}: {e}", ds.items[*i].path.display())).collect();
+    for r in &reasons {
+        eprintln!("skipped: {r}");
+    }
+    let ds = ds.without(&failed.iter().map(|f| f.0).collect::<Vec<_>>(), reasons);
+    ds.check_sizes()?;
+    let cfg = ProfileConfig {
+        seed: a.seed,
+        top_fraction: a.top_fraction,
+        n_permutations: a.permutations,
+        train: TrainConfig { epochs: a.epochs, ..TrainConfig::default() },
+    };
+    let thresholds = a.dataset.starts_with("oasis:").then_some(t);
+    let p = build_profile(&entry.id, &ds, thresholds, &resp, &cfg);
+    write(&a.out.join("profile.json"), p.to_json().as_bytes())?;
+    write(&a.out.join("units.csv"), p.units_csv().as_bytes())?;
+    println!("{}: {} images ({} per class: {:?}), responses in {secs:.1} s ({:.2} images/s)",
+        entry.id, ds.items.len(), ds.classes.join("/"), ds.counts(), ds.items.len() as f64 / secs.max(1e-9));
+    println!("per-unit statistics from the {}", p.statistics_from);
+    for l in &p.layers {
+        println!("  {:<8} share of units beating the permutation null (95%): {:5.1}%", l.name, 100.0 * l.share_significant);
+    }
+    let f1: Vec<String> = p.classes.iter().zip(&p.readout.f1_binary).map(|(c, f)| format!("{c} {f:.3}")).collect();
+    println!("readout on {}: test F1 {}; joint macro F1 {:.3}", p.readout.features, f1.join(", "), p.readout.f1_joint_macro);
+    println!("wrote {}", a.out.join("profile.json").display());
+    Ok(())
+}
+
+pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), String> {
+    let text = String::from_utf8(read(&a.profile)?).map_err(|_| format!("{}: not UTF-8", a.profile.display()))?;
+    let p = Profile::parse(&text, None).map_err(|e| format!("{}: {e}", a.profile.display()))?;
+    let ds = load_dataset(&a.dataset, p.thresholds.unwrap_or_default(), None)?;
+    let names: Vec<String> = ds.items.iter().map(|i| i.path.file_name().map_or(String::new(), |f| f.to_string_lossy().into_owned())).collect();
+    let eng = engine(&a.backend)?;
+    let (net, entry) = load_network(dir, &p.model, &eng)?;
+    let index = |name: &String| names.iter().position(|n| n == name);
+    let load = |split: &[usize]| -> Result<(Vec<Prepared>, Vec<usize>), String> {
+        let mut imgs = Vec::new();
+        let mut labels = Vec::new();
+        for &i in split {
+            let j = index(&p.images[i]).ok_or_else(|| format!("image `{}` of the profile is not in {}", p.images[i], a.dataset))?;
+            imgs.push(prepare(&read(&ds.items[j].path)?, &entry.preprocessing, true)?);
+            labels.push(p.labels[i]);
+        }
+        Ok((imgs, labels))
+    };
+    let (val, val_y) = load(&p.split.val)?;
+    let (test, test_y) = load(&p.split.test)?;
+    let (val_r, test_r): (Vec<&Prepared>, Vec<&Prepared>) = (val.iter().collect(), test.iter().collect());
+    let cfg = ExperimentConfig { alphas: alpha_grid(a.alpha_max, a.alpha_step), control_draws: a.controls, seed: p.seed, batch: a.batch };
+    let layers: Vec<String> = a.layers.clone().unwrap_or_else(|| p.layers.iter().map(|l| l.name.clone()).collect());
+    let readout = Readout { mean: &p.readout.feature_mean, sd: &p.readout.feature_sd, heads: &p.readout.binary };
+    let pb = bar(layers.len(), quiet, "layers");
+    let t0 = Instant::now();
+    let mut work = 0u64;
+    let mut results: Vec<ConditionResult> = Vec::new();
+    for name in &layers {
+        let lp = p.layer(name).ok_or_else(|| format!("layer `{name}` is not in the profile"))?;
+        let units = LayerUnits { name, selective: p.selective(lp), n_units: lp.units.len() };
+        results.extend(pollster::block_on(run_layer(&eng, &net, &units, &p.classes, &readout, (&val_r, &val_y), (&test_r, &test_y), &cfg, &mut work))?);
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let secs = t0.elapsed().as_secs_f64();
+    super::report::write_results(&a.out, &p, &results)?;
+    println!("{} layers, {} conditions per layer; throughput {:.1} images·layers/s ({secs:.1} s)",
+        layers.len(), 2 * p.classes.len() * (1 + cfg.control_draws) + 1, work as f64 / secs.max(1e-9));
+    println!("wrote {}", a.out.join("results.csv").display());
+    Ok(())
+}
