@@ -37,13 +37,20 @@ impl BackendInfo {
 /// True for adapters that are software renderers.
 pub fn is_software_adapter(name: &str, driver: &str, is_cpu_type: bool) -> bool {
     let s = format!("{name} {driver}").to_lowercase();
-    is_cpu_type || ["swiftshader", "llvmpipe", "lavapipe", "software"].iter().any(|k| s.contains(k))
+    is_cpu_type
+        || ["swiftshader", "llvmpipe", "lavapipe", "software"]
+            .iter()
+            .any(|k| s.contains(k))
 }
 
 fn adapter_info(setup: &burn::tensor::wgpu::WgpuSetup) -> (String, bool) {
     let info = setup.adapter.get_info();
     let cpu = info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu;
-    let name = if info.name.is_empty() { "unnamed adapter".to_string() } else { info.name.clone() };
+    let name = if info.name.is_empty() {
+        "unnamed adapter".to_string()
+    } else {
+        info.name.clone()
+    };
     let software = is_software_adapter(&info.name, &info.driver, cpu);
     (name, software)
 }
@@ -136,8 +143,16 @@ mod tests {
 
     #[test]
     fn software_adapters_are_recognised() {
-        assert!(is_software_adapter("SwiftShader Device (Subzero)", "", false));
-        assert!(is_software_adapter("llvmpipe (LLVM 15.0.6, 256 bits)", "", false));
+        assert!(is_software_adapter(
+            "SwiftShader Device (Subzero)",
+            "",
+            false
+        ));
+        assert!(is_software_adapter(
+            "llvmpipe (LLVM 15.0.6, 256 bits)",
+            "",
+            false
+        ));
         assert!(is_software_adapter("Some GPU", "", true));
         assert!(!is_software_adapter("NVIDIA H100", "NVIDIA 550", false));
     }

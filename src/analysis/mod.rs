@@ -2,8 +2,10 @@
 //! over slices (no DOM, no burn); burn appears only where the network runs (`responses`,
 //! `experiment`) and where the readout trains (`readout`).
 
+pub mod charts;
 pub mod dataset;
 pub mod experiment;
+pub mod figures;
 pub mod metrics;
 pub mod null;
 pub mod overlap;

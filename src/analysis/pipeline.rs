@@ -23,13 +23,20 @@ pub struct ProfileConfig {
 
 impl Default for ProfileConfig {
     fn default() -> Self {
-        Self { seed: 1, top_fraction: 0.8, n_permutations: 200, train: TrainConfig::default() }
+        Self {
+            seed: 1,
+            top_fraction: 0.8,
+            n_permutations: 200,
+            train: TrainConfig::default(),
+        }
     }
 }
 
 /// Rows `idx` of a row-major matrix with `cols` columns.
 pub fn rows(m: &[f32], cols: usize, idx: &[usize]) -> Vec<f32> {
-    idx.iter().flat_map(|&i| m[i * cols..(i + 1) * cols].iter().copied()).collect()
+    idx.iter()
+        .flat_map(|&i| m[i * cols..(i + 1) * cols].iter().copied())
+        .collect()
 }
 
 fn mean_sd(m: &[f32], cols: usize) -> (Vec<f32>, Vec<f32>) {
@@ -47,7 +54,10 @@ fn mean_sd(m: &[f32], cols: usize) -> (Vec<f32>, Vec<f32>) {
             *s += (*v as f64 - mu).powi(2);
         }
     }
-    let sd = var.iter().map(|s| (s / (n - 1.0).max(1.0)).sqrt() as f32).collect();
+    let sd = var
+        .iter()
+        .map(|s| (s / (n - 1.0).max(1.0)).sqrt() as f32)
+        .collect();
     (mean.iter().map(|m| *m as f32).collect(), sd)
 }
 
@@ -61,7 +71,13 @@ fn predict(head: &Head, x: &[f32], dim: usize) -> Vec<usize> {
 }
 
 /// Builds the profile of `resp` (one row per item of `ds`, in order).
-pub fn build_profile(model: &str, ds: &Dataset, thresholds: Option<Thresholds>, resp: &Responses, cfg: &ProfileConfig) -> Profile {
+pub fn build_profile(
+    model: &str,
+    ds: &Dataset,
+    thresholds: Option<Thresholds>,
+    resp: &Responses,
+    cfg: &ProfileConfig,
+) -> Profile {
     let labels = ds.labels();
     let k = ds.classes.len();
     let split = stratified_split(&labels, k, (0.5, 0.25), cfg.seed);
@@ -73,13 +89,26 @@ pub fn build_profile(model: &str, ds: &Dataset, thresholds: Option<Thresholds>, 
         let stats = layer_selectivity(&train, n_units, &train_labels, k);
         let si: Vec<f32> = stats.iter().map(|s| s.si).collect();
         let selected = select_top(&si, cfg.top_fraction);
-        let null = permutation_null(&train, n_units, &train_labels, k, cfg.n_permutations, cfg.seed ^ fnv1a(name));
+        let null = permutation_null(
+            &train,
+            n_units,
+            &train_labels,
+            k,
+            cfg.n_permutations,
+            cfg.seed ^ fnv1a(name),
+        );
         let (response_mean, response_sd) = mean_sd(&train, n_units);
         let units = stats
             .into_iter()
             .zip(selected)
             .zip(&null.p_values)
-            .map(|((s, selected), p)| UnitProfile { si: s.si, preferred: s.preferred, tuning: s.tuning, selected, p_null: *p })
+            .map(|((s, selected), p)| UnitProfile {
+                si: s.si,
+                preferred: s.preferred,
+                tuning: s.tuning,
+                selected,
+                p_null: *p,
+            })
             .collect();
         layers.push(LayerProfile {
             name: name.clone(),
@@ -101,13 +130,27 @@ pub fn build_profile(model: &str, ds: &Dataset, thresholds: Option<Thresholds>, 
     let mut f1s = Vec::new();
     for (e, class) in ds.classes.iter().enumerate() {
         let y: Vec<usize> = train_labels.iter().map(|l| (*l == e) as usize).collect();
-        let h = train_head(&z_train, d, &y, 2, cfg.train, &format!("{}/binary/{class}", cfg.seed));
+        let h = train_head(
+            &z_train,
+            d,
+            &y,
+            2,
+            cfg.train,
+            &format!("{}/binary/{class}", cfg.seed),
+        );
         let pred: Vec<bool> = predict(&h, &z_test, d).iter().map(|p| *p == 1).collect();
         let truth: Vec<bool> = test_labels.iter().map(|l| *l == e).collect();
         f1s.push(f1_binary(&pred, &truth));
         binary.push(h);
     }
-    let joint = train_head(&z_train, d, &train_labels, k, cfg.train, &format!("{}/joint", cfg.seed));
+    let joint = train_head(
+        &z_train,
+        d,
+        &train_labels,
+        k,
+        cfg.train,
+        &format!("{}/joint", cfg.seed),
+    );
     let pj = predict(&joint, &z_test, d);
     let readout = ReadoutProfile {
         features: resp.feature_source.clone(),
@@ -126,9 +169,21 @@ pub fn build_profile(model: &str, ds: &Dataset, thresholds: Option<Thresholds>, 
         classes: ds.classes.clone(),
         thresholds,
         seed: cfg.seed,
-        images: ds.items.iter().map(|i| i.path.file_name().map_or(String::new(), |f| f.to_string_lossy().into_owned())).collect(),
+        images: ds
+            .items
+            .iter()
+            .map(|i| {
+                i.path
+                    .file_name()
+                    .map_or(String::new(), |f| f.to_string_lossy().into_owned())
+            })
+            .collect(),
         labels,
-        statistics_from: format!("training split only ({} of {} images)", split.train.len(), ds.items.len()),
+        statistics_from: format!(
+            "training split only ({} of {} images)",
+            split.train.len(),
+            ds.items.len()
+        ),
         split,
         top_fraction: cfg.top_fraction,
         n_permutations: cfg.n_permutations,

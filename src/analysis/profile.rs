@@ -80,10 +80,15 @@ impl Profile {
             serde_json::from_str(text).map_err(|e| format!("profile is not valid JSON: {e}"))?;
         match head.get("version").and_then(|v| v.as_u64()) {
             Some(v) if v == PROFILE_VERSION as u64 => {}
-            Some(v) => return Err(format!("profile version {v} is not supported (expected {PROFILE_VERSION})")),
+            Some(v) => {
+                return Err(format!(
+                    "profile version {v} is not supported (expected {PROFILE_VERSION})"
+                ))
+            }
             None => return Err("profile has no version: not an Emotion Neurons profile".into()),
         }
-        let p: Profile = serde_json::from_value(head).map_err(|e| format!("profile is incomplete: {e}"))?;
+        let p: Profile =
+            serde_json::from_value(head).map_err(|e| format!("profile is incomplete: {e}"))?;
         if let Some(m) = model {
             if p.model != m {
                 return Err(format!("profile is for model `{}`, not `{m}`", p.model));
@@ -104,8 +109,16 @@ impl Profile {
                 return Err(format!("profile layer `{}` has inconsistent sizes", l.name));
             }
             for (i, u) in l.units.iter().enumerate() {
-                if !u.si.is_finite() || !u.p_null.is_finite() || !finite(&u.tuning) || u.tuning.len() != k || u.preferred >= k {
-                    return Err(format!("profile layer `{}` unit {i} holds NaN or invalid values", l.name));
+                if !u.si.is_finite()
+                    || !u.p_null.is_finite()
+                    || !finite(&u.tuning)
+                    || u.tuning.len() != k
+                    || u.preferred >= k
+                {
+                    return Err(format!(
+                        "profile layer `{}` unit {i} holds NaN or invalid values",
+                        l.name
+                    ));
                 }
             }
             if !finite(&l.response_mean) || !finite(&l.response_sd) {
@@ -134,7 +147,13 @@ impl Profile {
     pub fn selective(&self, layer: &LayerProfile) -> Vec<Vec<usize>> {
         (0..self.classes.len())
             .map(|e| {
-                layer.units.iter().enumerate().filter(|(_, u)| u.selected && u.preferred == e).map(|(i, _)| i).collect()
+                layer
+                    .units
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| u.selected && u.preferred == e)
+                    .map(|(i, _)| i)
+                    .collect()
             })
             .collect()
     }

@@ -19,7 +19,11 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { lr: 1e-3, epochs: 10, batch: 128 }
+        Self {
+            lr: 1e-3,
+            epochs: 10,
+            batch: 128,
+        }
     }
 }
 
@@ -85,7 +89,10 @@ pub fn standardiser(x: &[f32], dim: usize) -> (Vec<f32>, Vec<f32>) {
             *s += (*v as f64 - m).powi(2) / n;
         }
     }
-    let sd = var.iter().map(|v| if *v > 1e-12 { v.sqrt() as f32 } else { 1.0 }).collect();
+    let sd = var
+        .iter()
+        .map(|v| if *v > 1e-12 { v.sqrt() as f32 } else { 1.0 })
+        .collect();
     (mean.iter().map(|m| *m as f32).collect(), sd)
 }
 
@@ -97,15 +104,30 @@ pub fn standardise(x: &[f32], mean: &[f32], sd: &[f32]) -> Vec<f32> {
 
 /// Trains one head on standardised rows `x` (`[n][dim]`) with class targets `y` (< `outputs`).
 /// Seeded: the same inputs give the same head, bit for bit.
-pub fn train_head(x: &[f32], dim: usize, y: &[usize], outputs: usize, cfg: TrainConfig, seed: &str) -> Head {
+pub fn train_head(
+    x: &[f32],
+    dim: usize,
+    y: &[usize],
+    outputs: usize,
+    cfg: TrainConfig,
+    seed: &str,
+) -> Head {
     let device = Device::flex().autodiff();
     let n = y.len();
     let mut rng = SplitMix64::new(fnv1a(seed));
     let scale = (1.0 / dim.max(1) as f64).sqrt();
-    let w0: Vec<f32> = (0..dim * outputs).map(|_| (rng.next_normal() * scale) as f32).collect();
+    let w0: Vec<f32> = (0..dim * outputs)
+        .map(|_| (rng.next_normal() * scale) as f32)
+        .collect();
     let mut head = LinearHead {
-        weight: Param::from_tensor(Tensor::from_data(TensorData::new(w0, [dim, outputs]), &device)),
-        bias: Param::from_tensor(Tensor::from_data(TensorData::new(vec![0f32; outputs], [outputs]), &device)),
+        weight: Param::from_tensor(Tensor::from_data(
+            TensorData::new(w0, [dim, outputs]),
+            &device,
+        )),
+        bias: Param::from_tensor(Tensor::from_data(
+            TensorData::new(vec![0f32; outputs], [outputs]),
+            &device,
+        )),
     };
     let mut optim = AdamConfig::new().init();
     let mut order: Vec<usize> = (0..n).collect();
@@ -114,14 +136,21 @@ pub fn train_head(x: &[f32], dim: usize, y: &[usize], outputs: usize, cfg: Train
             order.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
         }
         for chunk in order.chunks(cfg.batch.max(1)) {
-            let xb: Vec<f32> = chunk.iter().flat_map(|&i| x[i * dim..(i + 1) * dim].iter().copied()).collect();
+            let xb: Vec<f32> = chunk
+                .iter()
+                .flat_map(|&i| x[i * dim..(i + 1) * dim].iter().copied())
+                .collect();
             let mut onehot = vec![0f32; chunk.len() * outputs];
             for (r, &i) in chunk.iter().enumerate() {
                 onehot[r * outputs + y[i]] = 1.0;
             }
             let xb = Tensor::<2>::from_data(TensorData::new(xb, [chunk.len(), dim]), &device);
-            let t = Tensor::<2>::from_data(TensorData::new(onehot, [chunk.len(), outputs]), &device);
-            let loss = (log_softmax(head.forward(xb), 1) * t).sum_dim(1).mean().neg();
+            let t =
+                Tensor::<2>::from_data(TensorData::new(onehot, [chunk.len(), outputs]), &device);
+            let loss = (log_softmax(head.forward(xb), 1) * t)
+                .sum_dim(1)
+                .mean()
+                .neg();
             let grads = GradientsParams::from_grads(loss.backward(), &head);
             head = optim.step(cfg.lr, head, grads);
         }
@@ -129,6 +158,11 @@ pub fn train_head(x: &[f32], dim: usize, y: &[usize], outputs: usize, cfg: Train
     let read = |t: Tensor<2>| t.into_data().try_into_vec::<f32>().unwrap_or_default();
     Head {
         weight: read(head.weight.val()),
-        bias: head.bias.val().into_data().try_into_vec::<f32>().unwrap_or_default(),
+        bias: head
+            .bias
+            .val()
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap_or_default(),
     }
 }

@@ -28,18 +28,24 @@ impl Responses {
 }
 
 /// Readout features of a forward pass: fc7 when present, else the last conv layer's means.
-pub async fn readout_features(acts: &crate::Activations) -> Result<(Vec<Vec<f32>>, String), String> {
+pub async fn readout_features(
+    acts: &crate::Activations,
+) -> Result<(Vec<Vec<f32>>, String), String> {
     match &acts.fc7 {
         Some(fc7) => Ok((read_rows(fc7.clone()).await?, "fc7".into())),
         None => {
             let last = acts.layers.last().ok_or("the network has no conv layer")?;
-            Ok((read_rows(last.means.clone()).await?, format!("{} spatial means", last.name)))
+            Ok((
+                read_rows(last.means.clone()).await?,
+                format!("{} spatial means", last.name),
+            ))
         }
     }
 }
 
 /// Runs `n` images (bytes from `load(i)`) through `net` in batches. Images that cannot be
 /// decoded are returned as `(index, reason)` and left out of the responses.
+#[allow(clippy::too_many_arguments)]
 pub async fn compute(
     engine: &Engine,
     net: &Network,

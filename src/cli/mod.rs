@@ -1,5 +1,6 @@
 //! The `neurons` CLI (native only, behind the `cli` feature). Every error is one line.
 
+mod compare_cmd;
 mod predict;
 mod profile_cmd;
 mod report;
@@ -13,7 +14,11 @@ use crate::engine::Engine;
 use crate::weights::manifest::Manifest;
 
 #[derive(Parser)]
-#[command(name = "neurons", version, about = "Emotion-selective units in CNNs: weights and inference")]
+#[command(
+    name = "neurons",
+    version,
+    about = "Emotion-selective units in CNNs: weights and inference"
+)]
 struct Cli {
     /// Folder holding manifest.json and the weight files.
     #[arg(long, global = true, default_value = "weights")]
@@ -38,6 +43,10 @@ enum Command {
     Profile(profile_cmd::ProfileArgs),
     /// Lesion/enhance selective units layer by layer, against random-unit controls.
     Experiment(profile_cmd::ExperimentArgs),
+    /// Figures and a table from one or more profiles (e.g. pretrained vs untrained).
+    Report(compare_cmd::ReportArgs),
+    /// Units selective on two labelled sets, against the hypergeometric chance level.
+    Overlap(compare_cmd::OverlapArgs),
 }
 
 /// Parses arguments and runs one command.
@@ -48,13 +57,22 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), String> {
             print!("{e}");
             return Ok(());
         }
-        Err(e) => return Err(e.to_string().lines().next().unwrap_or("bad arguments").into()),
+        Err(e) => {
+            return Err(e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("bad arguments")
+                .into())
+        }
     };
     match cli.command {
         Command::Weights { action } => weights_cmd::run(action, &cli.weights_dir, cli.quiet),
         Command::Predict(a) => predict::run(a, &cli.weights_dir, cli.quiet),
         Command::Profile(a) => profile_cmd::profile(a, &cli.weights_dir, cli.quiet),
         Command::Experiment(a) => profile_cmd::experiment(a, &cli.weights_dir, cli.quiet),
+        Command::Report(a) => compare_cmd::report(a),
+        Command::Overlap(a) => compare_cmd::overlap_cmd(a),
     }
 }
 

@@ -34,14 +34,21 @@ pub struct PredictArgs {
 }
 
 /// Loads a manifest model onto an engine's device.
-pub fn load_network(dir: &Path, id: &str, eng: &crate::engine::Engine) -> Result<(Network, crate::ModelEntry), String> {
+pub fn load_network(
+    dir: &Path,
+    id: &str,
+    eng: &crate::engine::Engine,
+) -> Result<(Network, crate::ModelEntry), String> {
     let manifest = load_manifest(dir)?;
     let entry = manifest.get(id)?.clone();
     let bytes = match &entry.file {
         Some(f) => {
             let p = dir.join(f);
             if !p.exists() {
-                return Err(format!("{} is missing: run `neurons weights fetch {id}` first", p.display()));
+                return Err(format!(
+                    "{} is missing: run `neurons weights fetch {id}` first",
+                    p.display()
+                ));
             }
             Some(read(&p)?)
         }
@@ -72,7 +79,8 @@ pub fn run(a: PredictArgs, dir: &Path, quiet: bool) -> Result<(), String> {
         Some(p) => {
             let m: GainMask = serde_json::from_slice(&read(p)?)
                 .map_err(|e| format!("{}: not a gain mask ({e})", p.display()))?;
-            m.validate(&net.layers()).map_err(|e| format!("{}: {e}", p.display()))?;
+            m.validate(&net.layers())
+                .map_err(|e| format!("{}: {e}", p.display()))?;
             m
         }
         None => GainMask::none(),
@@ -82,7 +90,8 @@ pub fn run(a: PredictArgs, dir: &Path, quiet: bool) -> Result<(), String> {
         .iter()
         .map(|p| {
             let bytes = read(p)?;
-            prepare(&bytes, &entry.preprocessing, !a.color).map_err(|e| format!("{}: {e}", p.display()))
+            prepare(&bytes, &entry.preprocessing, !a.color)
+                .map_err(|e| format!("{}: {e}", p.display()))
         })
         .collect::<Result<_, _>>()?;
     let bar = progress(prepared.len(), quiet || a.json);
@@ -111,18 +120,39 @@ pub fn run(a: PredictArgs, dir: &Path, quiet: bool) -> Result<(), String> {
     }
     bar.finish_and_clear();
     if a.json {
-        println!("{}", json!({"model": entry.id, "backend": eng.info.label(), "images": images}));
+        println!(
+            "{}",
+            json!({"model": entry.id, "backend": eng.info.label(), "images": images})
+        );
     } else {
         for img in &images {
             println!("{}", img["path"].as_str().unwrap_or(""));
             for (name, v) in img["layers"].as_object().into_iter().flatten() {
-                let xs: Vec<f64> = v.as_array().into_iter().flatten().filter_map(|x| x.as_f64()).collect();
-                let (best, max) = xs.iter().enumerate().fold((0, f64::MIN), |b, (i, x)| if *x > b.1 { (i, *x) } else { b });
+                let xs: Vec<f64> = v
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|x| x.as_f64())
+                    .collect();
+                let (best, max) =
+                    xs.iter().enumerate().fold(
+                        (0, f64::MIN),
+                        |b, (i, x)| if *x > b.1 { (i, *x) } else { b },
+                    );
                 let mean = xs.iter().sum::<f64>() / xs.len().max(1) as f64;
                 println!("  {name:<8} {} units  mean response {mean:.4}  strongest unit {best} ({max:.4})", xs.len());
             }
-            for t in img.get("top5").and_then(|t| t.as_array()).into_iter().flatten() {
-                println!("  top-5: {} ({:.3})", t["label"].as_str().unwrap_or(""), t["prob"].as_f64().unwrap_or(0.0));
+            for t in img
+                .get("top5")
+                .and_then(|t| t.as_array())
+                .into_iter()
+                .flatten()
+            {
+                println!(
+                    "  top-5: {} ({:.3})",
+                    t["label"].as_str().unwrap_or(""),
+                    t["prob"].as_f64().unwrap_or(0.0)
+                );
             }
         }
     }

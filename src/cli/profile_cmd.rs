@@ -3,11 +3,12 @@
 use super::predict::load_network;
 use super::{engine, read, write};
 use crate::analysis::dataset::{Dataset, Thresholds};
-use crate::analysis::experiment::{alpha_grid, run_layer, ConditionResult, ExperimentConfig, LayerUnits, Readout};
+use crate::analysis::experiment::{
+    alpha_grid, run_layer, ConditionResult, ExperimentConfig, LayerUnits, Readout,
+};
 use crate::analysis::pipeline::{build_profile, ProfileConfig};
-use crate::analysis::profile::Profile;
-use crate::analysis::responses::compute;
 use crate::analysis::readout::TrainConfig;
+use crate::analysis::responses::compute;
 use crate::preprocess::{prepare, Prepared};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,9 @@ pub struct ProfileArgs {
     /// Use only the first N images of the set (quick runs).
     #[arg(long)]
     limit: Option<usize>,
+    /// Also write every unit's response to every image (`responses.json`).
+    #[arg(long)]
+    dump_responses: bool,
 }
 
 #[derive(Args)]
@@ -91,19 +95,31 @@ fn load_dataset(spec: &str, t: Thresholds, limit: Option<usize>) -> Result<Datas
 }
 
 pub fn profile(a: ProfileArgs, dir: &Path, quiet: bool) -> Result<(), String> {
-    let t = Thresholds { low: a.low, high: a.high };
+    let t = Thresholds {
+        low: a.low,
+        high: a.high,
+    };
     let ds = load_dataset(&a.dataset, t, a.limit)?;
     let eng = engine(&a.backend)?;
     let (net, entry) = load_network(dir, &a.model, &eng)?;
     let pb = bar(ds.items.len(), quiet, "images");
     let t0 = Instant::now();
     let (resp, failed) = pollster::block_on(compute(
-        &eng, &net, &entry.preprocessing, true, ds.items.len(),
-        |i| read(&ds.items[i].path), a.batch, |done, _| pb.set_position(done as u64),
+        &eng,
+        &net,
+        &entry.preprocessing,
+        true,
+        ds.items.len(),
+        |i| read(&ds.items[i].path),
+        a.batch,
+        |done, _| pb.set_position(done as u64),
     ))?;
     pb.finish_and_clear();
     let secs = t0.elapsed().as_secs_f64();
-    let reasons: Vec<String> = failed.iter().map(|(i, e)| format!("{}: {e}", ds.items[*i].path.display())).collect();
+    let reasons: Vec<String> = failed
+        .iter()
+        .map(|(i, e)| format!("{}: {e}", ds.items[*i].path.display()))
+        .collect();
     for r in &reasons {
         eprintln!("skipped: {r}");
     }
@@ -113,29 +129,75 @@ pub fn profile(a: ProfileArgs, dir: &Path, quiet: bool) -> Result<(), String> {
         seed: a.seed,
         top_fraction: a.top_fraction,
         n_permutations: a.permutations,
-        train: TrainConfig { epochs: a.epochs, ..TrainConfig::default() },
+        train: TrainConfig {
+            epochs: a.epochs,
+            ..TrainConfig::default()
+        },
     };
     let thresholds = a.dataset.starts_with("oasis:").then_some(t);
     let p = build_profile(&entry.id, &ds, thresholds, &resp, &cfg);
     write(&a.out.join("profile.json"), p.to_json().as_bytes())?;
     write(&a.out.join("units.csv"), p.units_csv().as_bytes())?;
-    println!("{}: {} images ({} per class: {:?}), responses in {secs:.1} s ({:.2} images/s)",
-        entry.id, ds.items.len(), ds.classes.join("/"), ds.counts(), ds.items.len() as f64 / secs.max(1e-9));
+    if a.dump_responses {
+        let layers: serde_json::Map<String, serde_json::Value> = resp
+            .layers
+            .iter()
+            .zip(&resp.data)
+            .zip(&resp.units)
+            .map(|((n, d), u)| {
+                (
+                    n.clone(),
+                    serde_json::json!(d.chunks(*u).collect::<Vec<_>>()),
+                )
+            })
+            .collect();
+        let dump = serde_json::json!({"labels": p.labels, "split": p.split, "layers": layers});
+        write(&a.out.join("responses.json"), dump.to_string().as_bytes())?;
+    }
+    println!(
+        "{}: {} images ({} per class: {:?}), responses in {secs:.1} s ({:.2} images/s)",
+        entry.id,
+        ds.items.len(),
+        ds.classes.join("/"),
+        ds.counts(),
+        ds.items.len() as f64 / secs.max(1e-9)
+    );
     println!("per-unit statistics from the {}", p.statistics_from);
     for l in &p.layers {
-        println!("  {:<8} share of units beating the permutation null (95%): {:5.1}%", l.name, 100.0 * l.share_significant);
+        println!(
+            "  {:<8} share of units beating the permutation null (95%): {:5.1}%",
+            l.name,
+            100.0 * l.share_significant
+        );
     }
-    let f1: Vec<String> = p.classes.iter().zip(&p.readout.f1_binary).map(|(c, f)| format!("{c} {f:.3}")).collect();
-    println!("readout on {}: test F1 {}; joint macro F1 {:.3}", p.readout.features, f1.join(", "), p.readout.f1_joint_macro);
+    let f1: Vec<String> = p
+        .classes
+        .iter()
+        .zip(&p.readout.f1_binary)
+        .map(|(c, f)| format!("{c} {f:.3}"))
+        .collect();
+    println!(
+        "readout on {}: test F1 {}; joint macro F1 {:.3}",
+        p.readout.features,
+        f1.join(", "),
+        p.readout.f1_joint_macro
+    );
     println!("wrote {}", a.out.join("profile.json").display());
     Ok(())
 }
 
 pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), String> {
-    let text = String::from_utf8(read(&a.profile)?).map_err(|_| format!("{}: not UTF-8", a.profile.display()))?;
-    let p = Profile::parse(&text, None).map_err(|e| format!("{}: {e}", a.profile.display()))?;
+    let p = super::compare_cmd::load_profile(&a.profile)?;
     let ds = load_dataset(&a.dataset, p.thresholds.unwrap_or_default(), None)?;
-    let names: Vec<String> = ds.items.iter().map(|i| i.path.file_name().map_or(String::new(), |f| f.to_string_lossy().into_owned())).collect();
+    let names: Vec<String> = ds
+        .items
+        .iter()
+        .map(|i| {
+            i.path
+                .file_name()
+                .map_or(String::new(), |f| f.to_string_lossy().into_owned())
+        })
+        .collect();
     let eng = engine(&a.backend)?;
     let (net, entry) = load_network(dir, &p.model, &eng)?;
     let index = |name: &String| names.iter().position(|n| n == name);
@@ -143,33 +205,75 @@ pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), Stri
         let mut imgs = Vec::new();
         let mut labels = Vec::new();
         for &i in split {
-            let j = index(&p.images[i]).ok_or_else(|| format!("image `{}` of the profile is not in {}", p.images[i], a.dataset))?;
-            imgs.push(prepare(&read(&ds.items[j].path)?, &entry.preprocessing, true)?);
+            let j = index(&p.images[i]).ok_or_else(|| {
+                format!(
+                    "image `{}` of the profile is not in {}",
+                    p.images[i], a.dataset
+                )
+            })?;
+            imgs.push(prepare(
+                &read(&ds.items[j].path)?,
+                &entry.preprocessing,
+                true,
+            )?);
             labels.push(p.labels[i]);
         }
         Ok((imgs, labels))
     };
     let (val, val_y) = load(&p.split.val)?;
     let (test, test_y) = load(&p.split.test)?;
-    let (val_r, test_r): (Vec<&Prepared>, Vec<&Prepared>) = (val.iter().collect(), test.iter().collect());
-    let cfg = ExperimentConfig { alphas: alpha_grid(a.alpha_max, a.alpha_step), control_draws: a.controls, seed: p.seed, batch: a.batch };
-    let layers: Vec<String> = a.layers.clone().unwrap_or_else(|| p.layers.iter().map(|l| l.name.clone()).collect());
-    let readout = Readout { mean: &p.readout.feature_mean, sd: &p.readout.feature_sd, heads: &p.readout.binary };
+    let (val_r, test_r): (Vec<&Prepared>, Vec<&Prepared>) =
+        (val.iter().collect(), test.iter().collect());
+    let cfg = ExperimentConfig {
+        alphas: alpha_grid(a.alpha_max, a.alpha_step),
+        control_draws: a.controls,
+        seed: p.seed,
+        batch: a.batch,
+    };
+    let layers: Vec<String> = a
+        .layers
+        .clone()
+        .unwrap_or_else(|| p.layers.iter().map(|l| l.name.clone()).collect());
+    let readout = Readout {
+        mean: &p.readout.feature_mean,
+        sd: &p.readout.feature_sd,
+        heads: &p.readout.binary,
+    };
     let pb = bar(layers.len(), quiet, "layers");
     let t0 = Instant::now();
     let mut work = 0u64;
     let mut results: Vec<ConditionResult> = Vec::new();
     for name in &layers {
-        let lp = p.layer(name).ok_or_else(|| format!("layer `{name}` is not in the profile"))?;
-        let units = LayerUnits { name, selective: p.selective(lp), n_units: lp.units.len() };
-        results.extend(pollster::block_on(run_layer(&eng, &net, &units, &p.classes, &readout, (&val_r, &val_y), (&test_r, &test_y), &cfg, &mut work))?);
+        let lp = p
+            .layer(name)
+            .ok_or_else(|| format!("layer `{name}` is not in the profile"))?;
+        let units = LayerUnits {
+            name,
+            selective: p.selective(lp),
+            n_units: lp.units.len(),
+        };
+        results.extend(pollster::block_on(run_layer(
+            &eng,
+            &net,
+            &units,
+            &p.classes,
+            &readout,
+            (&val_r, &val_y),
+            (&test_r, &test_y),
+            &cfg,
+            &mut work,
+        ))?);
         pb.inc(1);
     }
     pb.finish_and_clear();
     let secs = t0.elapsed().as_secs_f64();
     super::report::write_results(&a.out, &p, &results)?;
-    println!("{} layers, {} conditions per layer; throughput {:.1} images·layers/s ({secs:.1} s)",
-        layers.len(), 2 * p.classes.len() * (1 + cfg.control_draws) + 1, work as f64 / secs.max(1e-9));
+    println!(
+        "{} layers, {} conditions per layer; throughput {:.1} images·layers/s ({secs:.1} s)",
+        layers.len(),
+        2 * p.classes.len() * (1 + cfg.control_draws) + 1,
+        work as f64 / secs.max(1e-9)
+    );
     println!("wrote {}", a.out.join("results.csv").display());
     Ok(())
 }

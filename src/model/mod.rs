@@ -29,7 +29,7 @@ struct Linear {
 }
 
 enum Step {
-    Conv(Conv),
+    Conv(Box<Conv>),
     Pool(MaxPoolOptions<2>),
 }
 
@@ -50,7 +50,11 @@ pub struct Network {
     device: Device,
 }
 
-fn tensor<const D: usize>(map: &TensorMap, key: &str, device: &Device) -> Result<Tensor<D>, String> {
+fn tensor<const D: usize>(
+    map: &TensorMap,
+    key: &str,
+    device: &Device,
+) -> Result<Tensor<D>, String> {
     let t = map
         .get(key)
         .ok_or_else(|| format!("weights are missing `{key}`"))?;
@@ -71,17 +75,12 @@ impl Network {
         let mut steps = Vec::new();
         for f in arch.features() {
             steps.push(match f {
-                Feature::Conv(c) => Step::Conv(Conv {
+                Feature::Conv(c) => Step::Conv(Box::new(Conv {
                     name: c.name,
                     weight: tensor(weights, &format!("features.{}.weight", c.index), device)?,
                     bias: tensor(weights, &format!("features.{}.bias", c.index), device)?,
-                    options: ConvOptions::new(
-                        [c.stride; 2],
-                        [c.padding; 2],
-                        [1, 1],
-                        1,
-                    ),
-                }),
+                    options: ConvOptions::new([c.stride; 2], [c.padding; 2], [1, 1], 1),
+                })),
                 Feature::MaxPool { kernel, stride } => {
                     Step::Pool(MaxPoolOptions::new([kernel; 2]).with_stride([stride; 2]))
                 }
@@ -90,7 +89,8 @@ impl Network {
         let classifier = if with_classifier {
             let mut layers = Vec::new();
             for l in arch.classifier() {
-                let w: Tensor<2> = tensor(weights, &format!("classifier.{}.weight", l.index), device)?;
+                let w: Tensor<2> =
+                    tensor(weights, &format!("classifier.{}.weight", l.index), device)?;
                 layers.push(Linear {
                     weight: w.transpose(),
                     bias: tensor(weights, &format!("classifier.{}.bias", l.index), device)?,
@@ -149,7 +149,13 @@ impl Network {
 
     /// Runs the network from step `start` on that step's input. Layers below `start` are not in
     /// the returned activations.
-    pub fn forward_from(&self, start: usize, mut x: Tensor<4>, mask: &GainMask, keep: Keep) -> Activations {
+    pub fn forward_from(
+        &self,
+        start: usize,
+        mut x: Tensor<4>,
+        mask: &GainMask,
+        keep: Keep,
+    ) -> Activations {
         let mut layers = Vec::new();
         for s in &self.steps[start..] {
             let (y, name) = self.apply(s, x, mask);
@@ -181,14 +187,28 @@ impl Network {
             }
             logits = Some(h2);
         }
-        Activations { layers, fc7, logits }
+        Activations {
+            layers,
+            fc7,
+            logits,
+        }
     }
 
-    fn apply(&self, step: &Step, x: Tensor<4>, mask: &GainMask) -> (Tensor<4>, Option<&'static str>) {
+    fn apply(
+        &self,
+        step: &Step,
+        x: Tensor<4>,
+        mask: &GainMask,
+    ) -> (Tensor<4>, Option<&'static str>) {
         match step {
             Step::Pool(o) => (max_pool2d(x, o.clone()), None),
             Step::Conv(c) => {
-                let y = relu(conv2d(x, c.weight.clone(), Some(c.bias.clone()), c.options.clone()));
+                let y = relu(conv2d(
+                    x,
+                    c.weight.clone(),
+                    Some(c.bias.clone()),
+                    c.options.clone(),
+                ));
                 let y = match mask.get(c.name) {
                     Some(g) => {
                         let gains = Tensor::<1>::from_data(

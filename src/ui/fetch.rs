@@ -7,7 +7,11 @@ use web_sys::{ReadableStreamDefaultReader, Response};
 
 fn js_err(v: JsValue) -> String {
     v.as_string()
-        .or_else(|| Reflect::get(&v, &"message".into()).ok().and_then(|m| m.as_string()))
+        .or_else(|| {
+            Reflect::get(&v, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+        })
         .unwrap_or_else(|| format!("{v:?}"))
 }
 
@@ -38,7 +42,11 @@ pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64, u64)) -> Resul
         let chunk = JsFuture::from(reader.read())
             .await
             .map_err(|e| format!("download of {url} was interrupted: {}", js_err(e)))?;
-        if Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()) == Some(true) {
+        if Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            == Some(true)
+        {
             break;
         }
         let value = Reflect::get(&chunk, &"value".into()).map_err(js_err)?;
@@ -72,5 +80,7 @@ pub fn has_webgpu() -> bool {
 /// A URL query parameter of the page.
 pub fn query_param(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
-    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
 }

@@ -60,14 +60,25 @@ pub async fn start(store: Store) {
     store.backend.set(eng.info.label());
     store.backend_reason.set(eng.info.reason.clone());
     ENGINE.with(|e| *e.borrow_mut() = Some(Rc::new(eng)));
-    let manifest = match fetch_text("weights/manifest.json").await.and_then(|t| Manifest::parse(&t)) {
+    let manifest = match fetch_text("weights/manifest.json")
+        .await
+        .and_then(|t| Manifest::parse(&t))
+    {
         Ok(m) => m,
         Err(e) => {
-            store.error.set(format!("{e}; using the built-in model list"));
+            store
+                .error
+                .set(format!("{e}; using the built-in model list"));
             Manifest::builtin()
         }
     };
-    store.models.set(manifest.models.iter().map(|m| (m.id.clone(), m.label.clone())).collect());
+    store.models.set(
+        manifest
+            .models
+            .iter()
+            .map(|m| (m.id.clone(), m.label.clone()))
+            .collect(),
+    );
     MANIFEST.with(|m| *m.borrow_mut() = Some(Rc::new(manifest)));
     let id = query_param("model").unwrap_or_else(|| "vgg16-imagenet-conv".into());
     if load_model(store, &id).await.is_err() && id == "vgg16-imagenet-conv" {
@@ -94,8 +105,10 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
         let entry = manifest.get(id)?.clone();
         let bytes = match &entry.file {
             Some(f) => Some(
-                fetch_bytes(&format!("weights/{f}"), |got, total| store.progress.set(Some((got, total))))
-                    .await?,
+                fetch_bytes(&format!("weights/{f}"), |got, total| {
+                    store.progress.set(Some((got, total)))
+                })
+                .await?,
             ),
             None => {
                 store.status.set(format!("generating {id} from its seed"));
@@ -138,12 +151,17 @@ pub async fn run_image(store: Store, name: String, bytes: Vec<u8>) {
     let t0 = Instant::now();
     match eng.means(&model.net, &[&prepared], &GainMask::none()).await {
         Ok((host, _)) => {
-            store.forward_ms.set(Some(t0.elapsed().as_secs_f64() * 1000.0));
+            store
+                .forward_ms
+                .set(Some(t0.elapsed().as_secs_f64() * 1000.0));
             let mut json = serde_json::Map::new();
             let mut rows = Vec::new();
             for (layer, m) in host.names.iter().zip(&host.means) {
                 let v = &m[0];
-                let (top_unit, top_value) = v.iter().enumerate().fold((0, f32::MIN), |b, (i, x)| if *x > b.1 { (i, *x) } else { b });
+                let (top_unit, top_value) = v.iter().enumerate().fold(
+                    (0, f32::MIN),
+                    |b, (i, x)| if *x > b.1 { (i, *x) } else { b },
+                );
                 rows.push(LayerRow {
                     name: layer.to_string(),
                     units: v.len(),
@@ -154,7 +172,9 @@ pub async fn run_image(store: Store, name: String, bytes: Vec<u8>) {
                 json.insert(layer.to_string(), serde_json::json!(v));
             }
             store.rows.set(rows);
-            store.means_json.set(serde_json::Value::Object(json).to_string());
+            store
+                .means_json
+                .set(serde_json::Value::Object(json).to_string());
             store.image_name.set(name);
             store.status.set("ready".into());
         }

@@ -87,7 +87,12 @@ mod tests {
         let w = &a.get("features.3.weight").unwrap().data; // fan_in = 64*5*5
         let var = w.iter().map(|x| (*x as f64).powi(2)).sum::<f64>() / w.len() as f64;
         assert!((var * 1600.0 / 2.0 - 1.0).abs() < 0.02, "var {var}");
-        assert!(a.get("features.3.bias").unwrap().data.iter().all(|b| *b == 0.0));
+        assert!(a
+            .get("features.3.bias")
+            .unwrap()
+            .data
+            .iter()
+            .all(|b| *b == 0.0));
         assert_eq!(a, he_normal(Arch::Alexnet, false, "s1"));
         assert_ne!(a.digest(), he_normal(Arch::Alexnet, false, "s2").digest());
     }

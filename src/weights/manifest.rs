@@ -144,7 +144,11 @@ mod tests {
     #[test]
     fn builtin_manifest_is_consistent_with_architectures() {
         let m = Manifest::builtin();
-        for id in ["vgg16-imagenet-conv", "vgg16-untrained", "alexnet-untrained"] {
+        for id in [
+            "vgg16-imagenet-conv",
+            "vgg16-untrained",
+            "alexnet-untrained",
+        ] {
             let e = m.get(id).unwrap();
             assert_eq!(e.layer_names(), e.arch.layer_names(), "{id}");
         }

@@ -139,7 +139,12 @@ pub fn load_entry(entry: &ModelEntry, file_bytes: Option<&[u8]>) -> Result<Tenso
             }
             map
         }
-        (Some(f), None) => return Err(format!("weights file `{f}` for `{}` is not available", entry.id)),
+        (Some(f), None) => {
+            return Err(format!(
+                "weights file `{f}` for `{}` is not available",
+                entry.id
+            ))
+        }
         (Some(f), Some(bytes)) => {
             let got = sha256_hex(bytes);
             if got != entry.sha256 {
@@ -159,7 +164,9 @@ pub fn load_entry(entry: &ModelEntry, file_bytes: Option<&[u8]>) -> Result<Tenso
 
 /// ImageNet class names in torchvision's order (for top-5 with a classifier).
 pub fn imagenet_labels() -> Vec<&'static str> {
-    include_str!("../../static/imagenet_labels.txt").lines().collect()
+    include_str!("../../static/imagenet_labels.txt")
+        .lines()
+        .collect()
 }
 
 fn f32_bytes(v: &[f32]) -> Vec<u8> {

@@ -92,7 +92,9 @@ fn parse_tensor(buf: &[u8]) -> Result<(String, Vec<usize>, i64, Vec<f32>), Strin
                     .collect();
             }
             (8, Value::Bytes(b)) => name = String::from_utf8_lossy(b).into_owned(),
-            (14, Value::Varint(1)) => return Err(format!("initializer `{name}` is stored externally")),
+            (14, Value::Varint(1)) => {
+                return Err(format!("initializer `{name}` is stored externally"))
+            }
             _ => {}
         }
     }
@@ -143,7 +145,11 @@ pub fn vgg16_from_keras_onnx(inits: &Initializers) -> Result<TensorMap, String> 
             let (dims, data) = inits
                 .get(&name)
                 .ok_or_else(|| format!("ONNX file lacks initializer `{name}`"))?;
-            map.insert(format!("features.{}.{key}", c.index), dims.clone(), data.clone());
+            map.insert(
+                format!("features.{}.{key}", c.index),
+                dims.clone(),
+                data.clone(),
+            );
         }
     }
     map.check_shapes(&Arch::Vgg16.parameter_shapes(false))?;
@@ -182,7 +188,10 @@ mod tests {
         varint(2 << 3, &mut t);
         varint(1, &mut t);
         bytes_field(8, b"w", &mut t);
-        let raw: Vec<u8> = [1.0f32, -2.0, 0.5, 3.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let raw: Vec<u8> = [1.0f32, -2.0, 0.5, 3.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         bytes_field(9, &raw, &mut t);
         let mut t2 = Vec::new();
         varint(2 << 3, &mut t2);

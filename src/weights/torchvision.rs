@@ -17,14 +17,21 @@ pub fn read_pth(bytes: &[u8]) -> Result<TensorMap, String> {
 }
 
 fn read_path(path: &std::path::Path) -> Result<TensorMap, String> {
-    let reader = PytorchReader::new(path).map_err(|e| format!("cannot read the checkpoint: {e}"))?;
+    let reader =
+        PytorchReader::new(path).map_err(|e| format!("cannot read the checkpoint: {e}"))?;
     let mut map = TensorMap::default();
     for name in reader.keys() {
         let t = reader.get(&name).ok_or("checkpoint key vanished")?;
         let raw = t.read().map_err(|e| format!("cannot read `{name}`: {e}"))?;
         let data: Vec<f32> = match t.dtype() {
-            DType::F32 => raw.chunks_exact(4).map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])).collect(),
-            DType::F16 => raw.chunks_exact(2).map(|b| super::f16_to_f32(u16::from_ne_bytes([b[0], b[1]]))).collect(),
+            DType::F32 => raw
+                .chunks_exact(4)
+                .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            DType::F16 => raw
+                .chunks_exact(2)
+                .map(|b| super::f16_to_f32(u16::from_ne_bytes([b[0], b[1]])))
+                .collect(),
             // Integer buffers (e.g. BatchNorm counters) are not parameters of these models.
             _ => continue,
         };

@@ -24,9 +24,10 @@ let server, base, workdir;
 
 before(async () => {
   server = createServer(async (req, res) => {
-    const p = path.join(dist, decodeURIComponent(new URL(req.url, "http://x").pathname));
+    const url = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    const p = path.join(dist, url.endsWith("/") ? url + "index.html" : url);
     try {
-      const body = await readFile(p.endsWith("/") ? path.join(p, "index.html") : p);
+      const body = await readFile(p);
       res.writeHead(200, { "content-type": TYPES[path.extname(p)] ?? "application/octet-stream",
         "content-length": body.length });
       res.end(body);

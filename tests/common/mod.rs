@@ -34,7 +34,10 @@ pub fn neurons_err(args: &[&str]) -> String {
     let out = neurons(args);
     assert!(!out.status.success(), "neurons {args:?} should fail");
     let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
-    assert!(!err.contains("panicked"), "panic instead of an error: {err}");
+    assert!(
+        !err.contains("panicked"),
+        "panic instead of an error: {err}"
+    );
     assert_eq!(err.lines().count(), 1, "error should be one line: {err}");
     err
 }
@@ -44,7 +47,9 @@ pub fn gray_png(path: &Path, seed: u32) {
     let img = ImageBuffer::from_fn(224, 224, |x, y| {
         let v = match seed {
             0 => (x * 7 + y * 3) % 256,
-            s => (x.wrapping_mul(2654435761u32.wrapping_add(s)) ^ y.wrapping_mul(40503)) >> 3 & 0xff,
+            s => {
+                (x.wrapping_mul(2654435761u32.wrapping_add(s)) ^ y.wrapping_mul(40503)) >> 3 & 0xff
+            }
         };
         Luma([v as u8])
     });
@@ -63,7 +68,11 @@ pub fn predict_layers(json: &str) -> Vec<serde_json::Map<String, serde_json::Val
 }
 
 pub fn floats(v: &serde_json::Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 /// Worst per-layer error relative to the layer's largest response.
@@ -76,8 +85,17 @@ pub fn worst_relative_error(
     for (name, va) in a {
         let (x, y) = (floats(va), floats(&b[name]));
         assert_eq!(x.len(), y.len(), "{name}: unit counts differ");
-        let scale = x.iter().chain(&y).fold(0.0f64, |m, v| m.max(v.abs())).max(1e-12);
-        let err = x.iter().zip(&y).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max) / scale;
+        let scale = x
+            .iter()
+            .chain(&y)
+            .fold(0.0f64, |m, v| m.max(v.abs()))
+            .max(1e-12);
+        let err = x
+            .iter()
+            .zip(&y)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0, f64::max)
+            / scale;
         if err > worst.1 {
             worst = (name.clone(), err);
         }

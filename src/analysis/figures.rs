@@ -1,0 +1,140 @@
+//! The paper's figures from profiles and experiment results (SVG via [`super::charts`]); the CLI
+//! writes them to files and the browser shows the same strings.
+
+use super::charts::{grouped_bars, Series, PALETTE};
+use super::experiment::ConditionResult;
+use super::profile::Profile;
+
+fn layer_names(p: &Profile) -> Vec<String> {
+    p.layers.iter().map(|l| l.name.clone()).collect()
+}
+
+/// Mean SI per layer, one series per profile (e.g. pretrained vs untrained).
+pub fn si_by_layer(profiles: &[&Profile]) -> String {
+    let series = profiles
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Series {
+            name: p.model.clone(),
+            color: PALETTE[(i * 2) % PALETTE.len()].into(),
+            values: p
+                .layers
+                .iter()
+                .map(|l| {
+                    l.units.iter().map(|u| u.si as f64).sum::<f64>() / l.units.len().max(1) as f64
+                })
+                .collect(),
+            errors: None,
+        })
+        .collect::<Vec<_>>();
+    let cats = profiles.first().map(|p| layer_names(p)).unwrap_or_default();
+    grouped_bars(
+        "Selectivity index (mean over units) by layer",
+        "mean SI",
+        &cats,
+        &series,
+    )
+}
+
+/// Share of units whose SI beats the permutation null's 95th percentile, by layer.
+pub fn significant_by_layer(profiles: &[&Profile]) -> String {
+    let series = profiles
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Series {
+            name: p.model.clone(),
+            color: PALETTE[(i * 2) % PALETTE.len()].into(),
+            values: p.layers.iter().map(|l| l.share_significant).collect(),
+            errors: None,
+        })
+        .collect::<Vec<_>>();
+    let cats = profiles.first().map(|p| layer_names(p)).unwrap_or_default();
+    grouped_bars(
+        "Units more selective than chance (permutation null, 95%)",
+        "share of units",
+        &cats,
+        &series,
+    )
+}
+
+/// Share of selected units preferring each emotion, by layer.
+pub fn preferred_mix(p: &Profile) -> String {
+    let series = p
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(e, c)| Series {
+            name: c.clone(),
+            color: PALETTE[e % PALETTE.len()].into(),
+            values: p
+                .layers
+                .iter()
+                .map(|l| {
+                    let sel = l.units.iter().filter(|u| u.selected).count().max(1) as f64;
+                    l.units
+                        .iter()
+                        .filter(|u| u.selected && u.preferred == e)
+                        .count() as f64
+                        / sel
+                })
+                .collect(),
+            errors: None,
+        })
+        .collect::<Vec<_>>();
+    grouped_bars(
+        &format!("Preferred emotion of selective units: {}", p.model),
+        "share of selective units",
+        &layer_names(p),
+        &series,
+    )
+}
+
+/// Test F1 for one emotion under lesion/enhancement vs the random-unit control, by layer.
+pub fn f1_by_layer(rows: &[ConditionResult], emotion: &str) -> String {
+    let r: Vec<&ConditionResult> = rows.iter().filter(|r| r.emotion == emotion).collect();
+    let cats: Vec<String> = r.iter().map(|r| r.layer.clone()).collect();
+    let s = |name: &str, color: &str, v: Vec<f64>, e: Option<Vec<f64>>| Series {
+        name: name.into(),
+        color: color.into(),
+        values: v,
+        errors: e,
+    };
+    let series = vec![
+        s(
+            "before",
+            "#444444",
+            r.iter().map(|r| r.f1_before).collect(),
+            None,
+        ),
+        s(
+            "lesion",
+            PALETTE[2],
+            r.iter().map(|r| r.f1_lesion).collect(),
+            None,
+        ),
+        s(
+            "control lesion",
+            "#F5B38A",
+            r.iter().map(|r| r.control_lesion.mean).collect(),
+            Some(r.iter().map(|r| r.control_lesion.sd).collect()),
+        ),
+        s(
+            "enhance",
+            PALETTE[0],
+            r.iter().map(|r| r.f1_enhance).collect(),
+            None,
+        ),
+        s(
+            "control enhance",
+            "#8CC3E6",
+            r.iter().map(|r| r.control_enhance.mean).collect(),
+            Some(r.iter().map(|r| r.control_enhance.sd).collect()),
+        ),
+    ];
+    grouped_bars(
+        &format!("F1 for {emotion}: selective units vs random units"),
+        "test F1",
+        &cats,
+        &series,
+    )
+}

@@ -1,0 +1,82 @@
+//! `neurons report` (figures from one or more profiles) and `neurons overlap` (cross-data-set
+//! agreement of selective units, against the hypergeometric chance level).
+
+use super::{read, write};
+use crate::analysis::overlap::overlap;
+use crate::analysis::profile::Profile;
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Profiles to compare (e.g. pretrained and untrained); repeat the flag.
+    #[arg(long = "profile", required = true)]
+    profiles: Vec<PathBuf>,
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct OverlapArgs {
+    /// Profile of the model on the first labelled set.
+    a: PathBuf,
+    /// Profile of the same model on the second labelled set.
+    b: PathBuf,
+}
+
+pub fn load_profile(path: &Path) -> Result<Profile, String> {
+    let text =
+        String::from_utf8(read(path)?).map_err(|_| format!("{}: not UTF-8", path.display()))?;
+    Profile::parse(&text, None).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn report(a: ReportArgs) -> Result<(), String> {
+    let profiles = a
+        .profiles
+        .iter()
+        .map(|p| load_profile(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    super::report::write_profile_figures(&a.out, &profiles)?;
+    let mut md = String::from("| model | layer | units | mean SI | selected | beat the null (95%) |\n|---|---|---|---|---|---|\n");
+    for p in &profiles {
+        for l in &p.layers {
+            let si = l.units.iter().map(|u| u.si as f64).sum::<f64>() / l.units.len().max(1) as f64;
+            let sel = l.units.iter().filter(|u| u.selected).count();
+            md += &format!(
+                "| {} | {} | {} | {si:.3} | {sel} | {:.1}% |\n",
+                p.model,
+                l.name,
+                l.units.len(),
+                100.0 * l.share_significant
+            );
+        }
+    }
+    write(&a.out.join("profiles.md"), md.as_bytes())?;
+    println!("wrote figures and profiles.md to {}", a.out.display());
+    Ok(())
+}
+
+/// Units selective in both sets: those beating the null (p < 0.05) in each.
+pub fn overlap_cmd(a: OverlapArgs) -> Result<(), String> {
+    let (pa, pb) = (load_profile(&a.a)?, load_profile(&a.b)?);
+    if pa.model != pb.model {
+        return Err(format!(
+            "the profiles are of different models ({} and {})",
+            pa.model, pb.model
+        ));
+    }
+    println!("layer,units,selective_a,selective_b,both,expected_by_chance,p_value");
+    for la in &pa.layers {
+        let lb = pb
+            .layer(&la.name)
+            .ok_or_else(|| format!("layer `{}` missing from {}", la.name, a.b.display()))?;
+        let sa: Vec<bool> = la.units.iter().map(|u| u.p_null < 0.05).collect();
+        let sb: Vec<bool> = lb.units.iter().map(|u| u.p_null < 0.05).collect();
+        let o = overlap(&sa, &sb);
+        println!(
+            "{},{},{},{},{},{:.2},{:.3e}",
+            la.name, o.n_units, o.in_a, o.in_b, o.both, o.expected, o.p_value
+        );
+    }
+    Ok(())
+}

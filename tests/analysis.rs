@@ -1,0 +1,261 @@
+//! The science pipeline end to end on real OASIS images (a small subset, untrained AlexNet):
+//! determinism, the statistics against numpy, bad profiles refused, bad images skipped, and the
+//! experiment's outputs.
+#![cfg(feature = "cli")]
+
+mod common;
+use common::*;
+use std::process::Command;
+
+const OASIS: &str = "oasis:../shared/data/oasis";
+
+fn profile(out: &std::path::Path, seed: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "--quiet",
+        "profile",
+        "--model",
+        "alexnet-untrained",
+        "--dataset",
+        OASIS,
+        "--limit",
+        "60",
+        "--permutations",
+        "50",
+        "--seed",
+        seed,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    neurons_ok(&args)
+}
+
+#[test]
+fn profiles_are_deterministic_and_match_numpy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    let stdout = profile(&a, "7", &["--dump-responses"]);
+    assert!(stdout.contains("training split only"), "{stdout}");
+    profile(&b, "7", &[]);
+    profile(&c, "8", &[]);
+    let read = |p: &std::path::Path| std::fs::read(p.join("profile.json")).unwrap();
+    assert_eq!(read(&a), read(&b), "same seed, byte-identical profile");
+    assert_ne!(read(&a), read(&c), "another seed, another split");
+
+    let csv = std::fs::read_to_string(a.join("units.csv")).unwrap();
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "layer,unit,si,preferred,tuning_pleasant,tuning_neutral,tuning_unpleasant,selected,p_null"
+    );
+    assert_eq!(csv.lines().count(), 1 + 64 + 192 + 384 + 256 + 256);
+    let selected = csv
+        .lines()
+        .filter(|l| l.starts_with("conv2,") && l.contains(",true,"))
+        .count();
+    assert_eq!(selected, 154, "top 80 % of 192 units (rounded)");
+
+    let out = Command::new("python3")
+        .arg(root().join("tests/stats_reference.py"))
+        .arg(&a)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let worst: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    println!("ours vs numpy: {worst}");
+    assert!(worst["tuning"].as_f64().unwrap() < 1e-4, "{worst}");
+    assert!(worst["si"].as_f64().unwrap() < 1e-4, "{worst}");
+    assert_eq!(worst["preferred_mismatch"].as_u64().unwrap(), 0, "{worst}");
+}
+
+#[test]
+fn bad_profiles_are_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("p");
+    profile(&good, "1", &[]);
+    let text = std::fs::read_to_string(good.join("profile.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut x = v.clone();
+        f(&mut x);
+        x.to_string()
+    };
+    let cases: Vec<(&str, String)> = vec![
+        ("version 99", edit(&|x| x["version"] = 99.into())),
+        (
+            "no version",
+            edit(&|x| {
+                x.as_object_mut().unwrap().remove("version");
+            }),
+        ),
+        (
+            "incomplete",
+            edit(&|x| {
+                x.as_object_mut().unwrap().remove("readout");
+            }),
+        ),
+        (
+            "NaN or invalid",
+            edit(&|x| x["layers"][1]["units"][3]["tuning"] = serde_json::json!([0.1, 0.2])),
+        ),
+        (
+            "malformed",
+            edit(&|x| x["readout"]["joint"]["bias"] = serde_json::json!([0.0])),
+        ),
+        (
+            "not valid JSON",
+            text.replacen("\"si\":", "\"si\":NaN,\"x\":", 1),
+        ),
+    ];
+    for (want, body) in cases {
+        let p = dir.path().join("bad.json");
+        std::fs::write(&p, body).unwrap();
+        let e = neurons_err(&[
+            "experiment",
+            "--profile",
+            p.to_str().unwrap(),
+            "--dataset",
+            OASIS,
+            "--out",
+            "/tmp/none",
+        ]);
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    let e = emotion_neurons::analysis::profile::Profile::parse(&text, Some("vgg16-imagenet-conv"))
+        .unwrap_err();
+    assert!(e.contains("is for model `alexnet-untrained`"), "{e}");
+}
+
+#[test]
+fn unreadable_images_are_skipped_by_name_and_tiny_classes_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    let oasis = root().join("../shared/data/oasis/images");
+    for (class, names) in [
+        ("pleasant", ["Baby 1", "Baby 2", "Baby 3"]),
+        (
+            "unpleasant",
+            ["Angry face 1", "Angry face 2", "Angry face 3"],
+        ),
+    ] {
+        std::fs::create_dir_all(set.join(class)).unwrap();
+        for n in names {
+            std::os::unix::fs::symlink(
+                oasis.join(format!("{n}.jpg")),
+                set.join(class).join(format!("{n}.jpg")),
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(
+        set.join("pleasant/broken.jpg"),
+        b"\xff\xd8\xff not really a jpeg",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_neurons"))
+        .current_dir(root())
+        .args([
+            "--quiet",
+            "profile",
+            "--model",
+            "alexnet-untrained",
+            "--permutations",
+            "20",
+            "--dataset",
+        ])
+        .arg(format!("folder:{}", set.display()))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("broken.jpg") && stderr.contains("corrupt"),
+        "{stderr}"
+    );
+    // Removing all but one unpleasant image leaves a class too small.
+    for n in ["Angry face 2", "Angry face 3"] {
+        std::fs::remove_file(set.join(format!("unpleasant/{n}.jpg"))).unwrap();
+    }
+    let e = neurons_err(&[
+        "profile",
+        "--model",
+        "alexnet-untrained",
+        "--dataset",
+        &format!("folder:{}", set.display()),
+        "--out",
+        "/tmp/none",
+    ]);
+    assert!(e.contains("class `unpleasant` has 1 usable image"), "{e}");
+}
+
+#[test]
+fn experiment_writes_table_csv_and_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p");
+    profile(&p, "3", &[]);
+    let out = dir.path().join("e");
+    let stdout = neurons_ok(&[
+        "--quiet",
+        "experiment",
+        "--profile",
+        p.join("profile.json").to_str().unwrap(),
+        "--dataset",
+        OASIS,
+        "--out",
+        out.to_str().unwrap(),
+        "--layers",
+        "conv5",
+        "--alpha-step",
+        "2.5",
+        "--controls",
+        "5",
+    ]);
+    assert!(stdout.contains("images·layers/s"), "{stdout}");
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "one row per emotion for one layer");
+    for r in rows {
+        let f: Vec<&str> = r.split(',').collect();
+        assert_eq!(f[0], "conv5");
+        for v in &f[3..6] {
+            let x: f64 = v.parse().unwrap();
+            assert!((0.0..=1.0).contains(&x), "F1 {x} out of range");
+        }
+        assert!(
+            ["0", "2.5", "5"].contains(&f[6]),
+            "best α from the grid: {}",
+            f[6]
+        );
+    }
+    assert!(std::fs::read_to_string(out.join("results.md"))
+        .unwrap()
+        .contains("| conv5 | pleasant |"));
+    assert!(std::fs::read_to_string(out.join("f1_pleasant.svg"))
+        .unwrap()
+        .starts_with("<svg"));
+    let rep = dir.path().join("r");
+    neurons_ok(&[
+        "report",
+        "--profile",
+        p.join("profile.json").to_str().unwrap(),
+        "--out",
+        rep.to_str().unwrap(),
+    ]);
+    for f in [
+        "si_by_layer.svg",
+        "significant_by_layer.svg",
+        "preferred_mix_alexnet-untrained.svg",
+        "profiles.md",
+    ] {
+        assert!(rep.join(f).exists(), "{f}");
+    }
+}
