@@ -165,7 +165,7 @@ mod tests {
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("t &lt;1&gt;"), "titles are escaped");
         // Plot height is 360 - 40 - 70 = 250: the value 2 fills it, the value 1 half of it.
-        assert!(svg.contains(r#"height="250.0" fill="#0072B2""#), "{svg}");
-        assert!(svg.contains(r#"height="125.0" fill="#0072B2""#), "{svg}");
+        assert!(svg.contains(r##"height="250.0" fill="#0072B2""##), "{svg}");
+        assert!(svg.contains(r##"height="125.0" fill="#0072B2""##), "{svg}");
     }
 }

@@ -158,6 +158,13 @@ impl Profile {
             .collect()
     }
 
+    /// The joint head's class probabilities for one raw feature row.
+    pub fn emotion_probs(&self, features: &[f32]) -> Vec<f32> {
+        let r = &self.readout;
+        let z = super::readout::standardise(features, &r.feature_mean, &r.feature_sd);
+        super::readout::softmax(&r.joint.logits(&z))
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("profile serialises") + "\n"
     }

@@ -26,6 +26,9 @@ pub struct PredictArgs {
     /// Keep colour (the paper uses grayscale, the default).
     #[arg(long)]
     color: bool,
+    /// A profile (profile.json) of this model: adds its readout's emotion probabilities.
+    #[arg(long)]
+    profile: Option<PathBuf>,
     /// Images per forward pass.
     #[arg(long, default_value_t = 8)]
     batch: usize,
@@ -94,12 +97,26 @@ pub fn run(a: PredictArgs, dir: &Path, quiet: bool) -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", p.display()))
         })
         .collect::<Result<_, _>>()?;
+    let profile = match &a.profile {
+        Some(p) => {
+            let prof = super::compare_cmd::load_profile(p)?;
+            if prof.model != entry.id {
+                return Err(format!("{}: profile is for model `{}`, not `{}`", p.display(), prof.model, entry.id));
+            }
+            Some(prof)
+        }
+        None => None,
+    };
     let bar = progress(prepared.len(), quiet || a.json);
     let labels = imagenet_labels();
     let mut images = Vec::new();
     for (chunk_i, chunk) in prepared.chunks(a.batch.max(1)).enumerate() {
         let refs: Vec<&Prepared> = chunk.iter().collect();
         let (host, acts) = pollster::block_on(eng.means(&net, &refs, &mask))?;
+        let features = match &profile {
+            Some(_) => Some(pollster::block_on(crate::analysis::responses::readout_features(&acts))?.0),
+            None => None,
+        };
         let logits = match acts.logits {
             Some(l) => Some(pollster::block_on(read_rows(l))?),
             None => None,
@@ -113,6 +130,10 @@ pub fn run(a: PredictArgs, dir: &Path, quiet: bool) -> Result<(), String> {
             let mut img = json!({"path": path.display().to_string(), "layers": layers});
             if let Some(l) = &logits {
                 img["top5"] = softmax_top5(&l[i], &labels);
+            }
+            if let (Some(prof), Some(f)) = (&profile, &features) {
+                let probs = prof.emotion_probs(&f[i]);
+                img["readout"] = prof.classes.iter().cloned().zip(probs.iter().map(|p| json!(p))).collect::<Map<_, _>>().into();
             }
             images.push(img);
         }

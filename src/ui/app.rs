@@ -1,6 +1,9 @@
 //! The app shell: provides the store, starts the runtime, lays out the stages.
 
-use super::components::{BackendBadge, ImageInput, LayerSummary, ModelPanel, StatusBar};
+use super::components::{
+    BackendBadge, EmotionReadout, ImageInput, InterventionPanel, LayerGrid, LayerSummary, ModelPanel, StatusBar,
+    UnitDetail,
+};
 use super::runtime;
 use super::store::Store;
 use leptos::prelude::*;
@@ -25,6 +28,10 @@ pub fn App() -> impl IntoView {
             <StatusBar/>
             <ModelPanel/>
             <ImageInput/>
+            <EmotionReadout/>
+            <LayerGrid/>
+            <UnitDetail/>
+            <InterventionPanel/>
             <LayerSummary/>
         </main>
         <footer>

@@ -2,20 +2,22 @@
 //! kept in a thread-local), and the async steps the components trigger.
 
 use super::fetch::{fetch_bytes, fetch_text, has_webgpu, query_param};
-use super::store::{LayerRow, Store};
+use super::gpu_probe::probe;
+use super::store::{Store, UnitSummary};
+use crate::analysis::profile::Profile;
 use crate::engine::Engine;
-use crate::model::{GainMask, Network};
-use crate::preprocess::prepare;
+use crate::model::Network;
 use crate::weights::{load_entry, manifest::Manifest};
 use crate::ModelEntry;
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
-use web_time::Instant;
 
 pub struct Loaded {
     pub entry: ModelEntry,
     pub net: Network,
+    /// The model's OASIS profile, when the site ships one.
+    pub profile: Option<Profile>,
 }
 
 thread_local! {
@@ -24,8 +26,39 @@ thread_local! {
     static MANIFEST: RefCell<Option<Rc<Manifest>>> = const { RefCell::new(None) };
 }
 
-fn engine() -> Option<Rc<Engine>> {
+pub fn engine() -> Option<Rc<Engine>> {
     ENGINE.with(|e| e.borrow().clone())
+}
+
+pub fn model() -> Option<Rc<Loaded>> {
+    MODEL.with(|m| m.borrow().clone())
+}
+
+/// The profile shipped beside the weights (`weights/profiles/<id>.json`), if any.
+async fn fetch_profile(id: &str) -> Result<Profile, String> {
+    let text = fetch_text(&format!("weights/profiles/{id}.json")).await?;
+    Profile::parse(&text, Some(id))
+}
+
+fn summaries(p: &Profile) -> Vec<Vec<UnitSummary>> {
+    p.layers
+        .iter()
+        .map(|l| {
+            l.units
+                .iter()
+                .enumerate()
+                .map(|(i, u)| UnitSummary {
+                    si: u.si,
+                    preferred: u.preferred,
+                    p_null: u.p_null,
+                    selected: u.selected,
+                    tuning: u.tuning.clone(),
+                    mean: l.response_mean[i],
+                    sd: l.response_sd[i],
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Picks the backend: `?backend=cpu` forces CPU, `?backend=webgpu` forces WebGPU; otherwise
@@ -38,14 +71,21 @@ pub async fn choose_engine() -> Engine {
     if !has_webgpu() {
         return Engine::cpu("this browser has no WebGPU: using the CPU (slower, but it works)");
     }
-    match Engine::wgpu_async().await {
-        Ok(e) if e.info.software && want != "webgpu" => Engine::cpu(format!(
+    let Some(probe) = probe().await else {
+        return Engine::cpu("WebGPU is present but offers no adapter: using the CPU");
+    };
+    if probe.software && want != "webgpu" {
+        return Engine::cpu(format!(
             "the WebGPU adapter ({}) is a software renderer, far slower than the CPU path; \
-             add ?backend=webgpu to force it",
-            e.info.adapter
-        )),
+             add ?backend=webgpu to the link to force it",
+            probe.name
+        ));
+    }
+    match Engine::wgpu_async().await {
         Ok(mut e) => {
-            if e.info.software {
+            e.info.adapter = probe.name.clone();
+            e.info.software = probe.software;
+            if probe.software {
                 e.info.reason = "WebGPU forced on a software adapter: expect slow passes".into();
             }
             e
@@ -81,16 +121,28 @@ pub async fn start(store: Store) {
     );
     MANIFEST.with(|m| *m.borrow_mut() = Some(Rc::new(manifest)));
     let id = query_param("model").unwrap_or_else(|| "vgg16-imagenet-conv".into());
+    let known = MANIFEST.with(|m| m.borrow().as_ref().is_some_and(|m| m.get(&id).is_ok()));
+    let id = if known {
+        id
+    } else {
+        store.notice.set(format!("Ignored unknown model `{id}` in the link."));
+        "vgg16-imagenet-conv".into()
+    };
     if load_model(store, &id).await.is_err() && id == "vgg16-imagenet-conv" {
         let fallback = "alexnet-untrained";
         let note = store.error.get_untracked();
         if load_model(store, fallback).await.is_ok() {
-            store.error.set(format!(
-                "{note}. Showing the untrained control instead; the site owner can deploy the \
-                 pretrained weights with `neurons weights fetch vgg16-imagenet-conv`."
+            store.notice.set(format!(
+                "The pretrained VGG-16 is not available here ({note}). Showing the untrained \
+                 control instead; the site owner can deploy the pretrained weights with \
+                 `neurons weights fetch vgg16-imagenet-conv`."
             ));
         }
     }
+    super::url_state::apply(store);
+    store.status.set("ready".into());
+    super::analyse::rerun(store);
+    Effect::new(move |_| super::url_state::write(store));
 }
 
 /// Loads model `id` (fetching and verifying its weights, or generating seeded ones).
@@ -119,13 +171,34 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
         let map = load_entry(&entry, bytes.as_deref())?;
         let eng = engine().ok_or("no engine")?;
         let net = Network::load(entry.arch, &map, &eng.device)?;
-        MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(Loaded { entry, net })));
+        let profile = match fetch_profile(id).await {
+            Ok(p) => Some(p),
+            Err(e) => {
+                store.notice.set(format!(
+                    "No emotion profile for {id} ({e}): unit responses are shown without emotion colours."
+                ));
+                None
+            }
+        };
+        store.classes.set(profile.as_ref().map(|p| p.classes.clone()).unwrap_or_default());
+        store.units.set(profile.as_ref().map(summaries).unwrap_or_default());
+        let layers: Vec<(String, usize)> = net.layers().iter().map(|(n, u)| (n.to_string(), *u)).collect();
+        if !layers.iter().any(|(n, _)| *n == store.layer.get_untracked()) {
+            store.layer.set(layers.last().map(|l| l.0.clone()).unwrap_or_default());
+            store.selected.set(Vec::new());
+        }
+        store.layers.set(layers);
+        store.readout.set(None);
+        store.baseline.set(None);
+        store.layer_means.set(Vec::new());
+        MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(Loaded { entry, net, profile })));
         Ok::<(), String>(())
     }
     .await;
     match result {
         Ok(()) => {
             store.status.set("ready".into());
+            super::analyse::rerun(store);
             Ok(())
         }
         Err(e) => {
@@ -133,51 +206,5 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
             store.fail(format!("could not load {id}: {e}"));
             Err(())
         }
-    }
-}
-
-/// Runs one image through the loaded model and fills the results.
-pub async fn run_image(store: Store, name: String, bytes: Vec<u8>) {
-    let (Some(eng), Some(model)) = (engine(), MODEL.with(|m| m.borrow().clone())) else {
-        store.fail("no model is loaded yet");
-        return;
-    };
-    store.error.set(String::new());
-    store.status.set(format!("running {name}"));
-    let prepared = match prepare(&bytes, &model.entry.preprocessing, true) {
-        Ok(p) => p,
-        Err(e) => return store.fail(format!("{name}: {e}")),
-    };
-    let t0 = Instant::now();
-    match eng.means(&model.net, &[&prepared], &GainMask::none()).await {
-        Ok((host, _)) => {
-            store
-                .forward_ms
-                .set(Some(t0.elapsed().as_secs_f64() * 1000.0));
-            let mut json = serde_json::Map::new();
-            let mut rows = Vec::new();
-            for (layer, m) in host.names.iter().zip(&host.means) {
-                let v = &m[0];
-                let (top_unit, top_value) = v.iter().enumerate().fold(
-                    (0, f32::MIN),
-                    |b, (i, x)| if *x > b.1 { (i, *x) } else { b },
-                );
-                rows.push(LayerRow {
-                    name: layer.to_string(),
-                    units: v.len(),
-                    mean: v.iter().sum::<f32>() / v.len().max(1) as f32,
-                    top_unit,
-                    top_value,
-                });
-                json.insert(layer.to_string(), serde_json::json!(v));
-            }
-            store.rows.set(rows);
-            store
-                .means_json
-                .set(serde_json::Value::Object(json).to_string());
-            store.image_name.set(name);
-            store.status.set("ready".into());
-        }
-        Err(e) => store.fail(format!("the forward pass failed: {e}")),
     }
 }

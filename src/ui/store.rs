@@ -13,6 +13,25 @@ pub struct LayerRow {
     pub top_value: f32,
 }
 
+/// Lesion (gain 0) or enhance (gain 1 + α).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Lesion,
+    Enhance,
+}
+
+/// What the profile says about one unit (a reactive copy for the grid and the detail view).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnitSummary {
+    pub si: f32,
+    pub preferred: usize,
+    pub p_null: f32,
+    pub selected: bool,
+    pub tuning: Vec<f32>,
+    pub mean: f32,
+    pub sd: f32,
+}
+
 #[derive(Clone, Copy)]
 pub struct Store {
     /// `WebGPU (adapter)` or `CPU (burn flex)`.
@@ -35,6 +54,26 @@ pub struct Store {
     pub means_json: RwSignal<String>,
     /// Milliseconds of the last forward pass.
     pub forward_ms: RwSignal<Option<f64>>,
+    /// A notice that is not an error (e.g. an ignored link parameter).
+    pub notice: RwSignal<String>,
+    /// Class names of the profile (empty without a profile).
+    pub classes: RwSignal<Vec<String>>,
+    /// Per layer, per unit: the profile's statistics.
+    pub units: RwSignal<Vec<Vec<UnitSummary>>>,
+    /// `(layer, units)` of the loaded network.
+    pub layers: RwSignal<Vec<(String, usize)>>,
+    pub layer: RwSignal<String>,
+    /// This image's response of every unit, per layer (with the current mask).
+    pub layer_means: RwSignal<Vec<Vec<f32>>>,
+    /// Emotion probabilities with the current mask, and with none.
+    pub readout: RwSignal<Option<Vec<f32>>>,
+    pub baseline: RwSignal<Option<Vec<f32>>>,
+    /// Units selected for the intervention in `layer`.
+    pub selected: RwSignal<Vec<usize>>,
+    pub mode: RwSignal<Mode>,
+    pub alpha: RwSignal<f32>,
+    /// The unit whose detail is shown.
+    pub focus: RwSignal<Option<usize>>,
 }
 
 impl Store {
@@ -51,7 +90,25 @@ impl Store {
             rows: RwSignal::new(Vec::new()),
             means_json: RwSignal::new(String::new()),
             forward_ms: RwSignal::new(None),
+            notice: RwSignal::new(String::new()),
+            classes: RwSignal::new(Vec::new()),
+            units: RwSignal::new(Vec::new()),
+            layers: RwSignal::new(Vec::new()),
+            layer: RwSignal::new(String::new()),
+            layer_means: RwSignal::new(Vec::new()),
+            readout: RwSignal::new(None),
+            baseline: RwSignal::new(None),
+            selected: RwSignal::new(Vec::new()),
+            mode: RwSignal::new(Mode::Lesion),
+            alpha: RwSignal::new(1.0),
+            focus: RwSignal::new(None),
         }
+    }
+
+    /// Index of the current layer.
+    pub fn layer_index(&self) -> Option<usize> {
+        let l = self.layer.get();
+        self.layers.get().iter().position(|(n, _)| *n == l)
     }
 
     pub fn fail(&self, msg: impl Into<String>) {

@@ -1,6 +1,6 @@
 //! Where an image comes in (file picker; it stays on this device).
 
-use crate::ui::{fetch::read_file, runtime, store::use_store};
+use crate::ui::{fetch::read_file, store::use_store};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -14,7 +14,7 @@ pub fn ImageInput() -> impl IntoView {
         };
         spawn_local(async move {
             match read_file(&file).await {
-                Ok(bytes) => runtime::run_image(s, file.name(), bytes).await,
+                Ok(bytes) => crate::ui::analyse::run_image(s, file.name(), bytes).await,
                 Err(e) => s.fail(e),
             }
         });

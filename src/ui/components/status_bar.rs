@@ -13,6 +13,7 @@ pub fn StatusBar() -> impl IntoView {
                 <progress max=total.to_string() value=got.to_string()></progress>
                 <span>{format!(" {:.1} / {:.1} MB", got as f64 / 1e6, total as f64 / 1e6)}</span>
             })}
+            <p class="notice" hidden=move || s.notice.get().is_empty()>{move || s.notice.get()}</p>
             <p class="error" role="alert" data-testid="error"
                hidden=move || s.error.get().is_empty()>{move || s.error.get()}</p>
         </section>

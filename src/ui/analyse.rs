@@ -1,0 +1,115 @@
+//! Running the current image under the current gain mask: unit responses for every layer and
+//! the profile's emotion readout, with the unmasked baseline kept for deltas.
+
+use super::runtime::{engine, model};
+use super::store::{LayerRow, Mode, Store};
+use crate::analysis::responses::readout_features;
+use crate::model::GainMask;
+use crate::preprocess::{prepare, Prepared};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use web_time::Instant;
+
+thread_local! {
+    static IMAGE: RefCell<Option<(String, Rc<Vec<u8>>)>> = const { RefCell::new(None) };
+    static GENERATION: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The mask the intervention panel describes (empty when nothing is selected).
+pub fn current_mask(store: Store) -> GainMask {
+    let units = store.selected.get_untracked();
+    let layer = store.layer.get_untracked();
+    let n = store.layers.get_untracked().iter().find(|(l, _)| *l == layer).map_or(0, |l| l.1);
+    if units.is_empty() || n == 0 {
+        return GainMask::none();
+    }
+    match store.mode.get_untracked() {
+        Mode::Lesion => GainMask::lesion(&layer, n, &units),
+        Mode::Enhance => GainMask::enhance(&layer, n, &units, store.alpha.get_untracked()),
+    }
+}
+
+/// Keeps the image (it stays in this tab) and analyses it.
+pub async fn run_image(store: Store, name: String, bytes: Vec<u8>) {
+    IMAGE.with(|i| *i.borrow_mut() = Some((name, Rc::new(bytes))));
+    store.baseline.set(None);
+    analyse(store).await;
+}
+
+/// Re-analyses the current image, if there is one (after a mask or model change).
+pub fn rerun(store: Store) {
+    if IMAGE.with(|i| i.borrow().is_some()) {
+        spawn_local(analyse(store));
+    }
+}
+
+async fn pass(store: Store, image: &Prepared, mask: &GainMask) -> Result<(Vec<Vec<f32>>, Option<Vec<f32>>), String> {
+    let (eng, m) = (engine().ok_or("no backend")?, model().ok_or("no model is loaded yet")?);
+    let (host, acts) = eng.means(&m.net, &[image], mask).await?;
+    let probs = match &m.profile {
+        Some(p) => Some(p.emotion_probs(&readout_features(&acts).await?.0[0])),
+        None => None,
+    };
+    let _ = store;
+    Ok((host.means.into_iter().map(|mut l| l.swap_remove(0)).collect(), probs))
+}
+
+pub async fn analyse(store: Store) {
+    let generation = GENERATION.with(|g| {
+        g.set(g.get() + 1);
+        g.get()
+    });
+    let Some((name, bytes)) = IMAGE.with(|i| i.borrow().clone()) else { return };
+    let Some(m) = model() else {
+        return store.fail("no model is loaded yet");
+    };
+    store.error.set(String::new());
+    store.status.set(format!("running {name}"));
+    let prepared = match prepare(&bytes, &m.entry.preprocessing, true) {
+        Ok(p) => p,
+        Err(e) => return store.fail(format!("{name}: {e}")),
+    };
+    let mask = current_mask(store);
+    let t0 = Instant::now();
+    let result = async {
+        let (means, probs) = pass(store, &prepared, &mask).await?;
+        let ms = t0.elapsed().as_secs_f64() * 1000.0;
+        let baseline = if mask.is_empty() {
+            probs.clone()
+        } else if store.baseline.get_untracked().is_none() {
+            pass(store, &prepared, &GainMask::none()).await?.1
+        } else {
+            store.baseline.get_untracked()
+        };
+        Ok::<_, String>((means, probs, baseline, ms))
+    }
+    .await;
+    if GENERATION.with(|g| g.get()) != generation {
+        return; // a newer analysis superseded this one
+    }
+    match result {
+        Ok((means, probs, baseline, ms)) => {
+            let names: Vec<String> = store.layers.get_untracked().into_iter().map(|l| l.0).collect();
+            let rows = names
+                .iter()
+                .zip(&means)
+                .map(|(n, v)| {
+                    let (top_unit, top_value) = v.iter().enumerate().fold((0, f32::MIN), |b, (i, x)| if *x > b.1 { (i, *x) } else { b });
+                    LayerRow { name: n.clone(), units: v.len(), mean: v.iter().sum::<f32>() / v.len().max(1) as f32, top_unit, top_value }
+                })
+                .collect();
+            let json: serde_json::Map<String, serde_json::Value> = names.iter().cloned().zip(means.iter().map(|v| serde_json::json!(v))).collect();
+            store.means_json.set(serde_json::Value::Object(json).to_string());
+            store.rows.set(rows);
+            store.layer_means.set(means);
+            store.readout.set(probs);
+            store.baseline.set(baseline);
+            store.forward_ms.set(Some(ms));
+            store.image_name.set(name);
+            store.status.set("ready".into());
+        }
+        Err(e) => store.fail(format!("the forward pass failed: {e}")),
+    }
+}

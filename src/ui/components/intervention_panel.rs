@@ -1,0 +1,94 @@
+//! Choosing units to lesion or enhance: presets, mode, α, reset. Only the gain mask changes.
+
+use crate::ui::analyse::rerun;
+use crate::ui::store::{use_store, Mode};
+use crate::weights::init::SplitMix64;
+use leptos::prelude::*;
+
+#[component]
+pub fn InterventionPanel() -> impl IntoView {
+    let s = use_store();
+    let emotion = RwSignal::new(0usize);
+    let top_k = RwSignal::new(20usize);
+    let draws = RwSignal::new(0u64);
+    let apply = move || rerun(s);
+    let select_top = move |_| {
+        let Some(li) = s.layer_index() else { return };
+        let units = s.units.get_untracked();
+        let Some(layer) = units.get(li) else {
+            return s.notice.set("This model has no profile: selective units are unknown.".into());
+        };
+        let e = emotion.get_untracked();
+        let mut idx: Vec<usize> = (0..layer.len()).filter(|&u| layer[u].selected && layer[u].preferred == e).collect();
+        idx.sort_by(|a, b| layer[*b].si.total_cmp(&layer[*a].si).then(a.cmp(b)));
+        idx.truncate(top_k.get_untracked());
+        idx.sort();
+        s.selected.set(idx);
+        apply();
+    };
+    let select_random = move |_| {
+        let n = s.layers.get_untracked().get(s.layer_index().unwrap_or(0)).map_or(0, |l| l.1);
+        let k = s.selected.get_untracked().len().max(top_k.get_untracked()).min(n);
+        draws.update(|d| *d += 1);
+        let mut rng = SplitMix64::new(0x5eed ^ draws.get_untracked());
+        let mut idx: Vec<usize> = (0..n).collect();
+        for i in 0..k {
+            let j = i + (rng.next_u64() % (n - i) as u64) as usize;
+            idx.swap(i, j);
+        }
+        idx.truncate(k);
+        idx.sort();
+        s.selected.set(idx);
+        apply();
+    };
+    let reset = move |_| {
+        s.selected.set(Vec::new());
+        s.mode.set(Mode::Lesion);
+        s.alpha.set(1.0);
+        apply();
+    };
+    view! {
+        <section class="stage">
+            <h2>"Intervene"</h2>
+            <p class="hint">
+                "Lesioning silences units (their output is multiplied by 0); enhancing multiplies it by 1 + α. "
+                "The paper found that lesioning a layer's emotion-selective units hurts the readout far more "
+                "than lesioning the same number of random units. Try it: compare “top selective” with “random”."
+            </p>
+            <div class="controls">
+                <label>"Emotion "
+                    <select on:change=move |ev| emotion.set(event_target_value(&ev).parse().unwrap_or(0))>
+                        {move || s.classes.get().into_iter().enumerate().map(|(i, c)| view! { <option value=i.to_string()>{c}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>" top "
+                    <input type="number" min="1" max="512" class="narrow" prop:value=move || top_k.get().to_string()
+                        on:change=move |ev| top_k.set(event_target_value(&ev).parse().unwrap_or(20).clamp(1, 4096))/>
+                </label>
+                <button data-testid="select-top-selective" on:click=select_top>"Select top selective units"</button>
+                <button data-testid="select-random" on:click=select_random>"Same number at random"</button>
+            </div>
+            <div class="controls" role="radiogroup" aria-label="Intervention">
+                <label><input type="radio" name="mode" data-testid="mode-lesion"
+                    prop:checked=move || s.mode.get() == Mode::Lesion
+                    on:change=move |_| { s.mode.set(Mode::Lesion); apply(); }/>" Lesion (gain 0)"</label>
+                <label><input type="radio" name="mode" data-testid="mode-enhance"
+                    prop:checked=move || s.mode.get() == Mode::Enhance
+                    on:change=move |_| { s.mode.set(Mode::Enhance); apply(); }/>" Enhance (gain 1 + α)"</label>
+                <label>" α "
+                    <input type="range" min="0" max="5" step="0.1" data-testid="alpha" aria-label="alpha"
+                        disabled=move || s.mode.get() == Mode::Lesion
+                        prop:value=move || s.alpha.get().to_string()
+                        on:change=move |ev| { s.alpha.set(event_target_value(&ev).parse().unwrap_or(1.0)); apply(); }/>
+                    {move || format!(" {:.1}", s.alpha.get())}
+                </label>
+                <button data-testid="reset" on:click=reset>"Reset"</button>
+            </div>
+            <p>{move || {
+                let n = s.selected.get().len();
+                if n == 0 { "No units selected: the network runs unaltered.".to_string() }
+                else { format!("{n} unit(s) of {} {}.", s.layer.get(), match s.mode.get() { Mode::Lesion => "lesioned".to_string(), Mode::Enhance => format!("enhanced ×{:.1}", 1.0 + s.alpha.get()) }) }
+            }}</p>
+        </section>
+    }
+}

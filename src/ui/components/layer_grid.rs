@@ -1,0 +1,158 @@
+//! One layer's units as a grid on a canvas: colour = preferred emotion (colour-blind-safe),
+//! brightness = this image's response z-scored against the profile. Click selects, shift-click
+//! adds. A keyboard-reachable list gives the same information as text.
+
+use crate::analysis::charts::PALETTE;
+use crate::ui::analyse::rerun;
+use crate::ui::store::{use_store, Store};
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::CanvasRenderingContext2d;
+
+const CELL: f64 = 16.0;
+
+fn cols(n: usize) -> usize {
+    ((n as f64 * 2.0).sqrt().ceil() as usize).clamp(8, 48)
+}
+
+/// z-score of this image's response for unit `u`, when there is a profile and an image.
+fn z(s: &Store, li: usize, u: usize) -> Option<f32> {
+    let means = s.layer_means.get();
+    let v = *means.get(li)?.get(u)?;
+    let units = s.units.get();
+    let st = units.get(li)?.get(u)?;
+    Some(if st.sd > 0.0 { (v - st.mean) / st.sd } else { 0.0 })
+}
+
+pub fn describe(s: &Store, li: usize, u: usize) -> String {
+    let units = s.units.get();
+    let classes = s.classes.get();
+    let resp = s.layer_means.get().get(li).and_then(|m| m.get(u).copied());
+    let mut t = format!("unit {u}");
+    if let Some(st) = units.get(li).and_then(|l| l.get(u)) {
+        t += &format!(", prefers {}, SI {:.2}, p {:.3}", classes.get(st.preferred).cloned().unwrap_or_default(), st.si, st.p_null);
+    }
+    if let Some(r) = resp {
+        t += &format!(", response {r:.3}");
+    }
+    if let Some(z) = z(s, li, u) {
+        t += &format!(" (z {z:+.2})");
+    }
+    t
+}
+
+fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement) {
+    let Some(li) = s.layer_index() else { return };
+    let n = s.layers.get().get(li).map_or(0, |l| l.1);
+    let c = cols(n);
+    let rows = n.div_ceil(c);
+    canvas.set_width((c as f64 * CELL) as u32);
+    canvas.set_height((rows as f64 * CELL) as u32);
+    let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok()) else { return };
+    ctx.set_fill_style_str("#f3f3f0");
+    ctx.fill_rect(0.0, 0.0, c as f64 * CELL, rows as f64 * CELL);
+    let units = s.units.get();
+    let selected = s.selected.get();
+    let max = s.layer_means.get().get(li).map_or(0.0, |m| m.iter().cloned().fold(0.0, f32::max));
+    for u in 0..n {
+        let (x, y) = ((u % c) as f64 * CELL, (u / c) as f64 * CELL);
+        let color = units.get(li).and_then(|l| l.get(u)).map_or("#555555", |st| PALETTE[st.preferred % PALETTE.len()]);
+        let strength = match (z(s, li, u), s.layer_means.get().get(li).and_then(|m| m.get(u).copied())) {
+            (Some(z), _) => 1.0 / (1.0 + (-z as f64).exp()),
+            (None, Some(v)) if max > 0.0 => (v / max) as f64,
+            _ => 0.35,
+        };
+        ctx.set_global_alpha(0.12 + 0.88 * strength);
+        ctx.set_fill_style_str(color);
+        ctx.fill_rect(x + 1.0, y + 1.0, CELL - 2.0, CELL - 2.0);
+        ctx.set_global_alpha(1.0);
+        if selected.contains(&u) {
+            ctx.set_stroke_style_str("#111111");
+            ctx.set_line_width(2.0);
+            ctx.stroke_rect(x + 1.5, y + 1.5, CELL - 3.0, CELL - 3.0);
+        }
+        if s.focus.get() == Some(u) {
+            ctx.set_stroke_style_str("#F0E442");
+            ctx.stroke_rect(x + 0.5, y + 0.5, CELL - 1.0, CELL - 1.0);
+        }
+    }
+}
+
+fn toggle(s: Store, u: usize, add: bool) {
+    s.focus.set(Some(u));
+    s.selected.update(|sel| {
+        if !add {
+            *sel = vec![u];
+        } else if let Some(i) = sel.iter().position(|x| *x == u) {
+            sel.remove(i);
+        } else {
+            sel.push(u);
+            sel.sort();
+        }
+    });
+    rerun(s);
+}
+
+#[component]
+pub fn LayerGrid() -> impl IntoView {
+    let s = use_store();
+    let canvas = NodeRef::<Canvas>::new();
+    Effect::new(move |_| {
+        if let Some(c) = canvas.get() {
+            draw(&s, &c);
+        }
+    });
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let n = s.layers.get_untracked().get(s.layer_index().unwrap_or(0)).map_or(0, |l| l.1);
+        let (x, y) = ((ev.offset_x() as f64 / CELL) as usize, (ev.offset_y() as f64 / CELL) as usize);
+        let u = y * cols(n) + x;
+        if x < cols(n) && u < n {
+            toggle(s, u, ev.shift_key());
+        }
+    };
+    let on_layer = move |ev| {
+        s.layer.set(event_target_value(&ev));
+        s.selected.set(Vec::new());
+        s.focus.set(None);
+        rerun(s);
+    };
+    view! {
+        <section class="stage">
+            <h2>"Units of a layer"</h2>
+            <label for="layer-select">"Layer "</label>
+            <select id="layer-select" data-testid="layer-select" on:change=on_layer prop:value=move || s.layer.get()>
+                {move || s.layers.get().into_iter().map(|(l, n)| {
+                    let label = format!("{l} ({n} units)");
+                    view! { <option value=l.clone() selected=s.layer.get_untracked() == l>{label}</option> }
+                }).collect_view()}
+            </select>
+            <p class="legend">
+                {move || s.classes.get().into_iter().enumerate().map(|(i, c)| view! {
+                    <span><span class="swatch" style=format!("background:{}", PALETTE[i % PALETTE.len()])></span>{format!("prefers {c}")}</span>
+                }).collect_view()}
+                " Brighter = stronger response to this image than usual. Click a unit to select it; shift-click to add."
+            </p>
+            <canvas node_ref=canvas class="grid" on:click=on_click aria-hidden="true"></canvas>
+            <ul class="sr-list" aria-label="Units of this layer">
+                {move || {
+                    let li = s.layer_index().unwrap_or(0);
+                    let (layer, n) = s.layers.get().get(li).cloned().unwrap_or_default();
+                    (0..n).map(|u| {
+                        let layer = layer.clone();
+                        view! {
+                            <li><button data-testid="unit" data-layer=layer data-unit=u.to_string()
+                                aria-pressed=move || s.selected.get().contains(&u).to_string()
+                                aria-label=move || describe(&s, li, u)
+                                on:focus=move |_| s.focus.set(Some(u))
+                                on:click=move |ev: leptos::ev::MouseEvent| toggle(s, u, ev.shift_key() || ev.ctrl_key())>
+                                {u}
+                            </button></li>
+                        }
+                    }).collect_view()
+                }}
+            </ul>
+            <p class="focus-text" aria-live="polite">{move || s.focus.get().map(|u| describe(&s, s.layer_index().unwrap_or(0), u))}</p>
+        </section>
+    }
+}

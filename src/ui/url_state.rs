@@ -1,0 +1,70 @@
+//! The experiment lives in the link: model, layer, selected units, mode and α. A teacher can
+//! share a link that opens the same experiment; invalid parts are ignored with a notice.
+
+use super::fetch::query_param;
+use super::store::{Mode, Store};
+use leptos::prelude::*;
+
+/// Applies `layer`, `units`, `mode` and `alpha` from the link after a model has loaded.
+pub fn apply(store: Store) {
+    let mut ignored = Vec::new();
+    let layers = store.layers.get_untracked();
+    if let Some(l) = query_param("layer") {
+        if layers.iter().any(|(n, _)| *n == l) {
+            store.layer.set(l);
+        } else {
+            ignored.push(format!("layer `{l}`"));
+        }
+    }
+    let n = layers.iter().find(|(n, _)| *n == store.layer.get_untracked()).map_or(0, |l| l.1);
+    if let Some(u) = query_param("units").filter(|u| !u.is_empty()) {
+        let parsed: Result<Vec<usize>, _> = u.split(',').map(|x| x.trim().parse::<usize>()).collect();
+        match parsed {
+            Ok(mut v) if v.iter().all(|x| *x < n) => {
+                v.sort();
+                v.dedup();
+                store.selected.set(v);
+            }
+            _ => ignored.push(format!("units `{u}`")),
+        }
+    }
+    match query_param("mode").as_deref() {
+        None => {}
+        Some("lesion") => store.mode.set(Mode::Lesion),
+        Some("enhance") => store.mode.set(Mode::Enhance),
+        Some(m) => ignored.push(format!("mode `{m}`")),
+    }
+    if let Some(a) = query_param("alpha") {
+        match a.parse::<f32>() {
+            Ok(x) if (0.0..=5.0).contains(&x) => store.alpha.set(x),
+            _ => ignored.push(format!("alpha `{a}` (0 to 5)")),
+        }
+    }
+    if !ignored.is_empty() {
+        store.notice.set(format!("Ignored invalid link settings: {}.", ignored.join(", ")));
+    }
+}
+
+/// Writes the current state into the address bar (no reload, no history entry).
+pub fn write(store: Store) {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(params) = web_sys::UrlSearchParams::new() else { return };
+    params.set("model", &store.model.get());
+    params.set("layer", &store.layer.get());
+    let units = store.selected.get();
+    if !units.is_empty() {
+        let list: Vec<String> = units.iter().map(|u| u.to_string()).collect();
+        params.set("units", &list.join(","));
+        params.set("mode", match store.mode.get() { Mode::Lesion => "lesion", Mode::Enhance => "enhance" });
+        if store.mode.get() == Mode::Enhance {
+            params.set("alpha", &format!("{:.1}", store.alpha.get()));
+        }
+    }
+    if let Some(b) = query_param("backend") {
+        params.set("backend", &b);
+    }
+    let url = format!("?{}", String::from(params.to_string()));
+    if let Ok(h) = window.history() {
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
