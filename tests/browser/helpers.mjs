@@ -1,0 +1,92 @@
+// Shared by the browser tests: a static server over dist/, Debian's Chromium via playwright-core,
+// test images made by python/PIL, and the native CLI for reference numbers.
+import { createServer } from "node:http";
+import { readFile, mkdtemp } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+export const root = path.resolve(import.meta.dirname, "../..");
+const dist = path.join(root, "dist");
+const neurons = path.resolve(root, process.env.NEURONS ?? "target/release/neurons");
+export const QUIET = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--no-first-run"];
+export const WEBGPU = ["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader",
+  "--use-angle=swiftshader"];
+export const NO_WEBGPU = [...QUIET, "--disable-features=WebGPU"];
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm",
+  ".css": "text/css", ".json": "application/json" };
+
+/** Serves dist/; returns { base, close }. */
+export async function serve() {
+  const server = createServer(async (req, res) => {
+    const url = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    const p = path.join(dist, url.endsWith("/") ? url + "index.html" : url);
+    try {
+      const body = await readFile(p);
+      res.writeHead(200, { "content-type": TYPES[path.extname(p)] ?? "application/octet-stream",
+        "content-length": body.length });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { base: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
+}
+
+/** A 224×224 gray PNG (same bytes for the page and the native run). */
+export async function testImage(name, mult = 13) {
+  const dir = await mkdtemp(path.join(tmpdir(), "neurons-browser-"));
+  const p = path.join(dir, name);
+  execFileSync("python3", ["-c", `
+from PIL import Image; import numpy as np
+a = ((np.arange(224*224).reshape(224,224) * ${mult} + 7) % 251).astype(np.uint8)
+Image.fromarray(a, "L").save("${p}")`]);
+  return p;
+}
+
+/** `neurons predict --json` for one image: { layers, readout? }. */
+export function native(model, image, extra = []) {
+  const out = execFileSync(neurons, ["--weights-dir", path.join(root, "weights"), "predict",
+    "--model", model, "--json", ...extra, image], { maxBuffer: 64 << 20 });
+  return JSON.parse(out).images[0];
+}
+
+export async function launch(args) {
+  return chromium.launch({ executablePath: "/usr/bin/chromium", args });
+}
+
+/** Opens the app and waits until it is idle with a model loaded and no error. */
+export async function openApp(browser, url) {
+  const page = await browser.newPage();
+  const logs = [];
+  page.on("console", (m) => logs.push(m.text()));
+  await page.goto(url);
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid="status"]')?.textContent === "ready" &&
+    document.querySelector('[data-testid="model-select"]')?.value, null, { timeout: 300_000 });
+  const error = await page.getByTestId("error").textContent();
+  assert.equal(error, "", `page error: ${error}\n${logs.join("\n")}`);
+  return { page, logs };
+}
+
+/** Waits for the app to be idle again after an action. */
+export async function idle(page) {
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid="status"]')?.textContent === "ready", null, { timeout: 300_000 });
+}
+
+/** Worst per-layer difference relative to the layer's largest response. */
+export function assertClose(ours, native, tol) {
+  assert.deepEqual(Object.keys(ours).sort(), Object.keys(native).sort());
+  let worst = 0;
+  for (const [layer, v] of Object.entries(native)) {
+    const scale = Math.max(1e-12, ...v.map(Math.abs), ...ours[layer].map(Math.abs));
+    v.forEach((x, i) => { worst = Math.max(worst, Math.abs(x - ours[layer][i]) / scale); });
+  }
+  assert.ok(worst <= tol, `worst relative difference ${worst}`);
+  return worst;
+}

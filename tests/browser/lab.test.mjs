@@ -1,0 +1,73 @@
+// The lab's testable contract: the emotion readout equals the native CLI's, lesioning the top
+// selective units changes it, reset restores it exactly, and the state lives in the URL.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { serve, testImage, native, launch, openApp, idle, root, NO_WEBGPU } from "./helpers.mjs";
+
+let server;
+before(async () => { server = await serve(); });
+after(() => server?.close());
+
+const readout = (page) => page.getByTestId("readout").evaluate((e) =>
+  ["pleasant", "neutral", "unpleasant"].map((k) => Number(e.dataset[k])));
+
+test("readout matches native; lesion changes it; reset restores it exactly", { timeout: 600_000 }, async () => {
+  const img = await testImage("lab.png", 29);
+  const profile = path.join(root, "weights/profiles/alexnet-untrained.json");
+  const ref = native("alexnet-untrained", img, ["--profile", profile]).readout;
+  const browser = await launch(NO_WEBGPU);
+  try {
+    const { page } = await openApp(browser, server.base + "?model=alexnet-untrained&layer=conv5");
+    assert.match(await page.getByTestId("backend").textContent(), /CPU/);
+    await page.getByTestId("upload-input").setInputFiles(img);
+    await page.waitForFunction(() => document.querySelector('[data-testid="readout"]')?.dataset.pleasant);
+    await idle(page);
+    const before = await readout(page);
+    ["pleasant", "neutral", "unpleasant"].forEach((k, i) =>
+      assert.ok(Math.abs(before[i] - ref[k]) <= 1e-3, `${k}: page ${before[i]} vs native ${ref[k]}`));
+    assert.equal(await page.getByTestId("layer-select").inputValue(), "conv5");
+    assert.equal(await page.getByTestId("unit").count(), 256);
+
+    await page.getByTestId("select-top-selective").click();
+    await page.waitForFunction((b) => {
+      const e = document.querySelector('[data-testid="readout"]');
+      return e && ["pleasant", "neutral", "unpleasant"].some((k, i) => Number(e.dataset[k]) !== b[i]);
+    }, before, { timeout: 120_000 });
+    await idle(page);
+    const lesioned = await readout(page);
+    assert.notDeepEqual(lesioned, before);
+    assert.match(page.url(), /units=\d+/);
+    assert.match(page.url(), /mode=lesion/);
+
+    await page.getByTestId("reset").click();
+    await page.waitForFunction((b) => {
+      const e = document.querySelector('[data-testid="readout"]');
+      return ["pleasant", "neutral", "unpleasant"].every((k, i) => Number(e.dataset[k]) === b[i]);
+    }, before, { timeout: 120_000 });
+    assert.deepEqual(await readout(page), before, "reset restores the readout exactly");
+    assert.doesNotMatch(page.url(), /units=/);
+    console.log(`readout ${before.map((p) => p.toFixed(4))} → lesioned ${lesioned.map((p) => p.toFixed(4))} → reset`);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a shared link reopens the experiment; invalid parts are ignored with a notice", { timeout: 300_000 }, async () => {
+  const browser = await launch(NO_WEBGPU);
+  try {
+    const { page } = await openApp(browser, server.base +
+      "?model=alexnet-untrained&layer=conv4&units=3,7&mode=enhance&alpha=2.5");
+    assert.equal(await page.getByTestId("layer-select").inputValue(), "conv4");
+    assert.ok(await page.getByTestId("mode-enhance").isChecked());
+    assert.equal(await page.getByTestId("alpha").inputValue(), "2.5");
+    assert.equal(await page.locator('[data-testid="unit"][aria-pressed="true"]').count(), 2);
+    await page.goto(server.base + "?model=alexnet-untrained&layer=conv99&units=1,x&alpha=9");
+    await idle(page);
+    const notice = await page.locator(".notice").textContent();
+    assert.match(notice, /Ignored invalid link settings: layer `conv99`.*units `1,x`.*alpha `9`/);
+    assert.equal(await page.getByTestId("error").textContent(), "");
+  } finally {
+    await browser.close();
+  }
+});
