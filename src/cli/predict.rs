@@ -101,7 +101,12 @@ pub fn run(a: PredictArgs, dir: &Path, quiet: bool) -> Result<(), String> {
         Some(p) => {
             let prof = super::compare_cmd::load_profile(p)?;
             if prof.model != entry.id {
-                return Err(format!("{}: profile is for model `{}`, not `{}`", p.display(), prof.model, entry.id));
+                return Err(format!(
+                    "{}: profile is for model `{}`, not `{}`",
+                    p.display(),
+                    prof.model,
+                    entry.id
+                ));
             }
             Some(prof)
         }
@@ -114,7 +119,9 @@ pub fn run(a: PredictArgs, dir: &Path, quiet: bool) -> Result<(), String> {
         let refs: Vec<&Prepared> = chunk.iter().collect();
         let (host, acts) = pollster::block_on(eng.means(&net, &refs, &mask))?;
         let features = match &profile {
-            Some(_) => Some(pollster::block_on(crate::analysis::responses::readout_features(&acts))?.0),
+            Some(_) => {
+                Some(pollster::block_on(crate::analysis::responses::readout_features(&acts))?.0)
+            }
             None => None,
         };
         let logits = match acts.logits {
@@ -133,7 +140,13 @@ pub fn run(a: PredictArgs, dir: &Path, quiet: bool) -> Result<(), String> {
             }
             if let (Some(prof), Some(f)) = (&profile, &features) {
                 let probs = prof.emotion_probs(&f[i]);
-                img["readout"] = prof.classes.iter().cloned().zip(probs.iter().map(|p| json!(p))).collect::<Map<_, _>>().into();
+                img["readout"] = prof
+                    .classes
+                    .iter()
+                    .cloned()
+                    .zip(probs.iter().map(|p| json!(p)))
+                    .collect::<Map<_, _>>()
+                    .into();
             }
             images.push(img);
         }

@@ -21,7 +21,12 @@ thread_local! {
 pub fn current_mask(store: Store) -> GainMask {
     let units = store.selected.get_untracked();
     let layer = store.layer.get_untracked();
-    let n = store.layers.get_untracked().iter().find(|(l, _)| *l == layer).map_or(0, |l| l.1);
+    let n = store
+        .layers
+        .get_untracked()
+        .iter()
+        .find(|(l, _)| *l == layer)
+        .map_or(0, |l| l.1);
     if units.is_empty() || n == 0 {
         return GainMask::none();
     }
@@ -45,15 +50,28 @@ pub fn rerun(store: Store) {
     }
 }
 
-async fn pass(store: Store, image: &Prepared, mask: &GainMask) -> Result<(Vec<Vec<f32>>, Option<Vec<f32>>), String> {
-    let (eng, m) = (engine().ok_or("no backend")?, model().ok_or("no model is loaded yet")?);
+async fn pass(
+    store: Store,
+    image: &Prepared,
+    mask: &GainMask,
+) -> Result<(Vec<Vec<f32>>, Option<Vec<f32>>), String> {
+    let (eng, m) = (
+        engine().ok_or("no backend")?,
+        model().ok_or("no model is loaded yet")?,
+    );
     let (host, acts) = eng.means(&m.net, &[image], mask).await?;
     let probs = match &m.profile {
         Some(p) => Some(p.emotion_probs(&readout_features(&acts).await?.0[0])),
         None => None,
     };
     let _ = store;
-    Ok((host.means.into_iter().map(|mut l| l.swap_remove(0)).collect(), probs))
+    Ok((
+        host.means
+            .into_iter()
+            .map(|mut l| l.swap_remove(0))
+            .collect(),
+        probs,
+    ))
 }
 
 pub async fn analyse(store: Store) {
@@ -61,7 +79,9 @@ pub async fn analyse(store: Store) {
         g.set(g.get() + 1);
         g.get()
     });
-    let Some((name, bytes)) = IMAGE.with(|i| i.borrow().clone()) else { return };
+    let Some((name, bytes)) = IMAGE.with(|i| i.borrow().clone()) else {
+        return;
+    };
     let Some(m) = model() else {
         return store.fail("no model is loaded yet");
     };
@@ -91,17 +111,41 @@ pub async fn analyse(store: Store) {
     }
     match result {
         Ok((means, probs, baseline, ms)) => {
-            let names: Vec<String> = store.layers.get_untracked().into_iter().map(|l| l.0).collect();
+            let names: Vec<String> = store
+                .layers
+                .get_untracked()
+                .into_iter()
+                .map(|l| l.0)
+                .collect();
             let rows = names
                 .iter()
                 .zip(&means)
                 .map(|(n, v)| {
-                    let (top_unit, top_value) = v.iter().enumerate().fold((0, f32::MIN), |b, (i, x)| if *x > b.1 { (i, *x) } else { b });
-                    LayerRow { name: n.clone(), units: v.len(), mean: v.iter().sum::<f32>() / v.len().max(1) as f32, top_unit, top_value }
+                    let (top_unit, top_value) =
+                        v.iter().enumerate().fold((0, f32::MIN), |b, (i, x)| {
+                            if *x > b.1 {
+                                (i, *x)
+                            } else {
+                                b
+                            }
+                        });
+                    LayerRow {
+                        name: n.clone(),
+                        units: v.len(),
+                        mean: v.iter().sum::<f32>() / v.len().max(1) as f32,
+                        top_unit,
+                        top_value,
+                    }
                 })
                 .collect();
-            let json: serde_json::Map<String, serde_json::Value> = names.iter().cloned().zip(means.iter().map(|v| serde_json::json!(v))).collect();
-            store.means_json.set(serde_json::Value::Object(json).to_string());
+            let json: serde_json::Map<String, serde_json::Value> = names
+                .iter()
+                .cloned()
+                .zip(means.iter().map(|v| serde_json::json!(v)))
+                .collect();
+            store
+                .means_json
+                .set(serde_json::Value::Object(json).to_string());
             store.rows.set(rows);
             store.layer_means.set(means);
             store.readout.set(probs);

@@ -1,8 +1,8 @@
 //! The app shell: provides the store, starts the runtime, lays out the stages.
 
 use super::components::{
-    BackendBadge, EmotionReadout, ImageInput, InterventionPanel, LayerGrid, LayerSummary, ModelPanel, StatusBar,
-    UnitDetail,
+    BackendBadge, EmotionReadout, ImageInput, InterventionPanel, LayerGrid, LayerSummary,
+    ModelPanel, StatusBar, UnitDetail,
 };
 use super::runtime;
 use super::store::Store;

@@ -41,6 +41,13 @@ pub async fn probe() -> Option<AdapterProbe> {
         .collect();
     let fallback = get(&adapter, "isFallbackAdapter").as_bool() == Some(true)
         || get(&info, "isFallbackAdapter").as_bool() == Some(true);
-    let name = if fields.is_empty() { "unnamed adapter".to_string() } else { fields.join(" ") };
-    Some(AdapterProbe { software: fallback || is_software_adapter(&name, "", false), name })
+    let name = if fields.is_empty() {
+        "unnamed adapter".to_string()
+    } else {
+        fields.join(" ")
+    };
+    Some(AdapterProbe {
+        software: fallback || is_software_adapter(&name, "", false),
+        name,
+    })
 }

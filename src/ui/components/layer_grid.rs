@@ -22,7 +22,11 @@ fn z(s: &Store, li: usize, u: usize) -> Option<f32> {
     let v = *means.get(li)?.get(u)?;
     let units = s.units.get();
     let st = units.get(li)?.get(u)?;
-    Some(if st.sd > 0.0 { (v - st.mean) / st.sd } else { 0.0 })
+    Some(if st.sd > 0.0 {
+        (v - st.mean) / st.sd
+    } else {
+        0.0
+    })
 }
 
 pub fn describe(s: &Store, li: usize, u: usize) -> String {
@@ -31,7 +35,12 @@ pub fn describe(s: &Store, li: usize, u: usize) -> String {
     let resp = s.layer_means.get().get(li).and_then(|m| m.get(u).copied());
     let mut t = format!("unit {u}");
     if let Some(st) = units.get(li).and_then(|l| l.get(u)) {
-        t += &format!(", prefers {}, SI {:.2}, p {:.3}", classes.get(st.preferred).cloned().unwrap_or_default(), st.si, st.p_null);
+        t += &format!(
+            ", prefers {}, SI {:.2}, p {:.3}",
+            classes.get(st.preferred).cloned().unwrap_or_default(),
+            st.si,
+            st.p_null
+        );
     }
     if let Some(r) = resp {
         t += &format!(", response {r:.3}");
@@ -49,16 +58,33 @@ fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement) {
     let rows = n.div_ceil(c);
     canvas.set_width((c as f64 * CELL) as u32);
     canvas.set_height((rows as f64 * CELL) as u32);
-    let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok()) else { return };
+    let Some(ctx) = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+    else {
+        return;
+    };
     ctx.set_fill_style_str("#f3f3f0");
     ctx.fill_rect(0.0, 0.0, c as f64 * CELL, rows as f64 * CELL);
     let units = s.units.get();
     let selected = s.selected.get();
-    let max = s.layer_means.get().get(li).map_or(0.0, |m| m.iter().cloned().fold(0.0, f32::max));
+    let max = s
+        .layer_means
+        .get()
+        .get(li)
+        .map_or(0.0, |m| m.iter().cloned().fold(0.0, f32::max));
     for u in 0..n {
         let (x, y) = ((u % c) as f64 * CELL, (u / c) as f64 * CELL);
-        let color = units.get(li).and_then(|l| l.get(u)).map_or("#555555", |st| PALETTE[st.preferred % PALETTE.len()]);
-        let strength = match (z(s, li, u), s.layer_means.get().get(li).and_then(|m| m.get(u).copied())) {
+        let color = units
+            .get(li)
+            .and_then(|l| l.get(u))
+            .map_or("#555555", |st| PALETTE[st.preferred % PALETTE.len()]);
+        let strength = match (
+            z(s, li, u),
+            s.layer_means.get().get(li).and_then(|m| m.get(u).copied()),
+        ) {
             (Some(z), _) => 1.0 / (1.0 + (-z as f64).exp()),
             (None, Some(v)) if max > 0.0 => (v / max) as f64,
             _ => 0.35,
@@ -104,8 +130,15 @@ pub fn LayerGrid() -> impl IntoView {
         }
     });
     let on_click = move |ev: leptos::ev::MouseEvent| {
-        let n = s.layers.get_untracked().get(s.layer_index().unwrap_or(0)).map_or(0, |l| l.1);
-        let (x, y) = ((ev.offset_x() as f64 / CELL) as usize, (ev.offset_y() as f64 / CELL) as usize);
+        let n = s
+            .layers
+            .get_untracked()
+            .get(s.layer_index().unwrap_or(0))
+            .map_or(0, |l| l.1);
+        let (x, y) = (
+            (ev.offset_x() as f64 / CELL) as usize,
+            (ev.offset_y() as f64 / CELL) as usize,
+        );
         let u = y * cols(n) + x;
         if x < cols(n) && u < n {
             toggle(s, u, ev.shift_key());

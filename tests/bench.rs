@@ -1,0 +1,43 @@
+//! `neurons bench --quick`: one iteration on small inputs, against ONNX Runtime on the same
+//! graph and input. Not a timed test: it proves the bench runs and that both sides agree.
+#![cfg(feature = "cli")]
+
+mod common;
+use common::*;
+
+#[test]
+fn quick_bench_agrees_with_onnx_runtime_and_reports_ratios() {
+    if !root()
+        .join("weights/vgg16-imagenet-conv.safetensors")
+        .exists()
+    {
+        neurons_ok(&["--quiet", "weights", "fetch", "vgg16-imagenet-conv"]);
+    }
+    let whl = wheel();
+    let out = neurons_ok(&[
+        "bench",
+        "--quick",
+        "--ort",
+        "--json",
+        "--wheel",
+        whl.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{out}");
+    for r in rows {
+        for k in ["ours_ms_median", "ort_ms_median", "ratio", "max_rel_diff"] {
+            assert!(
+                r[k].as_f64().is_some_and(|x| x.is_finite()),
+                "{k} missing in {r}"
+            );
+        }
+        assert!(r["max_rel_diff"].as_f64().unwrap() <= 1e-4);
+    }
+    assert!(v["peak_rss_mib"].as_f64().unwrap() > 10.0);
+    assert!(v["markdown"]
+        .as_str()
+        .unwrap()
+        .contains("| vgg16-imagenet-conv |"));
+    println!("{}", v["markdown"].as_str().unwrap());
+}
