@@ -259,3 +259,70 @@ fn experiment_writes_table_csv_and_charts() {
         assert!(rep.join(f).exists(), "{f}");
     }
 }
+
+#[test]
+fn overlap_of_two_sets_reports_chance_level() {
+    // Two disjoint halves of an OASIS subset, as two `path,label` CSVs.
+    let dir = tempfile::tempdir().unwrap();
+    let oasis = root().join("../shared/data/oasis");
+    let csv = std::fs::read_to_string(oasis.join("OASIS.csv")).unwrap();
+    let mut a = String::from("path,label\n");
+    let mut b = a.clone();
+    for (i, line) in csv.lines().skip(1).take(120).enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        let v: f64 = f[4].parse().unwrap();
+        let label = if v < 3.5 {
+            "unpleasant"
+        } else if v <= 5.0 {
+            "neutral"
+        } else {
+            "pleasant"
+        };
+        let row = format!("{}/images/{}.jpg,{label}\n", oasis.display(), f[1].trim());
+        if i % 2 == 0 {
+            a += &row
+        } else {
+            b += &row
+        }
+    }
+    std::fs::write(dir.path().join("a.csv"), a).unwrap();
+    std::fs::write(dir.path().join("b.csv"), b).unwrap();
+    for s in ["a", "b"] {
+        neurons_ok(&[
+            "--quiet",
+            "profile",
+            "--model",
+            "alexnet-untrained",
+            "--permutations",
+            "50",
+            "--dataset",
+            &format!("csv:{}", dir.path().join(format!("{s}.csv")).display()),
+            "--out",
+            dir.path().join(s).to_str().unwrap(),
+        ]);
+    }
+    let out = neurons_ok(&[
+        "overlap",
+        dir.path().join("a/profile.json").to_str().unwrap(),
+        dir.path().join("b/profile.json").to_str().unwrap(),
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "layer,units,selective_a,selective_b,both,expected_by_chance,p_value"
+    );
+    assert_eq!(lines.len(), 6, "{out}");
+    for l in &lines[1..] {
+        let f: Vec<f64> = l.split(',').skip(1).map(|x| x.parse().unwrap()).collect();
+        let (n, sa, sb, both, expected, p) = (f[0], f[1], f[2], f[3], f[4], f[5]);
+        assert!(both <= sa.min(sb));
+        assert!((expected - sa * sb / n).abs() < 0.01, "{l}");
+        assert!((0.0..=1.0).contains(&p), "{l}");
+    }
+    let e = neurons_err(&[
+        "overlap",
+        dir.path().join("a/profile.json").to_str().unwrap(),
+        "/nonexistent.json",
+    ]);
+    assert!(e.contains("cannot read"), "{e}");
+}

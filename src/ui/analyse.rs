@@ -3,9 +3,11 @@
 
 use super::runtime::{engine, model};
 use super::store::{LayerRow, Mode, Store};
+use crate::analysis::readout::softmax;
 use crate::analysis::responses::readout_features;
-use crate::model::GainMask;
+use crate::model::{read_rows, GainMask, Keep};
 use crate::preprocess::{prepare, Prepared};
+use crate::weights::imagenet_labels;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::{Cell, RefCell};
@@ -50,11 +52,10 @@ pub fn rerun(store: Store) {
     }
 }
 
-async fn pass(
-    store: Store,
-    image: &Prepared,
-    mask: &GainMask,
-) -> Result<(Vec<Vec<f32>>, Option<Vec<f32>>), String> {
+type PassResult = (Vec<Vec<f32>>, Option<Vec<f32>>, Vec<(String, f32)>);
+
+/// One forward pass: every layer's means, the emotion readout and the ImageNet top-5.
+async fn pass(image: &Prepared, mask: &GainMask) -> Result<PassResult, String> {
     let (eng, m) = (
         engine().ok_or("no backend")?,
         model().ok_or("no model is loaded yet")?,
@@ -64,13 +65,27 @@ async fn pass(
         Some(p) => Some(p.emotion_probs(&readout_features(&acts).await?.0[0])),
         None => None,
     };
-    let _ = store;
+    let top5 = match acts.logits {
+        Some(l) => {
+            let logits = read_rows(l).await?.swap_remove(0);
+            let p = softmax(&logits);
+            let labels = imagenet_labels();
+            let mut idx: Vec<usize> = (0..p.len()).collect();
+            idx.sort_by(|a, b| p[*b].total_cmp(&p[*a]));
+            idx.iter()
+                .take(5)
+                .map(|&i| (labels.get(i).unwrap_or(&"?").to_string(), p[i]))
+                .collect()
+        }
+        None => Vec::new(),
+    };
     Ok((
         host.means
             .into_iter()
             .map(|mut l| l.swap_remove(0))
             .collect(),
         probs,
+        top5,
     ))
 }
 
@@ -94,23 +109,25 @@ pub async fn analyse(store: Store) {
     let mask = current_mask(store);
     let t0 = Instant::now();
     let result = async {
-        let (means, probs) = pass(store, &prepared, &mask).await?;
+        let (means, probs, top5) = pass(&prepared, &mask).await?;
         let ms = t0.elapsed().as_secs_f64() * 1000.0;
         let baseline = if mask.is_empty() {
             probs.clone()
         } else if store.baseline.get_untracked().is_none() {
-            pass(store, &prepared, &GainMask::none()).await?.1
+            pass(&prepared, &GainMask::none()).await?.1
         } else {
             store.baseline.get_untracked()
         };
-        Ok::<_, String>((means, probs, baseline, ms))
+        Ok::<_, String>((means, probs, top5, baseline, ms))
     }
     .await;
     if GENERATION.with(|g| g.get()) != generation {
         return; // a newer analysis superseded this one
     }
     match result {
-        Ok((means, probs, baseline, ms)) => {
+        Ok((means, probs, top5, baseline, ms)) => {
+            store.crop.set(prepared.display.clone());
+            store.top5.set(top5);
             let names: Vec<String> = store
                 .layers
                 .get_untracked()
@@ -155,5 +172,39 @@ pub async fn analyse(store: Store) {
             store.status.set("ready".into());
         }
         Err(e) => store.fail(format!("the forward pass failed: {e}")),
+    }
+}
+
+/// Computes the focused unit's spatial activation map for the current image and mask.
+pub async fn unit_map(store: Store, layer: String, unit: usize) {
+    store.heatmap.set(None);
+    let Some((_, bytes)) = IMAGE.with(|i| i.borrow().clone()) else {
+        return;
+    };
+    let (Some(eng), Some(m)) = (engine(), model()) else {
+        return;
+    };
+    let Ok(prepared) = prepare(&bytes, &m.entry.preprocessing, true) else {
+        return;
+    };
+    let acts = m
+        .net
+        .forward(eng.batch(&[&prepared]), &current_mask(store), Keep::Maps);
+    let Some(map) = acts.layer(&layer).and_then(|l| l.map.clone()) else {
+        return;
+    };
+    let [_, c, h, w] = map.dims();
+    if unit >= c {
+        return;
+    }
+    let one = map
+        .slice([0..1, unit..unit + 1, 0..h, 0..w])
+        .reshape([1, h * w]);
+    match read_rows(one).await {
+        Ok(mut rows) if store.focus.get_untracked() == Some(unit) => {
+            store.heatmap.set(Some((h, w, rows.swap_remove(0))))
+        }
+        Ok(_) => {}
+        Err(e) => store.fail(e),
     }
 }

@@ -1,8 +1,8 @@
 //! The app shell: provides the store, starts the runtime, lays out the stages.
 
 use super::components::{
-    BackendBadge, EmotionReadout, ImageInput, InterventionPanel, LayerGrid, LayerSummary,
-    ModelPanel, StatusBar, UnitDetail,
+    BackendBadge, EmotionReadout, ExportPanel, ImageInput, InterventionPanel, LayerGrid,
+    LayerSummary, ModelPanel, ObjectGuess, StatusBar, UnitDetail,
 };
 use super::runtime;
 use super::store::Store;
@@ -29,10 +29,12 @@ pub fn App() -> impl IntoView {
             <ModelPanel/>
             <ImageInput/>
             <EmotionReadout/>
+            <ObjectGuess/>
             <LayerGrid/>
             <UnitDetail/>
             <InterventionPanel/>
             <LayerSummary/>
+            <ExportPanel/>
         </main>
         <footer>
             "After Liu, Bo, Ding & Fang (2024), PLOS Computational Biology. "

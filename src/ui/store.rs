@@ -74,6 +74,12 @@ pub struct Store {
     pub alpha: RwSignal<f32>,
     /// The unit whose detail is shown.
     pub focus: RwSignal<Option<usize>>,
+    /// The 224×224 crop the network sees, RGB.
+    pub crop: RwSignal<Vec<u8>>,
+    /// ImageNet top-5 `(label, probability)` when the model has a classifier.
+    pub top5: RwSignal<Vec<(String, f32)>>,
+    /// The focused unit's activation map `(h, w, values)` for this image.
+    pub heatmap: RwSignal<Option<(usize, usize, Vec<f32>)>>,
 }
 
 impl Store {
@@ -102,6 +108,9 @@ impl Store {
             mode: RwSignal::new(Mode::Lesion),
             alpha: RwSignal::new(1.0),
             focus: RwSignal::new(None),
+            crop: RwSignal::new(Vec::new()),
+            top5: RwSignal::new(Vec::new()),
+            heatmap: RwSignal::new(None),
         }
     }
 

@@ -1,29 +1,86 @@
-//! Where an image comes in (file picker; it stays on this device).
+//! Where an image comes in: file picker, drag-and-drop or paste. It stays on this device. Shows
+//! the 224×224 grayscale crop the network actually sees.
 
-use crate::ui::{fetch::read_file, store::use_store};
+use crate::preprocess::CROP;
+use crate::ui::{fetch::read_file, store::use_store, store::Store};
+use leptos::html::Canvas;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, ImageData};
+
+fn take(s: Store, file: Option<web_sys::File>) {
+    let Some(file) = file else { return };
+    spawn_local(async move {
+        match read_file(&file).await {
+            Ok(bytes) => crate::ui::analyse::run_image(s, file.name(), bytes).await,
+            Err(e) => s.fail(e),
+        }
+    });
+}
+
+fn draw_crop(canvas: &web_sys::HtmlCanvasElement, rgb: &[u8]) {
+    if rgb.len() != CROP * CROP * 3 {
+        return;
+    }
+    let rgba: Vec<u8> = rgb
+        .chunks(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect();
+    let ctx = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok());
+    if let (Some(ctx), Ok(img)) = (
+        ctx,
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), CROP as u32, CROP as u32),
+    ) {
+        let _ = ctx.put_image_data(&img, 0.0, 0.0);
+    }
+}
 
 #[component]
 pub fn ImageInput() -> impl IntoView {
     let s = use_store();
+    let canvas = NodeRef::<Canvas>::new();
+    Effect::new(move |_| {
+        let rgb = s.crop.get();
+        if let Some(c) = canvas.get() {
+            draw_crop(&c, &rgb);
+        }
+    });
     let on_change = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        spawn_local(async move {
-            match read_file(&file).await {
-                Ok(bytes) => crate::ui::analyse::run_image(s, file.name(), bytes).await,
-                Err(e) => s.fail(e),
-            }
-        });
+        take(s, input.files().and_then(|f| f.get(0)));
     };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        take(
+            s,
+            ev.data_transfer()
+                .and_then(|d| d.files())
+                .and_then(|f| f.get(0)),
+        );
+    };
+    let _paste = window_event_listener(leptos::ev::paste, move |ev| {
+        take(
+            s,
+            ev.clipboard_data()
+                .and_then(|d| d.files())
+                .and_then(|f| f.get(0)),
+        );
+    });
     view! {
-        <section class="stage">
+        <section class="stage drop" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
             <label for="upload">"Image "</label>
             <input id="upload" type="file" accept="image/*" data-testid="upload-input" on:change=on_change/>
-            <p class="hint">"The network sees a 224×224 grayscale crop, as in the paper."</p>
+            <span class="hint">" or drop or paste an image here. It never leaves this device."</span>
+            <div class="crop" hidden=move || s.crop.get().is_empty()>
+                <canvas node_ref=canvas width=CROP.to_string() height=CROP.to_string()
+                        aria-label="The 224 by 224 grayscale crop the network sees"></canvas>
+                <p class="hint">"What the network sees: shorter side resized to 256, centre 224×224, in grayscale as in the paper."</p>
+            </div>
         </section>
     }
 }

@@ -51,10 +51,47 @@ pub fn describe(s: &Store, li: usize, u: usize) -> String {
     t
 }
 
-fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement) {
-    let Some(li) = s.layer_index() else { return };
+/// Units in display order: sorted by SI or by this image's response, filtered by preference.
+fn ordering(s: &Store, sort: &str, filter: Option<usize>) -> Vec<usize> {
+    let Some(li) = s.layer_index() else {
+        return Vec::new();
+    };
     let n = s.layers.get().get(li).map_or(0, |l| l.1);
-    let c = cols(n);
+    let units = s.units.get();
+    let stats = units.get(li);
+    let means = s.layer_means.get();
+    let resp = means.get(li);
+    let mut order: Vec<usize> = (0..n)
+        .filter(|&u| {
+            filter.is_none_or(|e| {
+                stats
+                    .and_then(|l| l.get(u))
+                    .is_some_and(|st| st.preferred == e)
+            })
+        })
+        .collect();
+    match sort {
+        "si" => order.sort_by(|a, b| {
+            let si = |u: &usize| stats.and_then(|l| l.get(*u)).map_or(0.0, |st| st.si);
+            si(b).total_cmp(&si(a))
+        }),
+        "response" => order.sort_by(|a, b| {
+            let r = |u: &usize| {
+                z(s, li, *u)
+                    .or_else(|| resp.and_then(|r| r.get(*u).copied()))
+                    .unwrap_or(0.0)
+            };
+            r(b).total_cmp(&r(a))
+        }),
+        _ => {}
+    }
+    order
+}
+
+fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement, order: &[usize]) {
+    let Some(li) = s.layer_index() else { return };
+    let n = order.len();
+    let c = cols(s.layers.get().get(li).map_or(0, |l| l.1));
     let rows = n.div_ceil(c);
     canvas.set_width((c as f64 * CELL) as u32);
     canvas.set_height((rows as f64 * CELL) as u32);
@@ -75,8 +112,8 @@ fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement) {
         .get()
         .get(li)
         .map_or(0.0, |m| m.iter().cloned().fold(0.0, f32::max));
-    for u in 0..n {
-        let (x, y) = ((u % c) as f64 * CELL, (u / c) as f64 * CELL);
+    for (pos, &u) in order.iter().enumerate() {
+        let (x, y) = ((pos % c) as f64 * CELL, (pos / c) as f64 * CELL);
         let color = units
             .get(li)
             .and_then(|l| l.get(u))
@@ -124,23 +161,23 @@ fn toggle(s: Store, u: usize, add: bool) {
 pub fn LayerGrid() -> impl IntoView {
     let s = use_store();
     let canvas = NodeRef::<Canvas>::new();
+    let sort = RwSignal::new("unit".to_string());
+    let filter = RwSignal::new(None::<usize>);
+    let order = Memo::new(move |_| ordering(&s, &sort.get(), filter.get()));
     Effect::new(move |_| {
+        let order = order.get();
         if let Some(c) = canvas.get() {
-            draw(&s, &c);
+            draw(&s, &c, &order);
         }
     });
     let on_click = move |ev: leptos::ev::MouseEvent| {
-        let n = s
-            .layers
-            .get_untracked()
-            .get(s.layer_index().unwrap_or(0))
-            .map_or(0, |l| l.1);
+        let li = s.layer_index().unwrap_or(0);
+        let c = cols(s.layers.get_untracked().get(li).map_or(0, |l| l.1));
         let (x, y) = (
             (ev.offset_x() as f64 / CELL) as usize,
             (ev.offset_y() as f64 / CELL) as usize,
         );
-        let u = y * cols(n) + x;
-        if x < cols(n) && u < n {
+        if let Some(&u) = order.get_untracked().get(y * c + x).filter(|_| x < c) {
             toggle(s, u, ev.shift_key());
         }
     };
@@ -160,18 +197,31 @@ pub fn LayerGrid() -> impl IntoView {
                     view! { <option value=l.clone() selected=s.layer.get_untracked() == l>{label}</option> }
                 }).collect_view()}
             </select>
+            <label>" Sort "
+                <select on:change=move |ev| sort.set(event_target_value(&ev))>
+                    <option value="unit">"by unit number"</option>
+                    <option value="si">"by selectivity (SI)"</option>
+                    <option value="response">"by this image's response"</option>
+                </select>
+            </label>
+            <label>" Show "
+                <select on:change=move |ev| filter.set(event_target_value(&ev).parse().ok())>
+                    <option value="all">"all units"</option>
+                    {move || s.classes.get().into_iter().enumerate().map(|(i, c)| view! { <option value=i.to_string()>{format!("units preferring {c}")}</option> }).collect_view()}
+                </select>
+            </label>
             <p class="legend">
                 {move || s.classes.get().into_iter().enumerate().map(|(i, c)| view! {
                     <span><span class="swatch" style=format!("background:{}", PALETTE[i % PALETTE.len()])></span>{format!("prefers {c}")}</span>
                 }).collect_view()}
                 " Brighter = stronger response to this image than usual. Click a unit to select it; shift-click to add."
             </p>
-            <canvas node_ref=canvas class="grid" on:click=on_click aria-hidden="true"></canvas>
+            <canvas node_ref=canvas id="unit-grid" class="grid" on:click=on_click aria-hidden="true"></canvas>
             <ul class="sr-list" aria-label="Units of this layer">
                 {move || {
                     let li = s.layer_index().unwrap_or(0);
-                    let (layer, n) = s.layers.get().get(li).cloned().unwrap_or_default();
-                    (0..n).map(|u| {
+                    let layer = s.layers.get().get(li).cloned().unwrap_or_default().0;
+                    order.get().into_iter().map(|u| {
                         let layer = layer.clone();
                         view! {
                             <li><button data-testid="unit" data-layer=layer data-unit=u.to_string()

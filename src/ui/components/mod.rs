@@ -2,20 +2,24 @@
 
 mod backend_badge;
 mod emotion_readout;
+mod export_panel;
 mod image_input;
 mod intervention_panel;
 mod layer_grid;
 mod layer_summary;
 mod model_panel;
+mod object_guess;
 mod status_bar;
 mod unit_detail;
 
 pub use backend_badge::BackendBadge;
 pub use emotion_readout::EmotionReadout;
+pub use export_panel::ExportPanel;
 pub use image_input::ImageInput;
 pub use intervention_panel::InterventionPanel;
 pub use layer_grid::LayerGrid;
 pub use layer_summary::LayerSummary;
 pub use model_panel::ModelPanel;
+pub use object_guess::ObjectGuess;
 pub use status_bar::StatusBar;
 pub use unit_detail::UnitDetail;
