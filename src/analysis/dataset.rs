@@ -108,7 +108,7 @@ impl Dataset {
 }
 
 /// Canonical order for the paper's classes; other names sorted.
-fn order_classes(mut names: Vec<String>) -> Vec<String> {
+pub fn order_classes(mut names: Vec<String>) -> Vec<String> {
     names.sort_by_key(|n| {
         (
             EMOTIONS.iter().position(|e| e == n).unwrap_or(usize::MAX),
@@ -168,7 +168,7 @@ pub fn oasis(dir: &Path, t: Thresholds) -> Result<Dataset, String> {
     })
 }
 
-fn is_image(p: &Path) -> bool {
+pub fn is_image(p: &Path) -> bool {
     p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
         ["jpg", "jpeg", "png", "webp", "gif", "bmp"].contains(&e.to_lowercase().as_str())
     })

@@ -25,6 +25,19 @@ impl Responses {
     pub fn layer_index(&self, name: &str) -> Option<usize> {
         self.layers.iter().position(|l| l == name)
     }
+
+    /// Appends the rows of `other` (the same network, more images).
+    pub fn append(&mut self, other: Responses) {
+        if self.n_images == 0 {
+            *self = other;
+            return;
+        }
+        for (mine, theirs) in self.data.iter_mut().zip(other.data) {
+            mine.extend(theirs);
+        }
+        self.features.extend(other.features);
+        self.n_images += other.n_images;
+    }
 }
 
 /// Readout features of a forward pass: fc7 when present, else the last conv layer's means.

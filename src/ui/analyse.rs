@@ -61,7 +61,7 @@ async fn pass(image: &Prepared, mask: &GainMask) -> Result<PassResult, String> {
         model().ok_or("no model is loaded yet")?,
     );
     let (host, acts) = eng.means(&m.net, &[image], mask).await?;
-    let probs = match &m.profile {
+    let probs = match super::runtime::profile() {
         Some(p) => Some(p.emotion_probs(&readout_features(&acts).await?.0[0])),
         None => None,
     };

@@ -1,8 +1,8 @@
 //! The app shell: provides the store, starts the runtime, lays out the stages.
 
 use super::components::{
-    BackendBadge, EmotionReadout, ExportPanel, ImageInput, InterventionPanel, LayerGrid,
-    LayerSummary, ModelPanel, ObjectGuess, StatusBar, UnitDetail,
+    BackendBadge, DatasetProfiler, EmotionReadout, ExportPanel, ImageInput, InterventionPanel,
+    LayerGrid, LayerSummary, ModelPanel, ObjectGuess, StatusBar, UnitDetail,
 };
 use super::runtime;
 use super::store::Store;
@@ -34,6 +34,7 @@ pub fn App() -> impl IntoView {
             <UnitDetail/>
             <InterventionPanel/>
             <LayerSummary/>
+            <DatasetProfiler/>
             <ExportPanel/>
         </main>
         <footer>

@@ -5,6 +5,7 @@ mod app;
 pub mod components;
 pub mod fetch;
 pub mod gpu_probe;
+pub mod profiler;
 pub mod runtime;
 pub mod store;
 pub mod url_state;

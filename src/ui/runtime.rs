@@ -16,14 +16,13 @@ use std::rc::Rc;
 pub struct Loaded {
     pub entry: ModelEntry,
     pub net: Network,
-    /// The model's OASIS profile, when the site ships one.
-    pub profile: Option<Profile>,
 }
 
 thread_local! {
     static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
     static MODEL: RefCell<Option<Rc<Loaded>>> = const { RefCell::new(None) };
     static MANIFEST: RefCell<Option<Rc<Manifest>>> = const { RefCell::new(None) };
+    static PROFILE: RefCell<Option<Rc<Profile>>> = const { RefCell::new(None) };
 }
 
 pub fn engine() -> Option<Rc<Engine>> {
@@ -32,6 +31,23 @@ pub fn engine() -> Option<Rc<Engine>> {
 
 pub fn model() -> Option<Rc<Loaded>> {
     MODEL.with(|m| m.borrow().clone())
+}
+
+/// The profile in use (shipped, loaded from a file, or computed in this tab).
+pub fn profile() -> Option<Rc<Profile>> {
+    PROFILE.with(|p| p.borrow().clone())
+}
+
+/// Makes `p` the profile in use (it must be of the loaded model) and re-analyses.
+pub fn set_profile(store: Store, p: Option<Profile>) {
+    store
+        .classes
+        .set(p.as_ref().map(|p| p.classes.clone()).unwrap_or_default());
+    store
+        .units
+        .set(p.as_ref().map(summaries).unwrap_or_default());
+    store.baseline.set(None);
+    PROFILE.with(|cell| *cell.borrow_mut() = p.map(Rc::new));
 }
 
 /// The profile shipped beside the weights (`weights/profiles/<id>.json`), if any.
@@ -182,8 +198,7 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
                 None
             }
         };
-        store.classes.set(profile.as_ref().map(|p| p.classes.clone()).unwrap_or_default());
-        store.units.set(profile.as_ref().map(summaries).unwrap_or_default());
+        set_profile(store, profile);
         let layers: Vec<(String, usize)> = net.layers().iter().map(|(n, u)| (n.to_string(), *u)).collect();
         if !layers.iter().any(|(n, _)| *n == store.layer.get_untracked()) {
             store.layer.set(layers.last().map(|l| l.0.clone()).unwrap_or_default());
@@ -193,7 +208,7 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
         store.readout.set(None);
         store.baseline.set(None);
         store.layer_means.set(Vec::new());
-        MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(Loaded { entry, net, profile })));
+        MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(Loaded { entry, net })));
         Ok::<(), String>(())
     }
     .await;

@@ -1,6 +1,6 @@
 //! Export for the classroom: the profile (JSON), the unit table (CSV) and the grid (PNG).
 
-use crate::ui::runtime::model;
+use crate::ui::runtime::profile;
 use crate::ui::store::use_store;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -37,11 +37,7 @@ fn click_link(name: &str, url: &str) -> Result<(), String> {
 pub fn ExportPanel() -> impl IntoView {
     let s = use_store();
     let profile_json = move |_| {
-        let r = match model().and_then(|m| {
-            m.profile
-                .as_ref()
-                .map(|p| (m.entry.id.clone(), p.to_json()))
-        }) {
+        let r = match profile().map(|p| (p.model.clone(), p.to_json())) {
             Some((id, json)) => download(&format!("{id}-profile.json"), "application/json", &json),
             None => Err("this model has no profile to export".into()),
         };
@@ -50,11 +46,7 @@ pub fn ExportPanel() -> impl IntoView {
         }
     };
     let units_csv = move |_| {
-        let r = match model().and_then(|m| {
-            m.profile
-                .as_ref()
-                .map(|p| (m.entry.id.clone(), p.units_csv()))
-        }) {
+        let r = match profile().map(|p| (p.model.clone(), p.units_csv())) {
             Some((id, csv)) => download(&format!("{id}-units.csv"), "text/csv", &csv),
             None => Err("this model has no profile to export".into()),
         };

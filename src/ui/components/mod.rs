@@ -1,6 +1,7 @@
 //! One component per pipeline stage.
 
 mod backend_badge;
+mod dataset_profiler;
 mod emotion_readout;
 mod export_panel;
 mod image_input;
@@ -13,6 +14,7 @@ mod status_bar;
 mod unit_detail;
 
 pub use backend_badge::BackendBadge;
+pub use dataset_profiler::DatasetProfiler;
 pub use emotion_readout::EmotionReadout;
 pub use export_panel::ExportPanel;
 pub use image_input::ImageInput;

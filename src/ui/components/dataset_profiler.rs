@@ -1,0 +1,54 @@
+//! Classroom profiling: pick a folder with one sub-folder per emotion (pleasant/, neutral/,
+//! unpleasant/ or any class names), or load a saved profile.
+
+use crate::ui::profiler::{cancel, load_profile_file, profile_folder};
+use crate::ui::store::use_store;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+#[component]
+pub fn DatasetProfiler() -> impl IntoView {
+    let s = use_store();
+    let progress = RwSignal::new(None::<(usize, usize, f64)>);
+    let folder = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        // Folder picking is a non-standard attribute that every current browser supports.
+        if let Some(input) = folder.get() {
+            let _ = input.set_attribute("webkitdirectory", "");
+        }
+    });
+    let on_folder = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(list) = input.files() else { return };
+        let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
+        s.status.set("profiling".into());
+        spawn_local(profile_folder(s, files, progress));
+    };
+    let on_profile = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(f) = input.files().and_then(|l| l.get(0)) {
+            spawn_local(load_profile_file(s, f));
+        }
+    };
+    view! {
+        <section class="stage">
+            <h2>"Profile your own images"</h2>
+            <p class="hint">
+                "Choose a folder holding one sub-folder per emotion (for example pleasant/, neutral/, "
+                "unpleasant/). Each unit's selectivity is measured on half the images, the readout is "
+                "trained on the same half and scored on a quarter, as in the paper. Nothing is uploaded."
+            </p>
+            <div class="controls">
+                <label>"Folder " <input type="file" node_ref=folder multiple=true on:change=on_folder/></label>
+                <label>"or a saved profile " <input type="file" accept=".json,application/json" on:change=on_profile/></label>
+            </div>
+            {move || progress.get().map(|(done, total, eta)| view! {
+                <p>
+                    <progress max=total.to_string() value=done.to_string()></progress>
+                    {format!(" {done} / {total} images, about {eta:.0} s left ")}
+                    <button on:click=move |_| cancel()>"Cancel"</button>
+                </p>
+            })}
+        </section>
+    }
+}
