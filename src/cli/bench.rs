@@ -63,15 +63,13 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// Runs the ONNX Runtime side on the same input; `run` is (batch, size, iterations).
 fn ort_side(
     a: &BenchArgs,
     dir: &Path,
-    model: &str,
-    arch: &str,
+    (model, arch): (&str, &str),
     input: &[f32],
-    batch: usize,
-    size: usize,
-    iters: usize,
+    (batch, size, iters): (usize, usize, usize),
 ) -> Result<Value, String> {
     let tmp = tempdir(model)?;
     let bin = tmp.join("input.bin");
@@ -167,7 +165,7 @@ pub fn run(a: BenchArgs, dir: &Path) -> Result<(), String> {
                 let mut row = json!({"model": model, "backend": eng.info.label(), "batch": batch, "size": size,
                     "ours_ms_median": median, "ours_ms_p90": p90, "ours_first_ms": first_ms});
                 if a.ort {
-                    let o = ort_side(&a, dir, model, arch, &input, batch, size, iters)?;
+                    let o = ort_side(&a, dir, (model, arch), &input, (batch, size, iters))?;
                     let theirs: Vec<f64> = o["last_means"]
                         .as_array()
                         .into_iter()

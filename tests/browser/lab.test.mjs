@@ -71,3 +71,35 @@ test("a shared link reopens the experiment; invalid parts are ignored with a not
     await browser.close();
   }
 });
+
+test("a folder of images is profiled in the browser and drives the readout", { timeout: 600_000 }, async () => {
+  const { mkdtemp, mkdir, symlink, writeFile } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const dir = await mkdtemp(path.join(tmpdir(), "neurons-set-"));
+  const oasis = path.join(root, "../shared/data/oasis/images");
+  const sets = { pleasant: ["Baby 1", "Baby 2", "Beach 1", "Dog 1"], unpleasant: ["Angry face 1", "Angry face 2", "Animal carcass 1", "Dog attack 1"] };
+  for (const [cls, names] of Object.entries(sets)) {
+    await mkdir(path.join(dir, "set", cls), { recursive: true });
+    for (const n of names) await symlink(path.join(oasis, `${n}.jpg`), path.join(dir, "set", cls, `${n}.jpg`));
+  }
+  await writeFile(path.join(dir, "set", "pleasant", "broken.jpg"), "not an image");
+  const browser = await launch(NO_WEBGPU);
+  try {
+    const { page } = await openApp(browser, server.base + "?model=alexnet-untrained");
+    await page.locator('input[webkitdirectory]').setInputFiles(path.join(dir, "set"));
+    await page.waitForFunction(() => /Profiled/.test(document.querySelector(".notice")?.textContent ?? "") ||
+      document.querySelector('[data-testid="error"]')?.textContent, null, { timeout: 300_000 });
+    assert.equal(await page.getByTestId("error").textContent(), "");
+    const notice = await page.locator(".notice").textContent();
+    assert.match(notice, /Profiled 8 images/);
+    assert.match(notice, /broken\.jpg/);
+    const img = await testImage("p.png", 31);
+    await page.getByTestId("upload-input").setInputFiles(img);
+    await page.waitForFunction(() => document.querySelector('[data-testid="readout"]')?.dataset.pleasant);
+    const r = await page.getByTestId("readout").evaluate((e) => [e.dataset.pleasant, e.dataset.neutral, e.dataset.unpleasant]);
+    assert.equal(r[1], "", "the folder has no neutral class");
+    assert.ok(Math.abs(Number(r[0]) + Number(r[2]) - 1) < 1e-5, `two-class probabilities sum to 1: ${r}`);
+  } finally {
+    await browser.close();
+  }
+});
