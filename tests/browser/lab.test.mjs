@@ -73,14 +73,14 @@ test("a shared link reopens the experiment; invalid parts are ignored with a not
 });
 
 test("a folder of images is profiled in the browser and drives the readout", { timeout: 600_000 }, async () => {
-  const { mkdtemp, mkdir, symlink, writeFile } = await import("node:fs/promises");
+  const { mkdtemp, mkdir, copyFile, writeFile } = await import("node:fs/promises");
   const { tmpdir } = await import("node:os");
   const dir = await mkdtemp(path.join(tmpdir(), "neurons-set-"));
   const oasis = path.join(root, "../shared/data/oasis/images");
   const sets = { pleasant: ["Baby 1", "Baby 2", "Beach 1", "Dog 1"], unpleasant: ["Angry face 1", "Angry face 2", "Animal carcass 1", "Dog attack 1"] };
   for (const [cls, names] of Object.entries(sets)) {
     await mkdir(path.join(dir, "set", cls), { recursive: true });
-    for (const n of names) await symlink(path.join(oasis, `${n}.jpg`), path.join(dir, "set", cls, `${n}.jpg`));
+    for (const n of names) await copyFile(path.join(oasis, `${n}.jpg`), path.join(dir, "set", cls, `${n}.jpg`));
   }
   await writeFile(path.join(dir, "set", "pleasant", "broken.jpg"), "not an image");
   const browser = await launch(NO_WEBGPU);
