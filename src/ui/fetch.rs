@@ -15,8 +15,43 @@ fn js_err(v: JsValue) -> String {
         .unwrap_or_else(|| format!("{v:?}"))
 }
 
-/// Fetches `url`, calling `progress(received, total)` as bytes stream in.
-pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64, u64)) -> Result<Vec<u8>, String> {
+const CACHE: &str = "emotion-neurons-weights-v1";
+
+async fn cache() -> Option<web_sys::Cache> {
+    let caches = web_sys::window()?.caches().ok()?;
+    JsFuture::from(caches.open(CACHE))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+/// Forgets a cached download (e.g. one that failed its checksum).
+pub async fn forget_cached(url: &str) {
+    if let Some(c) = cache().await {
+        let _ = JsFuture::from(c.delete_with_str(url)).await;
+    }
+}
+
+/// Fetches `url` through Cache Storage (a returning visitor starts from cache, also offline),
+/// calling `progress(received, total)` as bytes stream in.
+pub async fn fetch_cached(url: &str, progress: impl FnMut(u64, u64)) -> Result<Vec<u8>, String> {
+    let c = cache().await;
+    if let Some(c) = &c {
+        if let Ok(hit) = JsFuture::from(c.match_with_str(url)).await {
+            if let Ok(resp) = hit.dyn_into::<Response>() {
+                return read_body(url, resp, progress).await;
+            }
+        }
+    }
+    let resp = get(url).await?;
+    if let (Some(c), Ok(copy)) = (&c, resp.clone()) {
+        let _ = JsFuture::from(c.put_with_str(url, &copy)).await;
+    }
+    read_body(url, resp, progress).await
+}
+
+async fn get(url: &str) -> Result<Response, String> {
     let window = web_sys::window().ok_or("no window")?;
     let resp: Response = JsFuture::from(window.fetch_with_str(url))
         .await
@@ -26,6 +61,19 @@ pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64, u64)) -> Resul
     if !resp.ok() {
         return Err(format!("download of {url} failed: HTTP {}", resp.status()));
     }
+    Ok(resp)
+}
+
+/// Fetches `url`, calling `progress(received, total)` as bytes stream in.
+pub async fn fetch_bytes(url: &str, progress: impl FnMut(u64, u64)) -> Result<Vec<u8>, String> {
+    read_body(url, get(url).await?, progress).await
+}
+
+async fn read_body(
+    url: &str,
+    resp: Response,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Vec<u8>, String> {
     let total = resp
         .headers()
         .get("content-length")

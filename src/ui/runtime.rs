@@ -1,7 +1,7 @@
 //! The non-reactive side of the app: the chosen engine and the loaded network (not `Send`, so
 //! kept in a thread-local), and the async steps the components trigger.
 
-use super::fetch::{fetch_bytes, fetch_text, has_webgpu, query_param};
+use super::fetch::{fetch_cached, fetch_text, forget_cached, has_webgpu, query_param};
 use super::gpu_probe::probe;
 use super::store::{Store, UnitSummary};
 use crate::analysis::profile::Profile;
@@ -174,12 +174,15 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
         let manifest = MANIFEST.with(|m| m.borrow().clone()).ok_or("no manifest")?;
         let entry = manifest.get(id)?.clone();
         let bytes = match &entry.file {
-            Some(f) => Some(
-                fetch_bytes(&format!("weights/{f}"), |got, total| {
-                    store.progress.set(Some((got, total)))
-                })
-                .await?,
-            ),
+            Some(f) => {
+                let url = format!("weights/{f}");
+                let bytes = fetch_cached(&url, |got, total| store.progress.set(Some((got, total)))).await?;
+                if crate::weights::sha256_hex(&bytes) != entry.sha256 {
+                    // A damaged or tampered copy: never keep it in the cache.
+                    forget_cached(&url).await;
+                }
+                Some(bytes)
+            }
             None => {
                 store.status.set(format!("generating {id} from its seed"));
                 None

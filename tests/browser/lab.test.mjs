@@ -103,3 +103,25 @@ test("a folder of images is profiled in the browser and drives the readout", { t
     await browser.close();
   }
 });
+
+test("a tampered weights download is refused with a reason, and Retry recovers", { timeout: 600_000 }, async () => {
+  const browser = await launch(NO_WEBGPU);
+  try {
+    const page = await browser.newPage();
+    await page.route("**/weights/vgg16-imagenet-conv.safetensors", (route) =>
+      route.fulfill({ status: 200, body: Buffer.from("definitely not the published weights") }));
+    await page.goto(server.base + "?model=vgg16-imagenet-conv");
+    await page.waitForFunction(() => /checksum mismatch/.test(document.querySelector('[data-testid="error"]')?.textContent ?? ""),
+      null, { timeout: 300_000 });
+    const err = await page.getByTestId("error").textContent();
+    assert.match(err, /could not load vgg16-imagenet-conv: checksum mismatch/);
+    await page.unroute("**/weights/vgg16-imagenet-conv.safetensors");
+    await page.getByRole("button", { name: "Retry" }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent === "ready" &&
+      document.querySelector('[data-testid="error"]')?.textContent === "" &&
+      document.querySelectorAll('[data-testid="unit"]').length === 512, null, { timeout: 300_000 });
+    assert.equal(await page.getByTestId("model-select").inputValue(), "vgg16-imagenet-conv");
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,7 +1,8 @@
 //! What the app is doing, download progress, and the visible error message.
 
-use crate::ui::store::use_store;
+use crate::ui::{runtime, store::use_store};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 #[component]
 pub fn StatusBar() -> impl IntoView {
@@ -14,8 +15,15 @@ pub fn StatusBar() -> impl IntoView {
                 <span>{format!(" {:.1} / {:.1} MB", got as f64 / 1e6, total as f64 / 1e6)}</span>
             })}
             <p class="notice" hidden=move || s.notice.get().is_empty()>{move || s.notice.get()}</p>
-            <p class="error" role="alert" data-testid="error"
-               hidden=move || s.error.get().is_empty()>{move || s.error.get()}</p>
+            <p class="error" role="alert" hidden=move || s.error.get().is_empty()>
+                <span data-testid="error">{move || s.error.get()}</span>
+                {move || s.error.get().starts_with("could not load").then(|| view! {
+                    " " <button on:click=move |_| {
+                        let id = s.model.get_untracked();
+                        spawn_local(async move { let _ = runtime::load_model(s, &id).await; });
+                    }>"Retry"</button>
+                })}
+            </p>
         </section>
     }
 }
