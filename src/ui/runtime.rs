@@ -146,7 +146,10 @@ pub async fn start(store: Store) {
             .set(format!("Ignored unknown model `{id}` in the link."));
         "vgg16-imagenet-conv".into()
     };
-    if load_model(store, &id).await.is_err() && id == "vgg16-imagenet-conv" {
+    // Without a model in the link, a site that does not deploy the pretrained weights falls back
+    // to the embedded untrained control; a model named in the link stays, with its error.
+    let explicit = known && query_param("model").is_some();
+    if load_model(store, &id).await.is_err() && !explicit {
         let fallback = "alexnet-untrained";
         let note = store.error.get_untracked();
         if load_model(store, fallback).await.is_ok() {
