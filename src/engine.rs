@@ -76,22 +76,26 @@ impl Engine {
         }
     }
 
+    fn from_setup(device: Device, setup: &burn::tensor::wgpu::WgpuSetup, reason: &str) -> Self {
+        let (adapter, software) = adapter_info(setup);
+        Self {
+            device,
+            info: BackendInfo {
+                kind: BackendKind::Wgpu,
+                adapter,
+                software,
+                reason: reason.into(),
+            },
+        }
+    }
+
     /// wgpu natively (Vulkan, Metal, DX12; lavapipe on a machine with no GPU).
     #[cfg(not(target_family = "wasm"))]
     pub fn wgpu() -> Result<Self, String> {
         let (device, setup) = Device::wgpu_options()
             .init_with_setup()
             .map_err(|e| format!("no wgpu adapter: {e}"))?;
-        let (adapter, software) = adapter_info(&setup);
-        Ok(Self {
-            device,
-            info: BackendInfo {
-                kind: BackendKind::Wgpu,
-                adapter,
-                software,
-                reason: "requested".into(),
-            },
-        })
+        Ok(Self::from_setup(device, &setup, "requested"))
     }
 
     /// WebGPU in the browser (or wgpu natively), async.
@@ -100,16 +104,7 @@ impl Engine {
             .init_with_setup_async()
             .await
             .map_err(|e| format!("WebGPU unavailable: {e}"))?;
-        let (adapter, software) = adapter_info(&setup);
-        Ok(Self {
-            device,
-            info: BackendInfo {
-                kind: BackendKind::Wgpu,
-                adapter,
-                software,
-                reason: "WebGPU adapter found".into(),
-            },
-        })
+        Ok(Self::from_setup(device, &setup, "WebGPU adapter found"))
     }
 
     /// Stacks prepared images into one `[batch, 3, 224, 224]` tensor.

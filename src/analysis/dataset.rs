@@ -62,6 +62,18 @@ impl Dataset {
         Ok(ds)
     }
 
+    /// File names of the items, in order (how profiles refer to images).
+    pub fn names(&self) -> Vec<String> {
+        self.items
+            .iter()
+            .map(|i| {
+                i.path
+                    .file_name()
+                    .map_or(String::new(), |f| f.to_string_lossy().into_owned())
+            })
+            .collect()
+    }
+
     pub fn labels(&self) -> Vec<usize> {
         self.items.iter().map(|i| i.label).collect()
     }

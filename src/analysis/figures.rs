@@ -9,51 +9,44 @@ fn layer_names(p: &Profile) -> Vec<String> {
     p.layers.iter().map(|l| l.name.clone()).collect()
 }
 
-/// Mean SI per layer, one series per profile (e.g. pretrained vs untrained).
-pub fn si_by_layer(profiles: &[&Profile]) -> String {
+/// One bar per layer for each profile, valued by `value(layer)`.
+fn per_profile(
+    title: &str,
+    y_label: &str,
+    profiles: &[&Profile],
+    value: impl Fn(&super::profile::LayerProfile) -> f64,
+) -> String {
     let series = profiles
         .iter()
         .enumerate()
         .map(|(i, p)| Series {
             name: p.model.clone(),
             color: PALETTE[(i * 2) % PALETTE.len()].into(),
-            values: p
-                .layers
-                .iter()
-                .map(|l| {
-                    l.units.iter().map(|u| u.si as f64).sum::<f64>() / l.units.len().max(1) as f64
-                })
-                .collect(),
+            values: p.layers.iter().map(&value).collect(),
             errors: None,
         })
         .collect::<Vec<_>>();
     let cats = profiles.first().map(|p| layer_names(p)).unwrap_or_default();
-    grouped_bars(
+    grouped_bars(title, y_label, &cats, &series)
+}
+
+/// Mean SI per layer, one series per profile (e.g. pretrained vs untrained).
+pub fn si_by_layer(profiles: &[&Profile]) -> String {
+    per_profile(
         "Selectivity index (mean over units) by layer",
         "mean SI",
-        &cats,
-        &series,
+        profiles,
+        |l| l.units.iter().map(|u| u.si as f64).sum::<f64>() / l.units.len().max(1) as f64,
     )
 }
 
 /// Share of units whose SI beats the permutation null's 95th percentile, by layer.
 pub fn significant_by_layer(profiles: &[&Profile]) -> String {
-    let series = profiles
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Series {
-            name: p.model.clone(),
-            color: PALETTE[(i * 2) % PALETTE.len()].into(),
-            values: p.layers.iter().map(|l| l.share_significant).collect(),
-            errors: None,
-        })
-        .collect::<Vec<_>>();
-    let cats = profiles.first().map(|p| layer_names(p)).unwrap_or_default();
-    grouped_bars(
+    per_profile(
         "Units more selective than chance (permutation null, 95%)",
         "share of units",
-        &cats,
-        &series,
+        profiles,
+        |l| l.share_significant,
     )
 }
 

@@ -169,15 +169,7 @@ pub fn build_profile(
         classes: ds.classes.clone(),
         thresholds,
         seed: cfg.seed,
-        images: ds
-            .items
-            .iter()
-            .map(|i| {
-                i.path
-                    .file_name()
-                    .map_or(String::new(), |f| f.to_string_lossy().into_owned())
-            })
-            .collect(),
+        images: ds.names(),
         labels,
         statistics_from: format!(
             "training split only ({} of {} images)",

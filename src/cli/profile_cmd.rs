@@ -189,15 +189,7 @@ pub fn profile(a: ProfileArgs, dir: &Path, quiet: bool) -> Result<(), String> {
 pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), String> {
     let p = super::compare_cmd::load_profile(&a.profile)?;
     let ds = load_dataset(&a.dataset, p.thresholds.unwrap_or_default(), None)?;
-    let names: Vec<String> = ds
-        .items
-        .iter()
-        .map(|i| {
-            i.path
-                .file_name()
-                .map_or(String::new(), |f| f.to_string_lossy().into_owned())
-        })
-        .collect();
+    let names = ds.names();
     let eng = engine(&a.backend)?;
     let (net, entry) = load_network(dir, &p.model, &eng)?;
     let index = |name: &String| names.iter().position(|n| n == name);

@@ -2,6 +2,7 @@
 
 pub mod analyse;
 mod app;
+pub mod canvas;
 pub mod components;
 pub mod fetch;
 pub mod gpu_probe;

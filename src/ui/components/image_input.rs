@@ -6,8 +6,6 @@ use crate::ui::{fetch::read_file, store::use_store, store::Store};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{CanvasRenderingContext2d, ImageData};
 
 fn take(s: Store, file: Option<web_sys::File>) {
     let Some(file) = file else { return };
@@ -27,17 +25,7 @@ fn draw_crop(canvas: &web_sys::HtmlCanvasElement, rgb: &[u8]) {
         .chunks(3)
         .flat_map(|p| [p[0], p[1], p[2], 255])
         .collect();
-    let ctx = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok());
-    if let (Some(ctx), Ok(img)) = (
-        ctx,
-        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), CROP as u32, CROP as u32),
-    ) {
-        let _ = ctx.put_image_data(&img, 0.0, 0.0);
-    }
+    crate::ui::canvas::put_rgba(canvas, &rgba, CROP as u32, CROP as u32);
 }
 
 #[component]

@@ -7,8 +7,6 @@ use crate::ui::store::use_store;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{CanvasRenderingContext2d, ImageData};
 
 /// The crop in gray with the map in orange on top, nearest-neighbour upsampled to 224².
 fn draw(canvas: &web_sys::HtmlCanvasElement, crop: &[u8], (h, w, v): &(usize, usize, Vec<f32>)) {
@@ -25,17 +23,7 @@ fn draw(canvas: &web_sys::HtmlCanvasElement, crop: &[u8], (h, w, v): &(usize, us
             rgba.extend([mix(230.0), mix(159.0), mix(0.0), 255]);
         }
     }
-    let ctx = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok());
-    if let (Some(ctx), Ok(img)) = (
-        ctx,
-        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), CROP as u32, CROP as u32),
-    ) {
-        let _ = ctx.put_image_data(&img, 0.0, 0.0);
-    }
+    crate::ui::canvas::put_rgba(canvas, &rgba, CROP as u32, CROP as u32);
 }
 
 #[component]

@@ -1,0 +1,19 @@
+//! Drawing RGBA pixels into a canvas (the crop and the unit heatmap share this).
+
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+/// Puts `rgba` (`w × h × 4` bytes) at the canvas's top-left corner.
+pub fn put_rgba(canvas: &HtmlCanvasElement, rgba: &[u8], w: u32, h: u32) {
+    let ctx = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok());
+    if let (Some(ctx), Ok(img)) = (
+        ctx,
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), w, h),
+    ) {
+        let _ = ctx.put_image_data(&img, 0.0, 0.0);
+    }
+}
