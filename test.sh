@@ -17,3 +17,5 @@ step "site build"
 trunk build --release
 step "browser tests"
 NEURONS=target/release/neurons node --test --test-concurrency=1 tests/browser/
+step "browser bench, quick (ours vs onnxruntime-web; agreement checked first)"
+node bench/browser/bench.mjs --quick

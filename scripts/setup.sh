@@ -36,7 +36,8 @@ fi
 if [ "$mode" = test ]; then
   python3 -c 'import onnxruntime, onnx, numpy, PIL' 2>/dev/null ||
     python3 -m pip install -q onnxruntime onnx numpy pillow
-  [ -d tests/browser/node_modules/playwright-core ] ||
-    (cd tests/browser && npm install --no-audit --no-fund --silent)
+  for d in tests/browser bench/browser; do
+    [ -f "$d/node_modules/.package-lock.json" ] || (cd "$d" && npm install --no-audit --no-fund --silent)
+  done
 fi
 echo "setup: done"
