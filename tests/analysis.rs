@@ -258,6 +258,19 @@ fn experiment_writes_table_csv_and_charts() {
     ] {
         assert!(rep.join(f).exists(), "{f}");
     }
+    // PNG renderings: a real PNG at twice the SVG's size, with more than one colour in it.
+    for f in [rep.join("si_by_layer.png"), out.join("f1_pleasant.png")] {
+        let img = image::open(&f)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+            .to_rgb8();
+        assert_eq!(img.height(), 720, "{}", f.display());
+        let first = *img.get_pixel(0, 0);
+        assert!(
+            img.pixels().filter(|p| **p != first).count() > 1000,
+            "{} is blank",
+            f.display()
+        );
+    }
 }
 
 #[test]

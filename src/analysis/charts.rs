@@ -130,7 +130,7 @@ pub fn grouped_bars(
         );
     }
     for (k, se) in series.iter().enumerate() {
-        let lx = left + 8.0 + 150.0 * k as f64;
+        let lx = left + 8.0 + 210.0 * k as f64;
         let _ = write!(
             s,
             r#"<rect x="{lx:.0}" y="{:.0}" width="12" height="12" fill="{}"/><text x="{:.0}" y="{:.0}">{}</text>"#,

@@ -56,15 +56,48 @@ pub fn results_md(p: &Profile, rows: &[ConditionResult]) -> String {
     s
 }
 
+/// Writes `name.svg` and its PNG rendering (resvg, system fonts) into `out`.
+pub fn write_figure(out: &Path, name: &str, svg: &str) -> Result<(), String> {
+    write(&out.join(format!("{name}.svg")), svg.as_bytes())?;
+    let mut opt = resvg::usvg::Options::default();
+    let db = opt.fontdb_mut();
+    db.load_system_fonts();
+    // The SVG asks for "sans-serif"; point it at a sans face this machine has.
+    let has = |f: &str| {
+        db.faces()
+            .any(|face| face.families.iter().any(|(n, _)| n == f))
+    };
+    if let Some(f) = ["DejaVu Sans", "Liberation Sans", "Noto Sans", "Arial"]
+        .into_iter()
+        .find(|f| has(f))
+    {
+        db.set_sans_serif_family(f);
+    }
+    let tree = resvg::usvg::Tree::from_str(svg, &opt).map_err(|e| format!("{name}.svg: {e}"))?;
+    let size = tree.size().to_int_size();
+    let scale = 2.0; // crisp on projectors and in slides
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(
+        (size.width() as f32 * scale) as u32,
+        (size.height() as f32 * scale) as u32,
+    )
+    .ok_or_else(|| format!("{name}: empty figure"))?;
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    let png = pixmap
+        .encode_png()
+        .map_err(|e| format!("{name}.png: {e}"))?;
+    write(&out.join(format!("{name}.png")), &png)
+}
+
 /// `results.csv`, `results.md` and one F1 chart per emotion.
 pub fn write_results(out: &Path, p: &Profile, rows: &[ConditionResult]) -> Result<(), String> {
     write(&out.join("results.csv"), results_csv(rows).as_bytes())?;
     write(&out.join("results.md"), results_md(p, rows).as_bytes())?;
     for c in &p.classes {
-        write(
-            &out.join(format!("f1_{c}.svg")),
-            figures::f1_by_layer(rows, c).as_bytes(),
-        )?;
+        write_figure(out, &format!("f1_{c}"), &figures::f1_by_layer(rows, c))?;
     }
     Ok(())
 }
@@ -72,18 +105,17 @@ pub fn write_results(out: &Path, p: &Profile, rows: &[ConditionResult]) -> Resul
 /// Profile-level figures: SI and significance by layer (all profiles), preferred-emotion mix.
 pub fn write_profile_figures(out: &Path, profiles: &[Profile]) -> Result<(), String> {
     let refs: Vec<&Profile> = profiles.iter().collect();
-    write(
-        &out.join("si_by_layer.svg"),
-        figures::si_by_layer(&refs).as_bytes(),
-    )?;
-    write(
-        &out.join("significant_by_layer.svg"),
-        figures::significant_by_layer(&refs).as_bytes(),
+    write_figure(out, "si_by_layer", &figures::si_by_layer(&refs))?;
+    write_figure(
+        out,
+        "significant_by_layer",
+        &figures::significant_by_layer(&refs),
     )?;
     for p in profiles {
-        write(
-            &out.join(format!("preferred_mix_{}.svg", p.model)),
-            figures::preferred_mix(p).as_bytes(),
+        write_figure(
+            out,
+            &format!("preferred_mix_{}", p.model),
+            &figures::preferred_mix(p),
         )?;
     }
     Ok(())
