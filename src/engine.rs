@@ -28,7 +28,10 @@ impl BackendInfo {
     /// `WebGPU (adapter)` / `CPU (flex)`.
     pub fn label(&self) -> String {
         match self.kind {
-            BackendKind::Wgpu => format!("WebGPU ({})", self.adapter),
+            BackendKind::Wgpu if cfg!(target_family = "wasm") => {
+                format!("WebGPU ({})", self.adapter)
+            }
+            BackendKind::Wgpu => format!("wgpu ({})", self.adapter),
             BackendKind::Cpu => "CPU (burn flex)".to_string(),
         }
     }
