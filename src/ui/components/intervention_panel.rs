@@ -12,7 +12,8 @@ pub fn InterventionPanel() -> impl IntoView {
     let top_k = RwSignal::new(20usize);
     let draws = RwSignal::new(0u64);
     let apply = move || rerun(s);
-    let select_top = move |_| {
+    // The layer's selected units preferring the chosen emotion, best SI first; `limit` keeps the top k.
+    let select_selective = move |limit: Option<usize>| {
         let Some(li) = s.layer_index() else { return };
         let units = s.units.get_untracked();
         let Some(layer) = units.get(li) else {
@@ -25,11 +26,15 @@ pub fn InterventionPanel() -> impl IntoView {
             .filter(|&u| layer[u].selected && layer[u].preferred == e)
             .collect();
         idx.sort_by(|a, b| layer[*b].si.total_cmp(&layer[*a].si).then(a.cmp(b)));
-        idx.truncate(top_k.get_untracked());
+        if let Some(k) = limit {
+            idx.truncate(k);
+        }
         idx.sort();
         s.selected.set(idx);
         apply();
     };
+    let select_top = move |_| select_selective(Some(top_k.get_untracked()));
+    let select_all = move |_| select_selective(None);
     let select_random = move |_| {
         let n = s
             .layers
@@ -79,6 +84,7 @@ pub fn InterventionPanel() -> impl IntoView {
                         on:change=move |ev| top_k.set(event_target_value(&ev).parse().unwrap_or(20).clamp(1, 4096))/>
                 </label>
                 <button data-testid="select-top-selective" on:click=select_top>"Select top selective units"</button>
+                <button data-testid="select-all-selective" on:click=select_all>"All selective units of the layer"</button>
                 <button data-testid="select-random" on:click=select_random>"Same number at random"</button>
             </div>
             <div class="controls" role="radiogroup" aria-label="Intervention">
