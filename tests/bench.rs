@@ -7,12 +7,7 @@ use common::*;
 
 #[test]
 fn quick_bench_agrees_with_onnx_runtime_and_reports_ratios() {
-    if !root()
-        .join("weights/vgg16-imagenet-conv.safetensors")
-        .exists()
-    {
-        neurons_ok(&["--quiet", "weights", "fetch", "vgg16-imagenet-conv"]);
-    }
+    fetch_vgg16();
     let whl = wheel();
     let out = neurons_ok(&[
         "bench",

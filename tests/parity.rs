@@ -9,12 +9,7 @@ use std::process::Command;
 
 #[test]
 fn vgg16_matches_onnx_runtime_on_cpu_and_wgpu() {
-    if !root()
-        .join("weights/vgg16-imagenet-conv.safetensors")
-        .exists()
-    {
-        neurons_ok(&["--quiet", "weights", "fetch", "vgg16-imagenet-conv"]);
-    }
+    fetch_vgg16();
     let dir = tempfile::tempdir().unwrap();
     let imgs: Vec<String> = (0..2)
         .map(|s| {
@@ -69,12 +64,7 @@ fn vgg16_matches_onnx_runtime_on_cpu_and_wgpu() {
 
 #[test]
 fn fetched_weights_are_the_original_release() {
-    if !root()
-        .join("weights/vgg16-imagenet-conv.safetensors")
-        .exists()
-    {
-        neurons_ok(&["--quiet", "weights", "fetch", "vgg16-imagenet-conv"]);
-    }
+    fetch_vgg16();
     let bytes = std::fs::read(root().join("weights/vgg16-imagenet-conv.safetensors")).unwrap();
     let map = emotion_neurons::TensorMap::from_safetensors(&bytes).unwrap();
     let b = &map.get("features.0.bias").unwrap().data;

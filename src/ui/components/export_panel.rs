@@ -1,5 +1,6 @@
 //! Export for the classroom: the profile (JSON), the unit table (CSV) and the grid (PNG).
 
+use crate::analysis::profile::Profile;
 use crate::ui::runtime::profile;
 use crate::ui::store::use_store;
 use leptos::prelude::*;
@@ -36,24 +37,18 @@ fn click_link(name: &str, url: &str) -> Result<(), String> {
 #[component]
 pub fn ExportPanel() -> impl IntoView {
     let s = use_store();
-    let profile_json = move |_| {
-        let r = match profile().map(|p| (p.model.clone(), p.to_json())) {
-            Some((id, json)) => download(&format!("{id}-profile.json"), "application/json", &json),
+    // Offers the current profile rendered by `render` as `<model><suffix>`.
+    let export = move |suffix: &'static str, mime: &'static str, render: fn(&Profile) -> String| {
+        let r = match profile() {
+            Some(p) => download(&format!("{}{suffix}", p.model), mime, &render(&p)),
             None => Err("this model has no profile to export".into()),
         };
         if let Err(e) = r {
             s.fail(e);
         }
     };
-    let units_csv = move |_| {
-        let r = match profile().map(|p| (p.model.clone(), p.units_csv())) {
-            Some((id, csv)) => download(&format!("{id}-units.csv"), "text/csv", &csv),
-            None => Err("this model has no profile to export".into()),
-        };
-        if let Err(e) = r {
-            s.fail(e);
-        }
-    };
+    let profile_json = move |_| export("-profile.json", "application/json", Profile::to_json);
+    let units_csv = move |_| export("-units.csv", "text/csv", Profile::units_csv);
     let grid_png = move |_| {
         let canvas = web_sys::window()
             .and_then(|w| w.document())
