@@ -58,17 +58,8 @@ fn profiles_are_deterministic_and_match_numpy() {
         .count();
     assert_eq!(selected, 154, "top 80 % of 192 units (rounded)");
 
-    let out = Command::new("python3")
-        .arg(root().join("tests/stats_reference.py"))
-        .arg(&a)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let worst: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stdout = python("tests/stats_reference.py", &[a.as_os_str()]);
+    let worst: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     println!("ours vs numpy: {worst}");
     assert!(worst["tuning"].as_f64().unwrap() < 1e-4, "{worst}");
     assert!(worst["si"].as_f64().unwrap() < 1e-4, "{worst}");

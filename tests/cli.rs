@@ -4,7 +4,6 @@
 
 mod common;
 use common::*;
-use std::process::Command;
 
 #[test]
 fn predict_seeded_alexnet_gives_layers_and_top5() {
@@ -84,17 +83,8 @@ fn a_lesion_mask_zeroes_exactly_the_chosen_units() {
 #[test]
 fn converts_a_torchvision_pth_with_burns_reader() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new("python3")
-        .arg(root().join("tests/fixtures/make_pth.py"))
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pth = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let stdout = python("tests/fixtures/make_pth.py", &[dir.path().as_os_str()]);
+    let pth = String::from_utf8(stdout).unwrap().trim().to_string();
     let wdir = dir.path().join("w");
     neurons_ok(&[
         "--weights-dir",

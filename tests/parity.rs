@@ -5,7 +5,6 @@
 
 mod common;
 use common::*;
-use std::process::Command;
 
 #[test]
 fn vgg16_matches_onnx_runtime_on_cpu_and_wgpu() {
@@ -19,18 +18,10 @@ fn vgg16_matches_onnx_runtime_on_cpu_and_wgpu() {
         })
         .collect();
     let whl = wheel();
-    let out = Command::new("python3")
-        .arg(root().join("tests/ort_parity.py"))
-        .arg(&whl)
-        .args(&imgs)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "ORT script failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ort: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut args = vec![whl.as_os_str()];
+    args.extend(imgs.iter().map(std::ffi::OsStr::new));
+    let ort: serde_json::Value =
+        serde_json::from_slice(&python("tests/ort_parity.py", &args)).unwrap();
 
     let mut per_backend = Vec::new();
     for backend in ["cpu", "wgpu"] {

@@ -134,3 +134,18 @@ pub fn fetch_vgg16() -> std::path::PathBuf {
     }
     path
 }
+
+/// Runs one of the repo's python scripts (`tests/…`), asserting success; returns its stdout.
+pub fn python(script: &str, args: &[&std::ffi::OsStr]) -> Vec<u8> {
+    let out = std::process::Command::new("python3")
+        .arg(root().join(script))
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
