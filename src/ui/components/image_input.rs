@@ -1,8 +1,8 @@
-//! Where an image comes in: file picker, drag-and-drop or paste. It stays on this device. Shows
-//! the 224×224 grayscale crop the network actually sees.
+//! Where an image comes in: file picker, drag-and-drop, paste or a bundled example. It stays on
+//! this device. Shows the 224×224 grayscale crop the network actually sees.
 
 use crate::preprocess::CROP;
-use crate::ui::{fetch::read_file, store::use_store, store::Store};
+use crate::ui::{fetch::fetch_bytes, fetch::read_file, store::use_store, store::Store};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,6 +12,29 @@ fn take(s: Store, file: Option<web_sys::File>) {
     spawn_local(async move {
         match read_file(&file).await {
             Ok(bytes) => crate::ui::analyse::run_image(s, file.name(), bytes).await,
+            Err(e) => s.fail(e),
+        }
+    });
+}
+
+/// One bundled example image (static/examples/examples.json, made by scripts/make_examples.py).
+#[derive(Clone, serde::Deserialize)]
+struct Example {
+    file: String,
+    title: String,
+    credit: String,
+    licence: String,
+}
+
+fn examples() -> Vec<Example> {
+    serde_json::from_str(include_str!("../../../static/examples/examples.json"))
+        .expect("bundled examples.json parses")
+}
+
+fn take_example(s: Store, file: String) {
+    spawn_local(async move {
+        match fetch_bytes(&format!("examples/{file}"), |_, _| {}).await {
+            Ok(bytes) => crate::ui::analyse::run_image(s, file, bytes).await,
             Err(e) => s.fail(e),
         }
     });
@@ -64,6 +87,21 @@ pub fn ImageInput() -> impl IntoView {
             <label for="upload">"Image "</label>
             <input id="upload" type="file" accept="image/*" data-testid="upload-input" on:change=on_change/>
             <span class="hint">" or drop or paste an image here. It never leaves this device."</span>
+            <div class="examples" role="group" aria-label="Example images">
+                <span class="hint">"Or try an example: "</span>
+                {examples().into_iter().map(|ex| {
+                    let label = format!("Example: {} ({})", ex.title, ex.licence);
+                    let tip = format!("{label}. {}", ex.credit);
+                    let src = format!("examples/{}", ex.file);
+                    let file = ex.file.clone();
+                    view! {
+                        <button class="example" data-testid="example" aria-label=label title=tip
+                                on:click=move |_| take_example(s, file.clone())>
+                            <img src=src alt="" width="72" height="48"/>
+                        </button>
+                    }
+                }).collect_view()}
+            </div>
             <div class="crop" hidden=move || s.crop.get().is_empty()>
                 <canvas node_ref=canvas width=CROP.to_string() height=CROP.to_string()
                         aria-label="The 224 by 224 grayscale crop the network sees"></canvas>
