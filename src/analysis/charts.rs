@@ -30,11 +30,22 @@ pub fn grouped_bars(
     categories: &[String],
     series: &[Series],
 ) -> String {
-    let (w, h) = (
-        80.0 + 44.0 * categories.len().max(4) as f64 * series.len().max(1) as f64 / 1.6,
-        360.0,
-    );
-    let (left, right, top, bottom) = (64.0, 16.0, 40.0, 70.0);
+    let w = (80.0 + 44.0 * categories.len().max(4) as f64 * series.len().max(1) as f64 / 1.6)
+        .max(560.0);
+    let (left, right, top) = (64.0, 16.0, 40.0);
+    // Legend entries flow left to right and wrap (about 7 px per character).
+    let mut legend = Vec::new();
+    let (mut lx, mut row) = (left + 8.0, 0usize);
+    for se in series {
+        let iw = 34.0 + 7.0 * se.name.chars().count() as f64;
+        if lx + iw > w - right && lx > left + 8.0 {
+            (lx, row) = (left + 8.0, row + 1);
+        }
+        legend.push((lx, row));
+        lx += iw;
+    }
+    let bottom = 70.0 + 18.0 * row as f64;
+    let h = top + 250.0 + bottom;
     let ymax = series
         .iter()
         .flat_map(|s| {
@@ -129,15 +140,14 @@ pub fn grouped_bars(
             esc(cat)
         );
     }
-    for (k, se) in series.iter().enumerate() {
-        let lx = left + 8.0 + 210.0 * k as f64;
+    for (se, (lx, row)) in series.iter().zip(legend) {
+        let ly = top + 250.0 + 48.0 + 18.0 * row as f64;
         let _ = write!(
             s,
-            r#"<rect x="{lx:.0}" y="{:.0}" width="12" height="12" fill="{}"/><text x="{:.0}" y="{:.0}">{}</text>"#,
-            h - 22.0,
+            r#"<rect x="{lx:.0}" y="{ly:.0}" width="12" height="12" fill="{}"/><text x="{:.0}" y="{:.0}">{}</text>"#,
             se.color,
             lx + 16.0,
-            h - 12.0,
+            ly + 10.0,
             esc(&se.name)
         );
     }
@@ -167,5 +177,37 @@ mod tests {
         // Plot height is 360 - 40 - 70 = 250: the value 2 fills it, the value 1 half of it.
         assert!(svg.contains(r##"height="250.0" fill="#0072B2""##), "{svg}");
         assert!(svg.contains(r##"height="125.0" fill="#0072B2""##), "{svg}");
+    }
+
+    #[test]
+    fn legend_wraps_inside_the_chart() {
+        let series: Vec<Series> = (0..5)
+            .map(|i| Series {
+                name: format!("control enhance {i}"),
+                color: PALETTE[i % PALETTE.len()].into(),
+                values: vec![0.5],
+                errors: None,
+            })
+            .collect();
+        let svg = grouped_bars("t", "y", &["conv5".into()], &series);
+        let width: f64 = svg
+            .split("width=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        // Each entry is 34 + 7·17 = 153 px wide: three fit in a 630 px row, two wrap below.
+        assert_eq!(width, 630.0);
+        assert!(svg.contains(r#"viewBox="0 0 630 378""#), "{svg}");
+        for i in 0..5 {
+            assert!(svg.contains(&format!(">control enhance {i}</text>")));
+        }
+        assert!(
+            svg.contains(r#"<rect x="72" y="356" width="12""#),
+            "second row: {svg}"
+        );
     }
 }

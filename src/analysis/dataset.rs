@@ -227,6 +227,23 @@ pub fn csv(file: &Path) -> Result<Dataset, String> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let base = file.parent().unwrap_or(Path::new("."));
+    parse_csv(&text, &file.display().to_string(), |p| {
+        let path = base.join(p);
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!("{} not found", path.display()))
+        }
+    })
+}
+
+/// The rows of a `path,label` CSV named `source`; `resolve` turns a row's path into an item
+/// path, or says why it cannot (the browser matches rows against the files the visitor chose).
+pub fn parse_csv(
+    text: &str,
+    source: &str,
+    resolve: impl Fn(&str) -> Result<PathBuf, String>,
+) -> Result<Dataset, String> {
     let classes: Vec<String> = EMOTIONS.iter().map(|s| s.to_string()).collect();
     let (mut items, mut skipped) = (Vec::new(), Vec::new());
     for (n, line) in text.lines().enumerate() {
@@ -235,36 +252,21 @@ pub fn csv(file: &Path) -> Result<Dataset, String> {
             continue;
         }
         let Some((p, label)) = line.rsplit_once(',') else {
-            skipped.push(format!(
-                "{} line {}: expected `path,label`",
-                file.display(),
-                n + 1
-            ));
+            skipped.push(format!("{source} line {}: expected `path,label`", n + 1));
             continue;
         };
         let label = label.trim().to_lowercase();
         let Some(l) = classes.iter().position(|c| *c == label) else {
-            skipped.push(format!(
-                "{} line {}: unknown label `{label}`",
-                file.display(),
-                n + 1
-            ));
+            skipped.push(format!("{source} line {}: unknown label `{label}`", n + 1));
             continue;
         };
-        let path = base.join(p.trim());
-        if path.is_file() {
-            items.push(Item { path, label: l });
-        } else {
-            skipped.push(format!(
-                "{} line {}: {} not found",
-                file.display(),
-                n + 1,
-                path.display()
-            ));
+        match resolve(p.trim()) {
+            Ok(path) => items.push(Item { path, label: l }),
+            Err(e) => skipped.push(format!("{source} line {}: {e}", n + 1)),
         }
     }
     if items.is_empty() && skipped.len() == text.lines().filter(|l| !l.trim().is_empty()).count() {
-        return Err(format!("{}: no usable `path,label` rows", file.display()));
+        return Err(format!("{source}: no usable `path,label` rows"));
     }
     Ok(Dataset {
         spec: String::new(),
@@ -347,5 +349,27 @@ mod tests {
         assert!(Dataset::load("zip:foo", Thresholds::default())
             .unwrap_err()
             .contains("unknown data set kind"));
+    }
+
+    #[test]
+    fn csv_rows_resolve_through_the_callers_lookup() {
+        let text = "a.jpg,pleasant\nsub/b.jpg , unpleasant\nc.jpg,neutral\nno comma\n";
+        let ds = parse_csv(text, "set.csv", |p| {
+            if p == "c.jpg" {
+                Err(format!("`{p}` was not among the chosen files"))
+            } else {
+                Ok(PathBuf::from(format!("picked/{p}")))
+            }
+        })
+        .unwrap();
+        assert_eq!(ds.labels(), [0, 2]);
+        assert_eq!(ds.items[1].path, PathBuf::from("picked/sub/b.jpg"));
+        assert_eq!(
+            ds.skipped,
+            [
+                "set.csv line 3: `c.jpg` was not among the chosen files",
+                "set.csv line 4: expected `path,label`"
+            ]
+        );
     }
 }

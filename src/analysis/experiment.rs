@@ -105,6 +105,48 @@ impl Readout<'_> {
     }
 }
 
+/// Told of the work done (images × conv layers computed) after every batch × condition; an
+/// error stops the run (the browser uses this to repaint, report progress and cancel).
+#[allow(async_fn_in_trait)]
+pub trait Progress {
+    async fn tick(&mut self, work: u64) -> Result<(), String>;
+}
+
+/// Counts the work only (for a throughput figure).
+#[derive(Debug, Default)]
+pub struct Count(pub u64);
+
+impl Progress for Count {
+    async fn tick(&mut self, work: u64) -> Result<(), String> {
+        self.0 += work;
+        Ok(())
+    }
+}
+
+/// Conv layers computed per image when intervening in `layer` (that layer and those above).
+pub fn layers_above(net: &Network, layer: &str) -> usize {
+    net.layers().len()
+        - net
+            .layers()
+            .iter()
+            .position(|(n, _)| *n == layer)
+            .unwrap_or(0)
+}
+
+/// Total work [`run_layer`] reports for one layer: val sweep plus test conditions.
+pub fn work_of(
+    net: &Network,
+    layer: &str,
+    k: usize,
+    cfg: &ExperimentConfig,
+    n_val: usize,
+    n_test: usize,
+) -> u64 {
+    let val = k * cfg.alphas.len() * n_val;
+    let test = (1 + k * (2 + 2 * cfg.control_draws)) * n_test;
+    ((val + test) * layers_above(net, layer)) as u64
+}
+
 /// Runs `masks` on `images`, reusing each batch's input to `layer`; returns feature rows per mask.
 async fn features_under(
     engine: &Engine,
@@ -113,24 +155,19 @@ async fn features_under(
     images: &[&Prepared],
     masks: &[GainMask],
     batch: usize,
-    work: &mut u64,
+    progress: &mut impl Progress,
 ) -> Result<Vec<Vec<Vec<f32>>>, String> {
     let step = net
         .step_of(layer)
         .ok_or_else(|| format!("unknown layer `{layer}`"))?;
-    let above = net.layers().len()
-        - net
-            .layers()
-            .iter()
-            .position(|(n, _)| *n == layer)
-            .unwrap_or(0);
+    let above = layers_above(net, layer);
     let mut out = vec![Vec::new(); masks.len()];
     for chunk in images.chunks(batch.max(1)) {
         let input = net.input_to(step, engine.batch(chunk));
         for (m, mask) in masks.iter().enumerate() {
             let acts = net.forward_from(step, input.clone(), mask, Keep::Means);
             out[m].extend(readout_features(&acts).await?.0);
-            *work += (chunk.len() * above) as u64;
+            progress.tick((chunk.len() * above) as u64).await?;
         }
     }
     Ok(out)
@@ -147,7 +184,7 @@ fn draw(n_units: usize, k: usize, rng: &mut SplitMix64) -> Vec<usize> {
 }
 
 /// Runs the experiment for one layer. `val`/`test` pair images with their class labels.
-/// `work` accumulates images × conv layers computed (for the throughput figure).
+/// `progress` hears of the images × conv layers computed (see [`work_of`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn run_layer(
     engine: &Engine,
@@ -158,7 +195,7 @@ pub async fn run_layer(
     val: (&[&Prepared], &[usize]),
     test: (&[&Prepared], &[usize]),
     cfg: &ExperimentConfig,
-    work: &mut u64,
+    progress: &mut impl Progress,
 ) -> Result<Vec<ConditionResult>, String> {
     let (l, n) = (units.name, units.n_units);
     let k = classes.len();
@@ -169,7 +206,7 @@ pub async fn run_layer(
             masks.push(GainMask::enhance(l, n, &units.selective[e], *a));
         }
     }
-    let feats = features_under(engine, net, l, val.0, &masks, cfg.batch, work).await?;
+    let feats = features_under(engine, net, l, val.0, &masks, cfg.batch, progress).await?;
     let mut best = vec![0f32; k];
     for e in 0..k {
         let truth: Vec<bool> = val.1.iter().map(|y| *y == e).collect();
@@ -197,7 +234,7 @@ pub async fn run_layer(
             masks.push(GainMask::enhance(l, n, &r, *alpha));
         }
     }
-    let feats = features_under(engine, net, l, test.0, &masks, cfg.batch, work).await?;
+    let feats = features_under(engine, net, l, test.0, &masks, cfg.batch, progress).await?;
     let per_e = 2 + 2 * cfg.control_draws;
     let mut rows = Vec::new();
     for e in 0..k {

@@ -82,6 +82,30 @@ pub fn preferred_mix(p: &Profile) -> String {
     )
 }
 
+/// The experiment's rows as `results.csv` (the CLI writes it; the browser offers it).
+pub fn results_csv(rows: &[ConditionResult]) -> String {
+    let mut s = String::from(
+        "layer,emotion,n_units,f1_before,f1_lesion,f1_enhance,best_alpha,control_lesion_mean,control_lesion_sd,control_enhance_mean,control_enhance_sd\n",
+    );
+    for r in rows {
+        s += &format!(
+            "{},{},{},{:.4},{:.4},{:.4},{},{:.4},{:.4},{:.4},{:.4}\n",
+            r.layer,
+            r.emotion,
+            r.n_units,
+            r.f1_before,
+            r.f1_lesion,
+            r.f1_enhance,
+            r.best_alpha,
+            r.control_lesion.mean,
+            r.control_lesion.sd,
+            r.control_enhance.mean,
+            r.control_enhance.sd
+        );
+    }
+    s
+}
+
 /// Test F1 for one emotion under lesion/enhancement vs the random-unit control, by layer.
 pub fn f1_by_layer(rows: &[ConditionResult], emotion: &str) -> String {
     let r: Vec<&ConditionResult> = rows.iter().filter(|r| r.emotion == emotion).collect();

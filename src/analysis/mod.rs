@@ -9,6 +9,7 @@ pub mod figures;
 pub mod metrics;
 pub mod null;
 pub mod overlap;
+pub mod picked;
 pub mod pipeline;
 pub mod profile;
 pub mod readout;

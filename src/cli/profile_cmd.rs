@@ -4,7 +4,7 @@ use super::predict::load_network;
 use super::{engine, read, write};
 use crate::analysis::dataset::{Dataset, Thresholds};
 use crate::analysis::experiment::{
-    alpha_grid, run_layer, ConditionResult, ExperimentConfig, LayerUnits, Readout,
+    alpha_grid, run_layer, ConditionResult, Count, ExperimentConfig, LayerUnits, Readout,
 };
 use crate::analysis::pipeline::{build_profile, ProfileConfig};
 use crate::analysis::readout::TrainConfig;
@@ -233,7 +233,7 @@ pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), Stri
     };
     let pb = bar(layers.len(), quiet, "layers");
     let t0 = Instant::now();
-    let mut work = 0u64;
+    let mut work = Count::default();
     let mut results: Vec<ConditionResult> = Vec::new();
     for name in &layers {
         let lp = p
@@ -264,7 +264,7 @@ pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), Stri
         "{} layers, {} conditions per layer; throughput {:.1} images·layers/s ({secs:.1} s)",
         layers.len(),
         2 * p.classes.len() * (1 + cfg.control_draws) + 1,
-        work as f64 / secs.max(1e-9)
+        work.0 as f64 / secs.max(1e-9)
     );
     println!("wrote {}", a.out.join("results.csv").display());
     Ok(())

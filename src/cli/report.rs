@@ -2,32 +2,9 @@
 
 use super::write;
 use crate::analysis::experiment::ConditionResult;
-use crate::analysis::figures;
+use crate::analysis::figures::{self, results_csv};
 use crate::analysis::profile::Profile;
 use std::path::Path;
-
-pub fn results_csv(rows: &[ConditionResult]) -> String {
-    let mut s = String::from(
-        "layer,emotion,n_units,f1_before,f1_lesion,f1_enhance,best_alpha,control_lesion_mean,control_lesion_sd,control_enhance_mean,control_enhance_sd\n",
-    );
-    for r in rows {
-        s += &format!(
-            "{},{},{},{:.4},{:.4},{:.4},{},{:.4},{:.4},{:.4},{:.4}\n",
-            r.layer,
-            r.emotion,
-            r.n_units,
-            r.f1_before,
-            r.f1_lesion,
-            r.f1_enhance,
-            r.best_alpha,
-            r.control_lesion.mean,
-            r.control_lesion.sd,
-            r.control_enhance.mean,
-            r.control_enhance.sd
-        );
-    }
-    s
-}
 
 pub fn results_md(p: &Profile, rows: &[ConditionResult]) -> String {
     let mut s = format!(

@@ -1,8 +1,8 @@
 //! The app shell: provides the store, starts the runtime, lays out the stages.
 
 use super::components::{
-    BackendBadge, DatasetProfiler, EmotionReadout, ExportPanel, ImageInput, InterventionPanel,
-    LayerGrid, LayerSummary, ModelPanel, ObjectGuess, StatusBar, UnitDetail,
+    BackendBadge, DatasetProfiler, EmotionReadout, ExperimentPanel, ExportPanel, ImageInput,
+    InterventionPanel, LayerGrid, LayerSummary, ModelPanel, ObjectGuess, StatusBar, UnitDetail,
 };
 use super::runtime;
 use super::store::Store;
@@ -35,6 +35,7 @@ pub fn App() -> impl IntoView {
             <InterventionPanel/>
             <LayerSummary/>
             <DatasetProfiler/>
+            <ExperimentPanel/>
             <ExportPanel/>
         </main>
         <footer>

@@ -1,15 +1,15 @@
-//! Profiling a labelled set in the browser: a folder with one sub-folder per class. Images are
-//! read in this tab only; batches yield to the page so progress, ETA and cancel stay live.
+//! Profiling a labelled set in the browser (a folder with one sub-folder per class, or a
+//! `path,label` CSV with its images). Images are read in this tab only; batches yield to the
+//! page so progress, ETA and cancel stay live. The set stays available to the experiment.
 
+use super::local_set::{self, LocalSet};
 use super::runtime::{engine, model, set_profile};
 use super::store::Store;
-use crate::analysis::dataset::{is_image, order_classes, Dataset, Item};
 use crate::analysis::pipeline::{build_profile, ProfileConfig};
 use crate::analysis::profile::Profile;
 use crate::analysis::responses::{compute, Responses};
 use leptos::prelude::*;
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
 use wasm_bindgen_futures::JsFuture;
 use web_time::Instant;
 
@@ -22,8 +22,17 @@ pub fn cancel() {
     CANCEL.with(|c| c.set(true));
 }
 
+/// Whether cancel was asked for since the last [`reset_cancel`].
+pub fn cancelled() -> bool {
+    CANCEL.with(|c| c.get())
+}
+
+pub fn reset_cancel() {
+    CANCEL.with(|c| c.set(false));
+}
+
 /// Lets the page repaint between batches.
-async fn yield_now() {
+pub async fn yield_now() {
     let p = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback(&resolve);
@@ -32,61 +41,19 @@ async fn yield_now() {
     let _ = JsFuture::from(p).await;
 }
 
-/// `root/class/file.jpg` paths → a labelled set (class = the file's folder).
-pub fn folder_dataset(paths: &[String]) -> Result<Dataset, String> {
-    let mut skipped = Vec::new();
-    let mut pairs = Vec::new();
-    for (i, p) in paths.iter().enumerate() {
-        let parts: Vec<&str> = p.split('/').collect();
-        if parts.len() < 2 || !is_image(Path::new(p)) {
-            skipped.push(format!("{p}: not an image in a class folder"));
-            continue;
-        }
-        pairs.push((i, parts[parts.len() - 2].to_string()));
-    }
-    let classes = order_classes(pairs.iter().map(|(_, c)| c.clone()).collect());
-    let items = pairs
-        .iter()
-        .map(|(i, c)| Item {
-            path: PathBuf::from(&paths[*i]),
-            label: classes.iter().position(|k| k == c).unwrap_or(0),
-        })
-        .collect();
-    let ds = Dataset {
-        spec: "folder (in this browser)".into(),
-        classes,
-        items,
-        skipped,
-    };
-    ds.check_sizes()?;
-    Ok(ds)
-}
-
 /// Profiles `files` on the loaded model; `progress` gets `(done, total, eta seconds)`.
 pub async fn profile_folder(
     store: Store,
     files: Vec<web_sys::File>,
     progress: RwSignal<Option<(usize, usize, f64)>>,
 ) {
-    CANCEL.with(|c| c.set(false));
-    let paths: Vec<String> = files
-        .iter()
-        .map(|f| {
-            js_sys::Reflect::get(f, &"webkitRelativePath".into())
-                .ok()
-                .and_then(|v| v.as_string())
-                .filter(|p| !p.is_empty())
-                .unwrap_or_else(|| f.name())
-        })
-        .collect();
+    reset_cancel();
     let result = async {
-        let ds = folder_dataset(&paths)?;
+        let (ds, by_path) = local_set::from_files(files).await?;
         let (eng, m) = (
             engine().ok_or("no backend")?,
             model().ok_or("load a model first")?,
         );
-        let by_path: std::collections::HashMap<&str, &web_sys::File> =
-            paths.iter().map(|p| p.as_str()).zip(&files).collect();
         let (mut resp, mut failed) = (
             Responses {
                 layers: vec![],
@@ -102,13 +69,13 @@ pub async fn profile_folder(
         let t0 = Instant::now();
         let n = ds.items.len();
         for start in (0..n).step_by(8) {
-            if CANCEL.with(|c| c.get()) {
+            if cancelled() {
                 return Err("profiling cancelled".to_string());
             }
             let chunk = &ds.items[start..(start + 8).min(n)];
             let mut bytes = Vec::new();
             for it in chunk {
-                let f = by_path[it.path.to_str().unwrap_or("")];
+                let f = &by_path[it.path.to_str().unwrap_or("")];
                 bytes.push(super::fetch::read_file(f).await);
             }
             let (r, bad) = compute(
@@ -136,14 +103,27 @@ pub async fn profile_folder(
         let ds = ds.without(&failed.iter().map(|f| f.0).collect::<Vec<_>>(), reasons);
         ds.check_sizes()?;
         let p = build_profile(&m.entry.id, &ds, None, &resp, &ProfileConfig::default());
-        Ok::<_, String>((p, ds.skipped, t0.elapsed().as_secs_f64()))
+        let skipped = ds.skipped.clone();
+        let set = LocalSet {
+            ds,
+            files: by_path,
+            model: m.entry.id.clone(),
+            responses: resp,
+        };
+        Ok::<_, String>((p, set, skipped, t0.elapsed().as_secs_f64()))
     }
     .await;
     progress.set(None);
     match result {
-        Ok((p, skipped, secs)) => {
+        Ok((p, set, skipped, secs)) => {
             let f1 = p.readout.f1_joint_macro;
             let n = p.images.len();
+            store.local_set.set(Some(format!(
+                "{n} images of {} ({})",
+                set.ds.classes.join(", "),
+                set.ds.spec
+            )));
+            local_set::put(Some(set));
             set_profile(store, Some(p));
             let skipped = if skipped.is_empty() {
                 String::new()

@@ -179,7 +179,8 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
         let bytes = match &entry.file {
             Some(f) => {
                 let url = format!("weights/{f}");
-                let bytes = fetch_cached(&url, |got, total| store.progress.set(Some((got, total)))).await?;
+                let bytes =
+                    fetch_cached(&url, |got, total| store.progress.set(Some((got, total)))).await?;
                 if crate::weights::sha256_hex(&bytes) != entry.sha256 {
                     // A damaged or tampered copy: never keep it in the cache.
                     forget_cached(&url).await;
@@ -195,26 +196,7 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
         let map = load_entry(&entry, bytes.as_deref())?;
         let eng = engine().ok_or("no engine")?;
         let net = Network::load(entry.arch, &map, &eng.device)?;
-        let profile = match fetch_profile(id).await {
-            Ok(p) => Some(p),
-            Err(e) => {
-                store.notice.set(format!(
-                    "No emotion profile for {id} ({e}): unit responses are shown without emotion colours."
-                ));
-                None
-            }
-        };
-        set_profile(store, profile);
-        let layers: Vec<(String, usize)> = net.layers().iter().map(|(n, u)| (n.to_string(), *u)).collect();
-        if !layers.iter().any(|(n, _)| *n == store.layer.get_untracked()) {
-            store.layer.set(layers.last().map(|l| l.0.clone()).unwrap_or_default());
-            store.selected.set(Vec::new());
-        }
-        store.layers.set(layers);
-        store.readout.set(None);
-        store.baseline.set(None);
-        store.layer_means.set(Vec::new());
-        MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(Loaded { entry, net })));
+        install(store, entry, net).await;
         Ok::<(), String>(())
     }
     .await;
@@ -230,4 +212,43 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
             Err(())
         }
     }
+}
+
+/// Makes `net` (of `entry`) the loaded model, with the profile shipped for it when there is one.
+pub async fn install(store: Store, entry: ModelEntry, net: Network) {
+    let id = entry.id.clone();
+    let profile = match fetch_profile(&id).await {
+        Ok(p) => Some(p),
+        Err(e) => {
+            store.notice.set(format!(
+                "No emotion profile for {id} ({e}): unit responses are shown without emotion colours."
+            ));
+            None
+        }
+    };
+    set_profile(store, profile);
+    let layers: Vec<(String, usize)> = net
+        .layers()
+        .iter()
+        .map(|(n, u)| (n.to_string(), *u))
+        .collect();
+    if !layers
+        .iter()
+        .any(|(n, _)| *n == store.layer.get_untracked())
+    {
+        store
+            .layer
+            .set(layers.last().map(|l| l.0.clone()).unwrap_or_default());
+        store.selected.set(Vec::new());
+    }
+    store.layers.set(layers);
+    store.readout.set(None);
+    store.baseline.set(None);
+    store.layer_means.set(Vec::new());
+    MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(Loaded { entry, net })));
+}
+
+/// The manifest in use.
+pub fn manifest() -> Option<Rc<Manifest>> {
+    MANIFEST.with(|m| m.borrow().clone())
 }

@@ -1,6 +1,7 @@
 //! The one shared store, provided by context. Only plain data lives here; the loaded network is
 //! kept by [`super::runtime`].
 
+use crate::analysis::experiment::ConditionResult;
 use leptos::prelude::*;
 
 /// One row of the results table.
@@ -80,6 +81,10 @@ pub struct Store {
     pub top5: RwSignal<Vec<(String, f32)>>,
     /// The focused unit's activation map `(h, w, values)` for this image.
     pub heatmap: RwSignal<Option<(usize, usize, Vec<f32>)>>,
+    /// The labelled set profiled in this tab, in words (`None` until one is).
+    pub local_set: RwSignal<Option<String>>,
+    /// Rows of the last experiment run in this tab.
+    pub experiment: RwSignal<Vec<ConditionResult>>,
 }
 
 impl Store {
@@ -111,6 +116,8 @@ impl Store {
             crop: RwSignal::new(Vec::new()),
             top5: RwSignal::new(Vec::new()),
             heatmap: RwSignal::new(None),
+            local_set: RwSignal::new(None),
+            experiment: RwSignal::new(Vec::new()),
         }
     }
 

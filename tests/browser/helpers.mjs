@@ -90,3 +90,11 @@ export function assertClose(ours, native, tol) {
   assert.ok(worst <= tol, `worst relative difference ${worst}`);
   return worst;
 }
+
+/** Saves a full-page screenshot as a test artifact: target/screenshots/<name>.png. */
+export async function shot(page, name) {
+  const { mkdir } = await import("node:fs/promises");
+  const dir = path.join(root, "target/screenshots");
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}

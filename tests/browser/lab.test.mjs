@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { serve, testImage, native, launch, openApp, idle, root, NO_WEBGPU } from "./helpers.mjs";
+import { serve, testImage, native, launch, openApp, idle, root, shot, NO_WEBGPU } from "./helpers.mjs";
 
 let server;
 before(async () => { server = await serve(); });
@@ -24,6 +24,7 @@ test("readout matches native; lesion changes it; reset restores it exactly", { t
     await page.waitForFunction(() => document.querySelector('[data-testid="readout"]')?.dataset.pleasant);
     await idle(page);
     const before = await readout(page);
+    await shot(page, "1-image-analysed");
     ["pleasant", "neutral", "unpleasant"].forEach((k, i) =>
       assert.ok(Math.abs(before[i] - ref[k]) <= 1e-3, `${k}: page ${before[i]} vs native ${ref[k]}`));
     assert.equal(await page.getByTestId("layer-select").inputValue(), "conv5");
@@ -36,6 +37,7 @@ test("readout matches native; lesion changes it; reset restores it exactly", { t
     }, before, { timeout: 120_000 });
     await idle(page);
     const lesioned = await readout(page);
+    await shot(page, "2-lesioned");
     assert.notDeepEqual(lesioned, before);
     assert.match(page.url(), /units=\d+/);
     assert.match(page.url(), /mode=lesion/);
@@ -92,6 +94,7 @@ test("a folder of images is profiled in the browser and drives the readout", { t
     assert.equal(await page.getByTestId("error").textContent(), "");
     const notice = await page.locator(".notice").textContent();
     assert.match(notice, /Profiled 8 images/);
+    await shot(page, "3-folder-profiled");
     assert.match(notice, /broken\.jpg/);
     const img = await testImage("p.png", 31);
     await page.getByTestId("upload-input").setInputFiles(img);

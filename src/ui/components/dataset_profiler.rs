@@ -1,5 +1,6 @@
 //! Classroom profiling: pick a folder with one sub-folder per emotion (pleasant/, neutral/,
-//! unpleasant/ or any class names), or load a saved profile.
+//! unpleasant/ or any class names), or a `path,label` CSV together with its images, or load a
+//! saved profile.
 
 use crate::ui::profiler::{cancel, load_profile_file, profile_folder};
 use crate::ui::store::use_store;
@@ -35,11 +36,15 @@ pub fn DatasetProfiler() -> impl IntoView {
             <h2>"Profile your own images"</h2>
             <p class="hint">
                 "Choose a folder holding one sub-folder per emotion (for example pleasant/, neutral/, "
-                "unpleasant/). Each unit's selectivity is measured on half the images, the readout is "
+                "unpleasant/), or a CSV of `path,label` rows (labels pleasant, neutral or unpleasant) "
+                "together with its images (or a folder holding both). Files that cannot be used are "
+                "listed and skipped. Each unit's selectivity is measured on half the images, the readout is "
                 "trained on the same half and scored on a quarter, as in the paper. Nothing is uploaded."
             </p>
             <div class="controls">
                 <label>"Folder " <input type="file" node_ref=folder multiple=true on:change=on_folder/></label>
+                <label>"or a CSV and its images " <input type="file" multiple=true data-testid="csv-input"
+                    accept=".csv,text/csv,image/*" on:change=on_folder/></label>
                 <label>"or a saved profile " <input type="file" accept=".json,application/json" on:change=on_profile/></label>
             </div>
             {move || progress.get().map(|(done, total, eta)| view! {

@@ -1,38 +1,11 @@
 //! Export for the classroom: the profile (JSON), the unit table (CSV) and the grid (PNG).
 
 use crate::analysis::profile::Profile;
+use crate::ui::download::{click_link, download};
 use crate::ui::runtime::profile;
 use crate::ui::store::use_store;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-
-/// Offers `bytes` as a download named `name`.
-fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts)
-        .map_err(|_| "cannot build the file")?;
-    let url =
-        web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "cannot offer the file")?;
-    click_link(name, &url)?;
-    let _ = web_sys::Url::revoke_object_url(&url);
-    Ok(())
-}
-
-fn click_link(name: &str, url: &str) -> Result<(), String> {
-    let doc = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let a: web_sys::HtmlAnchorElement = doc
-        .create_element("a")
-        .map_err(|_| "no link")?
-        .unchecked_into();
-    a.set_href(url);
-    a.set_download(name);
-    a.click();
-    Ok(())
-}
 
 #[component]
 pub fn ExportPanel() -> impl IntoView {

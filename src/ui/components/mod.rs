@@ -3,6 +3,7 @@
 mod backend_badge;
 mod dataset_profiler;
 mod emotion_readout;
+mod experiment_panel;
 mod export_panel;
 mod image_input;
 mod intervention_panel;
@@ -11,11 +12,13 @@ mod layer_summary;
 mod model_panel;
 mod object_guess;
 mod status_bar;
+mod top_images;
 mod unit_detail;
 
 pub use backend_badge::BackendBadge;
 pub use dataset_profiler::DatasetProfiler;
 pub use emotion_readout::EmotionReadout;
+pub use experiment_panel::ExperimentPanel;
 pub use export_panel::ExportPanel;
 pub use image_input::ImageInput;
 pub use intervention_panel::InterventionPanel;

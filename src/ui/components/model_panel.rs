@@ -1,5 +1,7 @@
-//! The model picker: pretrained VGG-16 by default, untrained controls clearly labelled.
+//! The model picker: pretrained VGG-16 by default, untrained controls clearly labelled; or a
+//! weights file from the visitor's disk (picked or dropped).
 
+use crate::ui::local_weights::load_weights_file;
 use crate::ui::{runtime, store::use_store};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -13,8 +15,26 @@ pub fn ModelPanel() -> impl IntoView {
             let _ = runtime::load_model(s, &id).await;
         });
     };
+    let take = move |f: Option<web_sys::File>| {
+        if let Some(f) = f {
+            spawn_local(load_weights_file(s, f));
+        }
+    };
+    let on_file = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        take(input.files().and_then(|l| l.get(0)));
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        ev.stop_propagation();
+        take(
+            ev.data_transfer()
+                .and_then(|d| d.files())
+                .and_then(|l| l.get(0)),
+        );
+    };
     view! {
-        <section class="stage">
+        <section class="stage drop" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
             <label for="model-select">"Model "</label>
             <select id="model-select" data-testid="model-select" on:change=on_change
                     prop:value=move || s.model.get()>
@@ -23,6 +43,8 @@ pub fn ModelPanel() -> impl IntoView {
                     view! { <option value=id.clone() selected=selected>{label}</option> }
                 }).collect_view()}
             </select>
+            <label class="file-option">" or your own weights (.safetensors) "
+                <input type="file" accept=".safetensors" data-testid="weights-input" on:change=on_file/></label>
             <p class="hint">
                 "An untrained control has random weights: the paper's check that selectivity comes "
                 "from learning to recognise objects, not from the architecture."

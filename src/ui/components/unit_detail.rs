@@ -1,6 +1,7 @@
 //! The focused unit: tuning values, SI and its permutation p-value, and its activation map over
 //! the crop the network sees.
 
+use super::top_images::TopImages;
 use crate::preprocess::CROP;
 use crate::ui::analyse::unit_map;
 use crate::ui::store::use_store;
@@ -71,6 +72,7 @@ pub fn UnitDetail() -> impl IntoView {
                 </p>
                 </div>
             </div>
+            <TopImages/>
         </section>
     }
 }

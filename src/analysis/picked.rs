@@ -1,0 +1,111 @@
+//! Labelled sets from files a visitor picked in the browser (paths as the browser reports them,
+//! `root/sub/file.jpg`): folder mode (class = the file's folder) or a `path,label` CSV among
+//! them. Plain functions over path lists, so they are tested natively.
+
+use super::dataset::{is_image, order_classes, parse_csv, Dataset, Item};
+use std::path::{Path, PathBuf};
+
+/// `root/class/file.jpg` paths → a labelled set (class = the file's folder).
+pub fn folder_dataset(paths: &[String]) -> Dataset {
+    let mut skipped = Vec::new();
+    let mut pairs = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        let parts: Vec<&str> = p.split('/').collect();
+        if parts.len() < 2 || !is_image(Path::new(p)) {
+            skipped.push(format!("{p}: not an image in a class folder"));
+            continue;
+        }
+        pairs.push((i, parts[parts.len() - 2].to_string()));
+    }
+    let classes = order_classes(pairs.iter().map(|(_, c)| c.clone()).collect());
+    let items = pairs
+        .iter()
+        .map(|(i, c)| Item {
+            path: PathBuf::from(&paths[*i]),
+            label: classes.iter().position(|k| k == c).unwrap_or(0),
+        })
+        .collect();
+    Dataset {
+        spec: "folder (in this browser)".into(),
+        classes,
+        items,
+        skipped,
+    }
+}
+
+/// Rows of a CSV at `csv_path` among `paths`: a row's path is looked up relative to the CSV's
+/// folder, then by file name when exactly one chosen file has it.
+pub fn csv_dataset(text: &str, csv_path: &str, paths: &[String]) -> Result<Dataset, String> {
+    let dir = csv_path.rsplit_once('/').map_or("", |(d, _)| d);
+    let resolve = |p: &str| {
+        let p = p.trim_start_matches("./");
+        let joined = if dir.is_empty() {
+            p.to_string()
+        } else {
+            format!("{dir}/{p}")
+        };
+        if paths.contains(&joined) {
+            return Ok(PathBuf::from(joined));
+        }
+        let base = p.rsplit('/').next().unwrap_or(p);
+        let same: Vec<&String> = paths
+            .iter()
+            .filter(|q| q.rsplit('/').next() == Some(base))
+            .collect();
+        match same.as_slice() {
+            [one] => Ok(PathBuf::from(one.as_str())),
+            [] => Err(format!("`{p}` is not among the chosen files")),
+            _ => Err(format!("`{p}` matches several chosen files")),
+        }
+    };
+    let mut ds = parse_csv(text, csv_path, resolve)?;
+    ds.spec = format!("{csv_path} (in this browser)");
+    Ok(ds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn folders_become_classes_and_stray_files_are_listed() {
+        let ds = folder_dataset(&paths(&[
+            "set/unpleasant/x.jpg",
+            "set/pleasant/a.png",
+            "set/notes.txt",
+            "loose.jpg",
+        ]));
+        assert_eq!(ds.classes, ["pleasant", "unpleasant"]);
+        assert_eq!(ds.labels(), [1, 0]);
+        assert_eq!(ds.skipped.len(), 2);
+        assert!(ds.skipped[1].starts_with("loose.jpg"));
+    }
+
+    #[test]
+    fn csv_rows_match_relative_paths_then_unique_names() {
+        let picked = paths(&[
+            "set/labels.csv",
+            "set/img/a.jpg",
+            "set/b.jpg",
+            "set/x/d.jpg",
+            "set/y/d.jpg",
+        ]);
+        let text = "path,label\nimg/a.jpg,pleasant\nother/b.jpg,neutral\nc.jpg,neutral\nd.jpg,unpleasant\n";
+        let ds = csv_dataset(text, "set/labels.csv", &picked).unwrap();
+        assert_eq!(ds.labels(), [0, 1]);
+        assert_eq!(ds.items[0].path, PathBuf::from("set/img/a.jpg"));
+        assert_eq!(ds.items[1].path, PathBuf::from("set/b.jpg"));
+        assert_eq!(
+            ds.skipped,
+            [
+                "set/labels.csv line 4: `c.jpg` is not among the chosen files",
+                "set/labels.csv line 5: `d.jpg` matches several chosen files"
+            ]
+        );
+        assert!(csv_dataset("nonsense\n", "s.csv", &picked).is_err());
+    }
+}

@@ -1,0 +1,115 @@
+//! "Run experiment": the paper's lesion/enhancement test on the set profiled in this tab, with
+//! progress, cancel, the same F1 charts as `neurons experiment`, and CSV/SVG/PNG export.
+
+use crate::analysis::figures::{f1_by_layer, results_csv};
+use crate::ui::download::{download, svg_as_png};
+use crate::ui::experiment::{run, ALPHA_MAX, ALPHA_STEP, CONTROL_DRAWS};
+use crate::ui::profiler::cancel;
+use crate::ui::store::use_store;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// `width`/`height` of a chart's root `<svg>` element.
+fn svg_size(svg: &str) -> (u32, u32) {
+    let attr = |name: &str| {
+        let at = svg.find(&format!(" {name}=\""))? + name.len() + 3;
+        svg[at..].split('"').next()?.parse::<f32>().ok()
+    };
+    (
+        attr("width").unwrap_or(640.0) as u32,
+        attr("height").unwrap_or(360.0) as u32,
+    )
+}
+
+#[component]
+pub fn ExperimentPanel() -> impl IntoView {
+    let s = use_store();
+    let all_layers = RwSignal::new(false);
+    let progress = RwSignal::new(None::<(f64, f64)>);
+    let start = move |_| {
+        let layers: Vec<String> = if all_layers.get_untracked() {
+            s.layers.get_untracked().into_iter().map(|l| l.0).collect()
+        } else {
+            vec![s.layer.get_untracked()]
+        };
+        spawn_local(run(s, layers, progress));
+    };
+    let fail = move |r: Result<(), String>| {
+        if let Err(e) = r {
+            s.fail(e)
+        }
+    };
+    let stem = move || format!("{}-experiment", s.model.get_untracked());
+    let save_csv = move |_| {
+        fail(download(
+            &format!("{}.csv", stem()),
+            "text/csv",
+            &results_csv(&s.experiment.get_untracked()),
+        ))
+    };
+    let charts = move || {
+        let rows = s.experiment.get();
+        s.classes
+            .get()
+            .into_iter()
+            .filter(|c| rows.iter().any(|r| r.emotion == *c))
+            .map(|c| (c.clone(), f1_by_layer(&rows, &c)))
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <section class="stage">
+            <h2>"Run the paper's experiment"</h2>
+            <p class="hint">
+                "Does the network need its emotion-selective units? For each emotion this silences "
+                "(lesion) or boosts (enhance) the layer's units selective for it, and scores the "
+                "readout's F1 on held-out images. The control does the same to as many random units. "
+                "In Liu et al. (2024) lesioning selective units cut F1 far more than random ones. "
+                "The boost α is chosen on validation images (α = 0 … "
+                {ALPHA_MAX} " in steps of " {ALPHA_STEP} "); " {CONTROL_DRAWS} " random draws."
+            </p>
+            <p class="hint" hidden=move || s.local_set.get().is_some()>
+                "Profile a labelled set of your own images above first: the experiment re-runs its held-out images."
+            </p>
+            <p class="hint" hidden=move || s.local_set.get().is_none()>
+                "Set: " {move || s.local_set.get().unwrap_or_default()}
+            </p>
+            <div class="controls">
+                <label><input type="radio" name="exp-scope" checked=move || !all_layers.get()
+                    on:change=move |_| all_layers.set(false)/>
+                    {move || format!(" this layer ({})", s.layer.get())}</label>
+                <label><input type="radio" name="exp-scope" data-testid="experiment-all-layers"
+                    checked=move || all_layers.get() on:change=move |_| all_layers.set(true)/>
+                    " all layers (slow)"</label>
+                <button data-testid="run-experiment" on:click=start
+                    disabled=move || s.local_set.get().is_none() || s.status.get() != "ready">"Run experiment"</button>
+            </div>
+            {move || progress.get().map(|(frac, eta)| view! {
+                <p>
+                    <progress max="1" value=frac.to_string() aria-label="experiment progress"></progress>
+                    {format!(" {:.0} %{} ", 100.0 * frac,
+                        if eta.is_finite() { format!(", about {eta:.0} s left") } else { String::new() })}
+                    <button data-testid="cancel-experiment" on:click=move |_| cancel()>"Cancel"</button>
+                </p>
+            })}
+            <div data-testid="experiment-results" hidden=move || s.experiment.get().is_empty()
+                 data-csv=move || results_csv(&s.experiment.get())>
+                <div class="controls">
+                    <button on:click=save_csv>"Results (CSV)"</button>
+                </div>
+                {move || charts().into_iter().map(|(c, svg)| {
+                    let (w, h) = svg_size(&svg);
+                    let (svg2, svg3, c2, c3) = (svg.clone(), svg.clone(), c.clone(), c.clone());
+                    view! {
+                        <figure data-testid="experiment-chart" data-emotion=c.clone()>
+                            <div class="chart" inner_html=svg></div>
+                            <figcaption class="controls">
+                                <button on:click=move |_| fail(download(&format!("{}-f1-{c2}.svg", stem()), "image/svg+xml", &svg2))>"SVG"</button>
+                                <button on:click=move |_| fail(svg_as_png(&format!("{}-f1-{c3}.png", stem()), &svg3, w, h))>"PNG"</button>
+                            </figcaption>
+                        </figure>
+                    }
+                }).collect_view()}
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,90 @@
+//! The labelled set the visitor picked in this tab: a folder with one sub-folder per class, or a
+//! `path,label` CSV chosen together with its images. The files never leave the device; handles
+//! to them are kept so the experiment and the "images that drive a unit most" view can read
+//! them again after profiling.
+
+use super::fetch::read_file;
+use crate::analysis::dataset::Dataset;
+use crate::analysis::picked::{csv_dataset, folder_dataset};
+use crate::analysis::responses::Responses;
+use crate::preprocess::{prepare, Prepared};
+use crate::weights::manifest::Preprocessing;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// A profiled set: its items, the files behind them and the unit responses to each.
+pub struct LocalSet {
+    pub ds: Dataset,
+    pub files: HashMap<String, web_sys::File>,
+    /// The model the responses are of, and one row per item of `ds`.
+    pub model: String,
+    pub responses: Responses,
+}
+
+thread_local! {
+    static SET: RefCell<Option<Rc<LocalSet>>> = const { RefCell::new(None) };
+}
+
+pub fn get() -> Option<Rc<LocalSet>> {
+    SET.with(|s| s.borrow().clone())
+}
+
+pub fn put(set: Option<LocalSet>) {
+    SET.with(|s| *s.borrow_mut() = set.map(Rc::new));
+}
+
+impl LocalSet {
+    /// Index of the item named `name` (a file name, as profiles record them).
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.ds.names().iter().position(|n| n == name)
+    }
+
+    /// Reads and preprocesses item `i`.
+    pub async fn prepared(&self, i: usize, pre: &Preprocessing) -> Result<Prepared, String> {
+        let key = self.ds.items[i].path.to_string_lossy().into_owned();
+        let file = self.files.get(&key).ok_or(format!("{key} is gone"))?;
+        prepare(&read_file(file).await?, pre, true).map_err(|e| format!("{key}: {e}"))
+    }
+}
+
+/// The path a picked file has inside the chosen folder (its name when picked on its own).
+pub fn relative_path(f: &web_sys::File) -> String {
+    js_sys::Reflect::get(f, &"webkitRelativePath".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| f.name())
+}
+
+/// The labelled set in `files`: CSV mode when exactly one `.csv` is among them, else folders.
+pub async fn from_files(
+    files: Vec<web_sys::File>,
+) -> Result<(Dataset, HashMap<String, web_sys::File>), String> {
+    let paths: Vec<String> = files.iter().map(relative_path).collect();
+    let csvs: Vec<usize> = (0..paths.len())
+        .filter(|i| paths[*i].to_lowercase().ends_with(".csv"))
+        .collect();
+    let ds = match csvs.as_slice() {
+        [] => folder_dataset(&paths),
+        [i] => {
+            let text = String::from_utf8(read_file(&files[*i]).await?)
+                .map_err(|_| format!("{} is not a text file", paths[*i]))?;
+            csv_dataset(&text, &paths[*i], &paths)?
+        }
+        _ => return Err("choose one CSV file (several were among the chosen files)".into()),
+    };
+    if ds.items.is_empty() {
+        return Err(format!(
+            "no labelled images found: choose a folder with one sub-folder per emotion, or a \
+             `path,label` CSV together with its images{}",
+            if ds.skipped.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", ds.skipped.join("; "))
+            }
+        ));
+    }
+    ds.check_sizes()?;
+    Ok((ds, paths.into_iter().zip(files).collect()))
+}
