@@ -21,7 +21,7 @@ fn check(name: &str, bytes: &[u8]) -> Result<(ModelEntry, Network), String> {
     let eng = engine().ok_or("no backend")?;
     let sha = sha256_hex(bytes);
     let map = TensorMap::from_safetensors(bytes).map_err(|e| {
-        format!("{e}. Expected a .safetensors weights file (see `neurons weights convert`).")
+        format!("{e} (expected a .safetensors weights file, as `neurons weights convert` writes)")
     })?;
     if let Some(known) = manifest
         .models
@@ -69,6 +69,7 @@ pub async fn load_weights_file(store: Store, file: web_sys::File) {
     let name = file.name();
     let before = store.status.get_untracked();
     store.status.set(format!("checking {name}"));
+    store.error.set(String::new());
     let result = async {
         if file.size() > MAX_BYTES {
             return Err(format!(
