@@ -63,6 +63,8 @@ fn adapter_info(setup: &burn::tensor::wgpu::WgpuSetup) -> (String, bool) {
 pub struct Engine {
     pub device: Device,
     pub info: BackendInfo,
+    /// The wgpu device behind `device` (to destroy it on purpose in the device-loss test).
+    pub gpu: Option<burn::tensor::wgpu::wgpu::Device>,
 }
 
 impl Engine {
@@ -76,6 +78,7 @@ impl Engine {
                 software: false,
                 reason: reason.into(),
             },
+            gpu: None,
         }
     }
 
@@ -89,6 +92,7 @@ impl Engine {
                 software,
                 reason: reason.into(),
             },
+            gpu: Some(setup.device.clone()),
         }
     }
 

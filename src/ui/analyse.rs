@@ -171,7 +171,7 @@ pub async fn analyse(store: Store) {
             store.image_name.set(name);
             store.status.set("ready".into());
         }
-        Err(e) => store.fail(format!("the forward pass failed: {e}")),
+        Err(e) => super::recovery::fail_or_recover(store, format!("the forward pass failed: {e}")),
     }
 }
 
@@ -205,6 +205,6 @@ pub async fn unit_map(store: Store, layer: String, unit: usize) {
             store.heatmap.set(Some((h, w, rows.swap_remove(0))))
         }
         Ok(_) => {}
-        Err(e) => store.fail(e),
+        Err(e) => super::recovery::fail_or_recover(store, e),
     }
 }

@@ -14,6 +14,7 @@ pub fn App() -> impl IntoView {
     let store = Store::new();
     provide_context(store);
     spawn_local(runtime::start(store));
+    super::recovery::install_debug_hook();
     view! {
         <header>
             <h1>"Emotion Neurons"</h1>

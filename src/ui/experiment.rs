@@ -161,6 +161,6 @@ pub async fn run(store: Store, layers: Vec<String>, progress: RwSignal<Option<(f
                 .set("Experiment cancelled; the layers finished so far are shown.".into());
             store.status.set("ready".into());
         }
-        Err(e) => store.fail(e),
+        Err(e) => super::recovery::fail_or_recover(store, e),
     }
 }

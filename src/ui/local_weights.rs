@@ -12,6 +12,22 @@ use crate::weights::{sha256_hex, TensorMap};
 use crate::ModelEntry;
 use leptos::prelude::*;
 
+thread_local! {
+    /// The file behind the loaded local model (read again after a GPU loss).
+    static LAST: std::cell::RefCell<Option<web_sys::File>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Loads the last local weights file again (on the engine now in use); false when none.
+pub async fn reload(store: Store) -> bool {
+    match LAST.with(|l| l.borrow().clone()) {
+        Some(f) => {
+            load_weights_file(store, f).await;
+            store.error.get_untracked().is_empty()
+        }
+        None => false,
+    }
+}
+
 /// Larger files are refused before reading (VGG-16 with its classifier is 553 MB).
 const MAX_BYTES: f64 = 1.2e9;
 
@@ -83,6 +99,7 @@ pub async fn load_weights_file(store: Store, file: web_sys::File) {
     .await;
     match result {
         Ok((entry, net)) => {
+            LAST.with(|l| *l.borrow_mut() = Some(file.clone()));
             let (id, label) = (entry.id.clone(), entry.label.clone());
             store.models.update(|ms| {
                 if !ms.iter().any(|(i, _)| *i == id) {

@@ -11,6 +11,7 @@ pub mod gpu_probe;
 pub mod local_set;
 pub mod local_weights;
 pub mod profiler;
+pub mod recovery;
 pub mod runtime;
 pub mod store;
 pub mod url_state;

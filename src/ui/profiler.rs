@@ -134,7 +134,7 @@ pub async fn profile_folder(
             store.status.set("ready".into());
             super::analyse::rerun(store);
         }
-        Err(e) => store.fail(e),
+        Err(e) => super::recovery::fail_or_recover(store, e),
     }
 }
 

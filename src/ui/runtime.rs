@@ -29,6 +29,13 @@ pub fn engine() -> Option<Rc<Engine>> {
     ENGINE.with(|e| e.borrow().clone())
 }
 
+/// Makes `eng` the backend in use, and says so.
+pub fn set_engine(store: Store, eng: Engine) {
+    store.backend.set(eng.info.label());
+    store.backend_reason.set(eng.info.reason.clone());
+    ENGINE.with(|e| *e.borrow_mut() = Some(Rc::new(eng)));
+}
+
 pub fn model() -> Option<Rc<Loaded>> {
     MODEL.with(|m| m.borrow().clone())
 }
@@ -113,9 +120,7 @@ pub async fn choose_engine() -> Engine {
 /// Start-up: backend, manifest, then the model from the link or the default.
 pub async fn start(store: Store) {
     let eng = choose_engine().await;
-    store.backend.set(eng.info.label());
-    store.backend_reason.set(eng.info.reason.clone());
-    ENGINE.with(|e| *e.borrow_mut() = Some(Rc::new(eng)));
+    set_engine(store, eng);
     let manifest = match fetch_text("weights/manifest.json")
         .await
         .and_then(|t| Manifest::parse(&t))

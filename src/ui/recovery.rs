@@ -1,0 +1,90 @@
+//! Losing the GPU mid-session (a driver reset, the system reclaiming it, or `device.destroy()`):
+//! cubecl marks the device poisoned and every readback then fails. The app moves to burn's CPU
+//! backend, rebuilds the model there from the same weights (cache, seed or the visitor's file),
+//! keeps the visitor's state (image, layer, selection, mode, α, profile and profiled set) and
+//! runs the current image again.
+
+use super::runtime::{engine, load_model, profile, set_engine, set_profile};
+use super::store::Store;
+use crate::engine::{BackendKind, Engine};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::cell::Cell;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+
+thread_local! {
+    static RECOVERING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether work is running on a GPU (so a failure may mean the device is gone).
+pub fn on_gpu() -> bool {
+    engine().is_some_and(|e| e.info.kind == BackendKind::Wgpu)
+}
+
+/// Whether a failure on the GPU reads like the device is gone (cubecl says "poisoned").
+pub fn looks_like_gpu_loss(msg: &str) -> bool {
+    let m = msg.to_lowercase();
+    ["poison", "lost", "destroyed", "device"]
+        .iter()
+        .any(|k| m.contains(k))
+}
+
+/// Reports `msg`; when it is a lost GPU, moves to the CPU and carries on instead.
+pub fn fail_or_recover(store: Store, msg: String) {
+    if on_gpu() && looks_like_gpu_loss(&msg) {
+        spawn_local(recover(store, msg));
+    } else {
+        store.fail(msg);
+    }
+}
+
+/// Moves to the CPU backend after the GPU failed with `reason`, keeping the visitor's state.
+pub async fn recover(store: Store, reason: String) {
+    if RECOVERING.with(|r| r.replace(true)) {
+        return;
+    }
+    let kept = profile();
+    set_engine(
+        store,
+        Engine::cpu(format!(
+            "the GPU stopped working ({reason}); the app moved to the CPU and kept your work"
+        )),
+    );
+    let id = store.model.get_untracked();
+    let reloaded = if id.starts_with("local-") {
+        super::local_weights::reload(store).await
+    } else {
+        load_model(store, &id).await.is_ok()
+    };
+    if reloaded {
+        if let Some(p) = kept {
+            set_profile(store, Some((*p).clone()));
+        }
+        store.notice.set(format!(
+            "The GPU was lost ({reason}). Now running on the CPU with the same model, image, \
+             selection and profile; anything that was running can be started again."
+        ));
+        super::analyse::rerun(store);
+    }
+    RECOVERING.with(|r| r.set(false));
+}
+
+/// `window.__emotionNeurons.loseGpu()`: destroys the WebGPU device on purpose, so the recovery
+/// path can be tried (and tested) without a flaky driver.
+pub fn install_debug_hook() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let lose = Closure::<dyn Fn() -> bool>::new(|| match engine().and_then(|e| e.gpu.clone()) {
+        Some(d) => {
+            d.destroy();
+            true
+        }
+        None => false,
+    });
+    let hooks = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&hooks, &"loseGpu".into(), lose.as_ref().unchecked_ref());
+    lose.forget();
+    let _ = js_sys::Reflect::set(&window, &"__emotionNeurons".into(), &hooks);
+}
