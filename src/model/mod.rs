@@ -2,7 +2,11 @@
 //! pass takes a [`GainMask`] and returns [`Activations`]. Weights are never edited.
 
 mod activations;
+#[cfg(not(target_family = "wasm"))]
+pub mod fastconv;
 mod gain;
+#[cfg(not(target_family = "wasm"))]
+mod host;
 
 pub use activations::{read_rows, Activations, HostMeans, LayerActivation};
 pub use gain::GainMask;
@@ -48,6 +52,12 @@ pub struct Network {
     steps: Vec<Step>,
     classifier: Option<Vec<Linear>>,
     device: Device,
+    /// The native CPU fast path, when the device is burn's CPU backend and every conv has
+    /// stride 1 (VGG-16); `use_host` switches it off for comparisons.
+    #[cfg(not(target_family = "wasm"))]
+    host: Option<host::HostStack>,
+    #[cfg(not(target_family = "wasm"))]
+    use_host: bool,
 }
 
 fn tensor<const D: usize>(
@@ -106,7 +116,71 @@ impl Network {
             steps,
             classifier,
             device: device.clone(),
+            #[cfg(not(target_family = "wasm"))]
+            host: if *device == Device::flex() {
+                host::HostStack::build(arch, weights)
+            } else {
+                None
+            },
+            #[cfg(not(target_family = "wasm"))]
+            use_host: true,
         })
+    }
+
+    /// Turns the native CPU fast path on or off (it is on where available); returns whether
+    /// the network has one.
+    pub fn set_fast_cpu(&mut self, on: bool) -> bool {
+        #[cfg(not(target_family = "wasm"))]
+        {
+            self.use_host = on;
+            self.host.is_some()
+        }
+        #[cfg(target_family = "wasm")]
+        {
+            let _ = on;
+            false
+        }
+    }
+
+    /// Steps `from..to` on the host fast path, when it applies (means only).
+    #[cfg(not(target_family = "wasm"))]
+    fn host_run(
+        &self,
+        from: usize,
+        to: usize,
+        x: &Tensor<4>,
+        mask: &GainMask,
+    ) -> Option<(Tensor<4>, Vec<LayerActivation>)> {
+        let host = self.host.as_ref().filter(|_| self.use_host)?;
+        let dims = x.dims();
+        let data: Vec<f32> = x.clone().into_data().try_into_vec().ok()?;
+        let run = host.run(from, to, &data, dims, mask);
+        let b = dims[0];
+        let layers = run
+            .means
+            .into_iter()
+            .map(|(name, m)| {
+                let c = m.len() / b.max(1);
+                LayerActivation {
+                    name,
+                    map: None,
+                    means: Tensor::from_data(TensorData::new(m, [b, c]), &self.device),
+                }
+            })
+            .collect();
+        let y = Tensor::from_data(TensorData::new(run.maps, run.dims), &self.device);
+        Some((y, layers))
+    }
+
+    #[cfg(target_family = "wasm")]
+    fn host_run(
+        &self,
+        _: usize,
+        _: usize,
+        _: &Tensor<4>,
+        _: &GainMask,
+    ) -> Option<(Tensor<4>, Vec<LayerActivation>)> {
+        None
     }
 
     pub fn device(&self) -> &Device {
@@ -141,6 +215,9 @@ impl Network {
     /// Input to step `step` for `x`: run the steps below it with no mask. Interventions in one
     /// layer cache this once per image and rerun only the layers above.
     pub fn input_to(&self, step: usize, mut x: Tensor<4>) -> Tensor<4> {
+        if let Some((y, _)) = self.host_run(0, step, &x, &GainMask::none()) {
+            return y;
+        }
         for s in &self.steps[..step] {
             x = self.apply(s, x, &GainMask::none()).0;
         }
@@ -156,8 +233,16 @@ impl Network {
         mask: &GainMask,
         keep: Keep,
     ) -> Activations {
+        let fast = match keep {
+            Keep::Means => self.host_run(start, self.steps.len(), &x, mask),
+            Keep::Maps => None,
+        };
         let mut layers = Vec::new();
-        for s in &self.steps[start..] {
+        let mut rest = start;
+        if let Some((y, l)) = fast {
+            (x, layers, rest) = (y, l, self.steps.len());
+        }
+        for s in &self.steps[rest..] {
             let (y, name) = self.apply(s, x, mask);
             if let Some(name) = name {
                 let [b, c, _, _] = y.dims();

@@ -39,11 +39,19 @@ pub fn fail_or_recover(store: Store, msg: String) {
     }
 }
 
+/// The innermost cause of a wgpu/cubecl error, without its backtrace note.
+pub fn short_reason(msg: &str) -> String {
+    let last = msg.rsplit("Caused by:").next().unwrap_or(msg);
+    let cut = last.split("Backtrace").next().unwrap_or(last);
+    cut.trim().trim_end_matches('.').trim().to_string()
+}
+
 /// Moves to the CPU backend after the GPU failed with `reason`, keeping the visitor's state.
 pub async fn recover(store: Store, reason: String) {
     if RECOVERING.with(|r| r.replace(true)) {
         return;
     }
+    let reason = short_reason(&reason);
     let kept = profile();
     set_engine(
         store,

@@ -1,0 +1,173 @@
+//! [`Network`](super::Network)'s native CPU fast path: the conv stack on host memory with
+//! [`super::fastconv`], for networks whose convolutions all have stride 1 (VGG-16). Images of a
+//! batch run in parallel; a single image parallelises inside its gemms instead.
+
+use super::fastconv::{max_pool, HostConv};
+use super::GainMask;
+use crate::arch::{Arch, Feature};
+use crate::weights::TensorMap;
+use rayon::prelude::*;
+
+enum HostStep {
+    Conv(&'static str, HostConv),
+    Pool { k: usize, s: usize },
+}
+
+pub(super) struct HostStack {
+    steps: Vec<HostStep>,
+}
+
+/// `[channels, h, w]` of one image's maps.
+type Dims = (usize, usize, usize);
+
+/// What a host run returns: the last maps `[b, c, h, w]` (flat) and their dims, and each conv
+/// layer's means, image-major `[b · units]`.
+pub(super) struct HostRun {
+    pub maps: Vec<f32>,
+    pub dims: [usize; 4],
+    pub means: Vec<(&'static str, Vec<f32>)>,
+}
+
+impl HostStack {
+    /// Host copies of the conv weights, or `None` when a conv has a stride other than 1.
+    pub fn build(arch: Arch, weights: &TensorMap) -> Option<Self> {
+        let mut steps = Vec::new();
+        for f in arch.features() {
+            steps.push(match f {
+                Feature::Conv(c) if c.stride == 1 => {
+                    let w = weights.get(&format!("features.{}.weight", c.index))?;
+                    let b = weights.get(&format!("features.{}.bias", c.index))?;
+                    HostStep::Conv(
+                        c.name,
+                        HostConv {
+                            co: c.out_channels,
+                            ci: c.in_channels,
+                            k: c.kernel,
+                            pad: c.padding,
+                            weight: w.data.clone(),
+                            bias: b.data.clone(),
+                        },
+                    )
+                }
+                Feature::Conv(_) => return None,
+                Feature::MaxPool { kernel, stride } => HostStep::Pool {
+                    k: kernel,
+                    s: stride,
+                },
+            });
+        }
+        Some(Self { steps })
+    }
+
+    /// One image through steps `from..to`.
+    fn one(
+        &self,
+        from: usize,
+        to: usize,
+        img: &[f32],
+        (mut c, mut h, mut w): Dims,
+        mask: &GainMask,
+        parallel: bool,
+    ) -> (Vec<f32>, Dims, Vec<Vec<f32>>) {
+        let mut x = img.to_vec();
+        let mut means = Vec::new();
+        for step in &self.steps[from..to] {
+            match step {
+                HostStep::Conv(name, conv) => {
+                    let (y, m) = conv.run(&x, (h, w), mask.get(name), parallel);
+                    (h, w) = conv.out_size(h, w);
+                    c = conv.co;
+                    x = y;
+                    means.push(m);
+                }
+                HostStep::Pool { k, s } => {
+                    x = max_pool(&x, c, (h, w), *k, *s);
+                    (h, w) = ((h - k) / s + 1, (w - k) / s + 1);
+                }
+            }
+        }
+        (x, (c, h, w), means)
+    }
+
+    /// Runs a batch `x` (`[b, c, h, w]`, flat) through steps `from..to`.
+    pub fn run(
+        &self,
+        from: usize,
+        to: usize,
+        x: &[f32],
+        [b, c, h, w]: [usize; 4],
+        mask: &GainMask,
+    ) -> HostRun {
+        let per = c * h * w;
+        let parallel = b == 1;
+        let out: Vec<_> = x
+            .par_chunks(per.max(1))
+            .map(|img| self.one(from, to, img, (c, h, w), mask, parallel))
+            .collect();
+        let (oc, oh, ow) = out.first().map_or((c, h, w), |o| o.1);
+        let names = self.steps[from..to].iter().filter_map(|s| match s {
+            HostStep::Conv(n, _) => Some(*n),
+            HostStep::Pool { .. } => None,
+        });
+        let means = names
+            .enumerate()
+            .map(|(l, n)| (n, out.iter().flat_map(|o| o.2[l].iter().copied()).collect()))
+            .collect();
+        HostRun {
+            maps: out.iter().flat_map(|o| o.0.iter().copied()).collect(),
+            dims: [b, oc, oh, ow],
+            means,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::arch::Arch;
+    use crate::model::{GainMask, Keep, Network};
+    use crate::weights::init::he_normal;
+    use burn::tensor::{Device, Tensor, TensorData};
+
+    fn means(net: &Network, x: Tensor<4>, start: usize, mask: &GainMask) -> Vec<Vec<f32>> {
+        net.forward_from(start, x, mask, Keep::Means)
+            .layers
+            .into_iter()
+            .map(|l| l.means.into_data().try_into_vec().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn vgg16_fast_path_equals_burns_ops_with_masks_and_cached_inputs() {
+        let d = Device::flex();
+        let mut net = Network::load(Arch::Vgg16, &he_normal(Arch::Vgg16, false, "t"), &d).unwrap();
+        let data: Vec<f32> = (0..2 * 3 * 40 * 36)
+            .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
+            .collect();
+        let x = || Tensor::<4>::from_data(TensorData::new(data.clone(), [2, 3, 40, 36]), &d);
+        let mut mask = GainMask::lesion("conv3_2", 256, &[0, 5, 9]);
+        mask.set("conv5_1", 512, &[1, 2], 3.5);
+        let step = net.step_of("conv4_1").unwrap();
+        assert!(net.set_fast_cpu(true), "VGG-16 on flex has the fast path");
+        let fast = means(&net, x(), 0, &mask);
+        let fast_from = means(&net, net.input_to(step, x()), step, &mask);
+        net.set_fast_cpu(false);
+        let slow = means(&net, x(), 0, &mask);
+        let slow_from = means(&net, net.input_to(step, x()), step, &mask);
+        assert_eq!(fast.len(), 13);
+        assert_eq!(fast_from.len(), 13 - 7);
+        for (a, b) in fast
+            .iter()
+            .chain(&fast_from)
+            .zip(slow.iter().chain(&slow_from))
+        {
+            let scale = b.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
+            for (p, q) in a.iter().zip(b) {
+                assert!((p - q).abs() <= 1e-4 * scale, "{p} vs {q}");
+            }
+        }
+        // The lesioned units are silent on both paths.
+        assert_eq!(fast[5][5], 0.0);
+        assert_eq!(fast[5][256 + 5], 0.0);
+        assert!(fast[5][4] > 0.0);
+    }
+}
