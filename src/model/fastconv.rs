@@ -11,6 +11,7 @@
 //! `tests/parity.rs`.
 
 use gemm::Parallelism;
+#[cfg(not(target_family = "wasm"))]
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -79,11 +80,13 @@ impl HostConv {
         let ncols = ho * wp;
         let plane = hp * wp + k;
         let kdim = ci * k * k;
-        let mut tn = (TILE_FLOATS / kdim).clamp(64, 8192).min(ncols);
-        if parallel {
-            // At least one tile per thread.
-            tn = tn.min(ncols.div_ceil(rayon::current_num_threads()).max(16));
-        }
+        let tn = (TILE_FLOATS / kdim).clamp(64, 8192).min(ncols);
+        // With threads, at least one tile per thread.
+        let tn = if parallel {
+            tn.min(ncols.div_ceil(threads()).max(16))
+        } else {
+            tn
+        };
         SCRATCH.with(|s| {
             let [padded, q] = &mut *s.borrow_mut();
             grow(padded, ci * plane);
@@ -139,11 +142,7 @@ impl HostConv {
                 });
             };
             let starts: Vec<usize> = (0..ncols).step_by(tn).collect();
-            if parallel {
-                starts.into_par_iter().for_each(tile_at);
-            } else {
-                starts.into_iter().for_each(tile_at);
-            }
+            each_tile(starts, parallel, tile_at);
             let mut out = Vec::with_capacity(co * ho * wo);
             let mut means = vec![0f32; co];
             for (o, mean) in means.iter_mut().enumerate() {
@@ -163,6 +162,25 @@ impl HostConv {
             (out, means)
         })
     }
+}
+
+fn threads() -> usize {
+    #[cfg(not(target_family = "wasm"))]
+    return rayon::current_num_threads();
+    #[cfg(target_family = "wasm")]
+    1
+}
+
+/// Runs `f` on every tile start, on rayon's threads when `parallel` (natively; wasm here has
+/// one thread).
+fn each_tile(starts: Vec<usize>, parallel: bool, f: impl Fn(usize) + Send + Sync) {
+    #[cfg(not(target_family = "wasm"))]
+    if parallel {
+        starts.into_par_iter().for_each(f);
+        return;
+    }
+    let _ = parallel;
+    starts.into_iter().for_each(f);
 }
 
 /// Max pooling without padding (`k × k` windows, stride `s`, floor mode) of `[c, h, w]`.

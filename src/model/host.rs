@@ -1,11 +1,13 @@
-//! [`Network`](super::Network)'s native CPU fast path: the conv stack on host memory with
+//! [`Network`](super::Network)'s CPU fast path: the conv stack on host memory with
 //! [`super::fastconv`], for networks whose convolutions all have stride 1 (VGG-16). Images of a
-//! batch run in parallel; a single image parallelises inside its gemms instead.
+//! batch run in parallel natively; a single image spreads its tiles over the threads instead.
+//! In wasm everything runs on the page's one thread.
 
 use super::fastconv::{max_pool, HostConv};
 use super::GainMask;
 use crate::arch::{Arch, Feature};
 use crate::weights::TensorMap;
+#[cfg(not(target_family = "wasm"))]
 use rayon::prelude::*;
 
 enum HostStep {
@@ -100,10 +102,11 @@ impl HostStack {
     ) -> HostRun {
         let per = c * h * w;
         let parallel = b == 1;
-        let out: Vec<_> = x
-            .par_chunks(per.max(1))
-            .map(|img| self.one(from, to, img, (c, h, w), mask, parallel))
-            .collect();
+        let one = |img: &[f32]| self.one(from, to, img, (c, h, w), mask, parallel);
+        #[cfg(not(target_family = "wasm"))]
+        let out: Vec<_> = x.par_chunks(per.max(1)).map(one).collect();
+        #[cfg(target_family = "wasm")]
+        let out: Vec<_> = x.chunks(per.max(1)).map(one).collect();
         let (oc, oh, ow) = out.first().map_or((c, h, w), |o| o.1);
         let names = self.steps[from..to].iter().filter_map(|s| match s {
             HostStep::Conv(n, _) => Some(*n),

@@ -2,10 +2,8 @@
 //! pass takes a [`GainMask`] and returns [`Activations`]. Weights are never edited.
 
 mod activations;
-#[cfg(not(target_family = "wasm"))]
 pub mod fastconv;
 mod gain;
-#[cfg(not(target_family = "wasm"))]
 mod host;
 
 pub use activations::{read_rows, Activations, HostMeans, LayerActivation};
@@ -52,11 +50,9 @@ pub struct Network {
     steps: Vec<Step>,
     classifier: Option<Vec<Linear>>,
     device: Device,
-    /// The native CPU fast path, when the device is burn's CPU backend and every conv has
-    /// stride 1 (VGG-16); `use_host` switches it off for comparisons.
-    #[cfg(not(target_family = "wasm"))]
+    /// The CPU fast path, when the device is burn's CPU backend and every conv has stride 1
+    /// (VGG-16); `use_host` switches it off for comparisons.
     host: Option<host::HostStack>,
-    #[cfg(not(target_family = "wasm"))]
     use_host: bool,
 }
 
@@ -116,13 +112,11 @@ impl Network {
             steps,
             classifier,
             device: device.clone(),
-            #[cfg(not(target_family = "wasm"))]
             host: if *device == Device::flex() {
                 host::HostStack::build(arch, weights)
             } else {
                 None
             },
-            #[cfg(not(target_family = "wasm"))]
             use_host: true,
         })
     }
@@ -130,20 +124,12 @@ impl Network {
     /// Turns the native CPU fast path on or off (it is on where available); returns whether
     /// the network has one.
     pub fn set_fast_cpu(&mut self, on: bool) -> bool {
-        #[cfg(not(target_family = "wasm"))]
-        {
-            self.use_host = on;
-            self.host.is_some()
-        }
-        #[cfg(target_family = "wasm")]
-        {
-            let _ = on;
-            false
-        }
+        self.use_host = on;
+        self.host.is_some()
     }
 
-    /// Steps `from..to` on the host fast path, when it applies (means only).
-    #[cfg(not(target_family = "wasm"))]
+    /// Steps `from..to` on the host fast path, when it applies (means only). The read of `x`
+    /// is synchronous, which burn's CPU backend allows everywhere (wasm included).
     fn host_run(
         &self,
         from: usize,
@@ -170,17 +156,6 @@ impl Network {
             .collect();
         let y = Tensor::from_data(TensorData::new(run.maps, run.dims), &self.device);
         Some((y, layers))
-    }
-
-    #[cfg(target_family = "wasm")]
-    fn host_run(
-        &self,
-        _: usize,
-        _: usize,
-        _: &Tensor<4>,
-        _: &GainMask,
-    ) -> Option<(Tensor<4>, Vec<LayerActivation>)> {
-        None
     }
 
     pub fn device(&self) -> &Device {
