@@ -54,8 +54,8 @@ impl Out {
     }
 }
 
-/// Floats per im2col tile (4 MiB: the weights are packed once per tile, so tiles are large).
-const TILE_FLOATS: usize = 1 << 20;
+/// Floats per im2col tile (16 MiB: gemm packs the weights once per tile, so tiles are large).
+const TILE_FLOATS: usize = 1 << 22;
 
 impl HostConv {
     /// Output size for an `h × w` input.
