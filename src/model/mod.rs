@@ -189,14 +189,30 @@ impl Network {
 
     /// Input to step `step` for `x`: run the steps below it with no mask. Interventions in one
     /// layer cache this once per image and rerun only the layers above.
-    pub fn input_to(&self, step: usize, mut x: Tensor<4>) -> Tensor<4> {
-        if let Some((y, _)) = self.host_run(0, step, &x, &GainMask::none()) {
-            return y;
+    pub fn input_to(&self, step: usize, x: Tensor<4>) -> Tensor<4> {
+        self.forward_to(step, x).0
+    }
+
+    /// [`Self::input_to`] plus the (unmasked) means of the conv layers below `step`, which an
+    /// intervention at `step` cannot change.
+    pub fn forward_to(&self, step: usize, mut x: Tensor<4>) -> (Tensor<4>, Vec<LayerActivation>) {
+        if let Some(r) = self.host_run(0, step, &x, &GainMask::none()) {
+            return r;
         }
+        let mut layers = Vec::new();
         for s in &self.steps[..step] {
-            x = self.apply(s, x, &GainMask::none()).0;
+            let (y, name) = self.apply(s, x, &GainMask::none());
+            if let Some(name) = name {
+                let [b, c, _, _] = y.dims();
+                layers.push(LayerActivation {
+                    name,
+                    map: None,
+                    means: y.clone().mean_dims(&[2, 3]).reshape([b, c]),
+                });
+            }
+            x = y;
         }
-        x
+        (x, layers)
     }
 
     /// Runs the network from step `start` on that step's input. Layers below `start` are not in

@@ -17,6 +17,8 @@ use web_time::Instant;
 thread_local! {
     static IMAGE: RefCell<Option<(String, Rc<Vec<u8>>)>> = const { RefCell::new(None) };
     static GENERATION: Cell<u64> = const { Cell::new(0) };
+    /// Counts images, so the pass cache can tell them apart.
+    static IMAGE_ID: Cell<u64> = const { Cell::new(0) };
 }
 
 /// The mask the intervention panel describes (empty when nothing is selected).
@@ -41,6 +43,7 @@ pub fn current_mask(store: Store) -> GainMask {
 /// Keeps the image (it stays in this tab) and analyses it.
 pub async fn run_image(store: Store, name: String, bytes: Vec<u8>) {
     IMAGE.with(|i| *i.borrow_mut() = Some((name, Rc::new(bytes))));
+    IMAGE_ID.with(|i| i.set(i.get() + 1));
     store.baseline.set(None);
     analyse(store).await;
 }
@@ -55,12 +58,13 @@ pub fn rerun(store: Store) {
 type PassResult = (Vec<Vec<f32>>, Option<Vec<f32>>, Vec<(String, f32)>);
 
 /// One forward pass: every layer's means, the emotion readout and the ImageNet top-5.
-async fn pass(image: &Prepared, mask: &GainMask) -> Result<PassResult, String> {
+async fn pass(image: &Prepared, mask: &GainMask, layer: &str) -> Result<PassResult, String> {
     let (eng, m) = (
         engine().ok_or("no backend")?,
         model().ok_or("no model is loaded yet")?,
     );
-    let (host, acts) = eng.means(&m.net, &[image], mask).await?;
+    let id = IMAGE_ID.with(|i| i.get());
+    let (means, acts) = super::pass_cache::run(&eng, &m, id, image, mask, layer).await?;
     let probs = match super::runtime::profile() {
         Some(p) => Some(p.emotion_probs(&readout_features(&acts).await?.0[0])),
         None => None,
@@ -79,14 +83,7 @@ async fn pass(image: &Prepared, mask: &GainMask) -> Result<PassResult, String> {
         }
         None => Vec::new(),
     };
-    Ok((
-        host.means
-            .into_iter()
-            .map(|mut l| l.swap_remove(0))
-            .collect(),
-        probs,
-        top5,
-    ))
+    Ok((means, probs, top5))
 }
 
 pub async fn analyse(store: Store) {
@@ -109,12 +106,13 @@ pub async fn analyse(store: Store) {
     let mask = current_mask(store);
     let t0 = Instant::now();
     let result = async {
-        let (means, probs, top5) = pass(&prepared, &mask).await?;
+        let layer = store.layer.get_untracked();
+        let (means, probs, top5) = pass(&prepared, &mask, &layer).await?;
         let ms = t0.elapsed().as_secs_f64() * 1000.0;
         let baseline = if mask.is_empty() {
             probs.clone()
         } else if store.baseline.get_untracked().is_none() {
-            pass(&prepared, &GainMask::none()).await?.1
+            pass(&prepared, &GainMask::none(), &layer).await?.1
         } else {
             store.baseline.get_untracked()
         };

@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod gpu_probe;
 pub mod local_set;
 pub mod local_weights;
+pub mod pass_cache;
 pub mod profiler;
 pub mod recovery;
 pub mod runtime;

@@ -221,6 +221,7 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
 
 /// Makes `net` (of `entry`) the loaded model, with the profile shipped for it when there is one.
 pub async fn install(store: Store, entry: ModelEntry, net: Network) {
+    super::pass_cache::clear();
     let id = entry.id.clone();
     let profile = match fetch_profile(&id).await {
         Ok(p) => Some(p),

@@ -1,0 +1,79 @@
+//! Interventions rerun only the layers above the changed one. For one image, model and
+//! intervened layer, the input to that layer and the means of the layers below it do not depend
+//! on the mask: they are computed once and reused by every later mask on that layer (the α
+//! slider, adding units, lesion ↔ enhance).
+
+use super::runtime::Loaded;
+use crate::engine::Engine;
+use crate::model::{read_rows, Activations, GainMask, Keep};
+use crate::preprocess::Prepared;
+use burn::tensor::Tensor;
+use std::cell::RefCell;
+
+struct Entry {
+    image: u64,
+    step: usize,
+    input: Tensor<4>,
+    below: Vec<Vec<f32>>,
+}
+
+thread_local! {
+    static CACHE: RefCell<Option<Entry>> = const { RefCell::new(None) };
+}
+
+/// Forgets the cached layer input (a new model or device).
+pub fn clear() {
+    CACHE.with(|c| *c.borrow_mut() = None);
+}
+
+/// Every layer's means for one image under `mask`, plus the activations of the part that ran
+/// (which carry the classifier outputs). `image` identifies the image for the cache; with no
+/// mask the pass splits at `layer` (the one on screen), so the first intervention there is
+/// already fast.
+pub async fn run(
+    eng: &Engine,
+    m: &Loaded,
+    image: u64,
+    prepared: &Prepared,
+    mask: &GainMask,
+    layer: &str,
+) -> Result<(Vec<Vec<f32>>, Activations), String> {
+    let one = |rows: Vec<Vec<f32>>| rows.into_iter().next().unwrap_or_default();
+    let step = match mask.layers.keys().collect::<Vec<_>>().as_slice() {
+        [l] => m.net.step_of(l),
+        [] => m.net.step_of(layer),
+        _ => None,
+    };
+    let Some(step) = step else {
+        let (host, acts) = eng.means(&m.net, &[prepared], mask).await?;
+        return Ok((host.means.into_iter().map(one).collect(), acts));
+    };
+    let hit = CACHE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|e| e.image == image && e.step == step)
+            .map(|e| (e.input.clone(), e.below.clone()))
+    });
+    let (input, below) = match hit {
+        Some(h) => h,
+        None => {
+            let (input, layers) = m.net.forward_to(step, eng.batch(&[prepared]));
+            let mut below = Vec::new();
+            for l in layers {
+                below.push(one(read_rows(l.means).await?));
+            }
+            CACHE.with(|c| {
+                *c.borrow_mut() = Some(Entry {
+                    image,
+                    step,
+                    input: input.clone(),
+                    below: below.clone(),
+                })
+            });
+            (input, below)
+        }
+    };
+    let acts = m.net.forward_from(step, input, mask, Keep::Means);
+    let above = acts.means_to_host().await?.means.into_iter().map(one);
+    Ok((below.into_iter().chain(above).collect(), acts))
+}
