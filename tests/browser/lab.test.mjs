@@ -3,6 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
+import { writeFile } from "node:fs/promises";
 import { serve, testImage, native, launch, openApp, idle, root, shot, NO_WEBGPU } from "./helpers.mjs";
 
 let server;
@@ -41,6 +42,14 @@ test("readout matches native; lesion changes it; reset restores it exactly", { t
     assert.notDeepEqual(lesioned, before);
     assert.match(page.url(), /units=\d+/);
     assert.match(page.url(), /mode=lesion/);
+    // The lesioned readout (which reran only conv5) equals a native full pass with the same gains.
+    const units = new URL(page.url()).searchParams.get("units").split(",").map(Number);
+    const gains = { layers: { conv5: Array.from({ length: 256 }, (_, u) => (units.includes(u) ? 0 : 1)) } };
+    const gainsFile = path.join(path.dirname(img), "gains.json");
+    await writeFile(gainsFile, JSON.stringify(gains));
+    const refLesioned = native("alexnet-untrained", img, ["--profile", profile, "--gains", gainsFile]).readout;
+    ["pleasant", "neutral", "unpleasant"].forEach((k, i) =>
+      assert.ok(Math.abs(lesioned[i] - refLesioned[k]) <= 1e-3, `lesioned ${k}: page ${lesioned[i]} vs native ${refLesioned[k]}`));
 
     await page.getByTestId("reset").click();
     await page.waitForFunction((b) => {
