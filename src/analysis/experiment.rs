@@ -6,6 +6,7 @@
 //! condition reruns only the layers above it.
 
 use super::metrics::f1_binary;
+use super::profile::Profile;
 use super::readout::{standardise, Head};
 use super::responses::readout_features;
 use crate::engine::Engine;
@@ -259,6 +260,43 @@ pub async fn run_layer(
         });
     }
     Ok(rows)
+}
+
+/// [`run_layer`] for each of `layers`, with the selective units and the readout of profile `p`
+/// (the CLI and the browser both run this); `done` gets each layer's rows as it finishes.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_profile(
+    engine: &Engine,
+    net: &Network,
+    p: &Profile,
+    layers: &[String],
+    val: (&[&Prepared], &[usize]),
+    test: (&[&Prepared], &[usize]),
+    cfg: &ExperimentConfig,
+    progress: &mut impl Progress,
+    mut done: impl FnMut(Vec<ConditionResult>),
+) -> Result<(), String> {
+    let readout = Readout {
+        mean: &p.readout.feature_mean,
+        sd: &p.readout.feature_sd,
+        heads: &p.readout.binary,
+    };
+    for name in layers {
+        let lp = p
+            .layer(name)
+            .ok_or_else(|| format!("layer `{name}` is not in the profile"))?;
+        let units = LayerUnits {
+            name,
+            selective: p.selective(lp),
+            n_units: lp.units.len(),
+        };
+        let rows = run_layer(
+            engine, net, &units, &p.classes, &readout, val, test, cfg, progress,
+        )
+        .await?;
+        done(rows);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use super::predict::load_network;
 use super::{engine, read, write};
 use crate::analysis::dataset::{Dataset, Thresholds};
 use crate::analysis::experiment::{
-    alpha_grid, run_layer, ConditionResult, Count, ExperimentConfig, LayerUnits, Readout,
+    alpha_grid, run_profile, ConditionResult, Count, ExperimentConfig,
 };
 use crate::analysis::pipeline::{build_profile, ProfileConfig};
 use crate::analysis::readout::TrainConfig;
@@ -226,37 +226,24 @@ pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), Stri
         .layers
         .clone()
         .unwrap_or_else(|| p.layers.iter().map(|l| l.name.clone()).collect());
-    let readout = Readout {
-        mean: &p.readout.feature_mean,
-        sd: &p.readout.feature_sd,
-        heads: &p.readout.binary,
-    };
     let pb = bar(layers.len(), quiet, "layers");
     let t0 = Instant::now();
     let mut work = Count::default();
     let mut results: Vec<ConditionResult> = Vec::new();
-    for name in &layers {
-        let lp = p
-            .layer(name)
-            .ok_or_else(|| format!("layer `{name}` is not in the profile"))?;
-        let units = LayerUnits {
-            name,
-            selective: p.selective(lp),
-            n_units: lp.units.len(),
-        };
-        results.extend(pollster::block_on(run_layer(
-            &eng,
-            &net,
-            &units,
-            &p.classes,
-            &readout,
-            (&val_r, &val_y),
-            (&test_r, &test_y),
-            &cfg,
-            &mut work,
-        ))?);
-        pb.inc(1);
-    }
+    pollster::block_on(run_profile(
+        &eng,
+        &net,
+        &p,
+        &layers,
+        (&val_r, &val_y),
+        (&test_r, &test_y),
+        &cfg,
+        &mut work,
+        |rows| {
+            results.extend(rows);
+            pb.inc(1);
+        },
+    ))?;
     pb.finish_and_clear();
     let secs = t0.elapsed().as_secs_f64();
     super::report::write_results(&a.out, &p, &results)?;

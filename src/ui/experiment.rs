@@ -6,9 +6,7 @@ use super::local_set::{self, LocalSet};
 use super::profiler::{cancelled, reset_cancel, yield_now};
 use super::runtime::{engine, model, profile};
 use super::store::Store;
-use crate::analysis::experiment::{
-    alpha_grid, run_layer, work_of, ExperimentConfig, LayerUnits, Progress, Readout,
-};
+use crate::analysis::experiment::{alpha_grid, run_profile, work_of, ExperimentConfig, Progress};
 use crate::analysis::profile::Profile;
 use crate::preprocess::Prepared;
 use crate::weights::manifest::Preprocessing;
@@ -115,34 +113,18 @@ pub async fn run(store: Store, layers: Vec<String>, progress: RwSignal<Option<(f
             progress,
         };
         progress.set(Some((0.0, f64::NAN)));
-        let readout = Readout {
-            mean: &p.readout.feature_mean,
-            sd: &p.readout.feature_sd,
-            heads: &p.readout.binary,
-        };
-        for name in &layers {
-            let lp = p
-                .layer(name)
-                .ok_or_else(|| format!("layer `{name}` is not in the profile"))?;
-            let units = LayerUnits {
-                name,
-                selective: p.selective(lp),
-                n_units: lp.units.len(),
-            };
-            let rows = run_layer(
-                &eng,
-                &m.net,
-                &units,
-                &p.classes,
-                &readout,
-                (&val_r, &val_y),
-                (&test_r, &test_y),
-                &cfg,
-                &mut live,
-            )
-            .await?;
-            store.experiment.update(|r| r.extend(rows));
-        }
+        run_profile(
+            &eng,
+            &m.net,
+            &p,
+            &layers,
+            (&val_r, &val_y),
+            (&test_r, &test_y),
+            &cfg,
+            &mut live,
+            |rows| store.experiment.update(|r| r.extend(rows)),
+        )
+        .await?;
         Ok::<_, String>((val.len(), test.len()))
     }
     .await;
