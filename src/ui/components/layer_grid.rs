@@ -214,7 +214,8 @@ pub fn LayerGrid() -> impl IntoView {
                 {move || s.classes.get().into_iter().enumerate().map(|(i, c)| view! {
                     <span><span class="swatch" style=format!("background:{}", PALETTE[i % PALETTE.len()])></span>{format!("prefers {c}")}</span>
                 }).collect_view()}
-                " Brighter = stronger response to this image than usual. Click a unit to select it; shift-click to add."
+                <br/>
+                "Brighter = stronger response to this image than usual. Click a unit to select it; shift-click to add."
             </p>
             <canvas node_ref=canvas id="unit-grid" class="grid" on:click=on_click aria-hidden="true"></canvas>
             <ul class="sr-list" aria-label="Units of this layer">
