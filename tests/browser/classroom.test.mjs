@@ -91,6 +91,14 @@ test("a CSV set is profiled; a unit's top images and the experiment match the na
       "--profile", profile, "--dataset", `csv:${set.csv}`, "--out", outDir, "--layers", "conv5",
       "--alpha-step", "1", "--controls", "5"]);
     assert.equal(csv, await readFile(path.join(outDir, "results.csv"), "utf8"), "browser and CLI results agree");
+    const table = await page.locator('[data-testid="experiment-results"] tbody tr').evaluateAll((rs) =>
+      rs.map((r) => [...r.cells].map((c) => c.textContent)));
+    const rows = csv.trim().split("\n").slice(1).map((l) => l.split(","));
+    assert.equal(table.length, rows.length, "one table row per result");
+    table.forEach((t, i) => {
+      assert.deepEqual(t.slice(0, 3), rows[i].slice(0, 3));
+      assert.equal(t[4], Number(rows[i][4]).toFixed(2), `lesion F1, row ${i}`);
+    });
     await shot(page, "experiment");
     console.log(csv);
 

@@ -109,6 +109,18 @@ pub fn ExperimentPanel() -> impl IntoView {
                         </figure>
                     }
                 }).collect_view()}
+                <table>
+                    <caption class="hint">"Test F1 of each emotion's readout. Control: the same number of random units, mean ± sd over draws."</caption>
+                    <thead><tr><th>"Layer"</th><th>"Emotion"</th><th>"Units"</th><th>"Before"</th><th>"Lesion"</th>
+                        <th>"Control lesion"</th><th>"Enhance (α)"</th><th>"Control enhance"</th></tr></thead>
+                    <tbody>{move || s.experiment.get().into_iter().map(|r| view! {
+                        <tr><td>{r.layer}</td><td>{r.emotion}</td><td>{r.n_units}</td>
+                            <td>{format!("{:.2}", r.f1_before)}</td><td>{format!("{:.2}", r.f1_lesion)}</td>
+                            <td>{format!("{:.2} ± {:.2}", r.control_lesion.mean, r.control_lesion.sd)}</td>
+                            <td>{format!("{:.2} (α = {})", r.f1_enhance, r.best_alpha)}</td>
+                            <td>{format!("{:.2} ± {:.2}", r.control_enhance.mean, r.control_enhance.sd)}</td></tr>
+                    }).collect_view()}</tbody>
+                </table>
             </div>
         </section>
     }
