@@ -71,6 +71,7 @@ async fn held_out(
 /// Runs the experiment on `layers`, showing rows as each layer finishes.
 pub async fn run(store: Store, layers: Vec<String>, progress: RwSignal<Option<(f64, f64)>>) {
     reset_cancel();
+    let again = layers.clone();
     store.status.set("running the experiment".into());
     store.error.set(String::new());
     store.experiment.set(Vec::new());
@@ -143,6 +144,8 @@ pub async fn run(store: Store, layers: Vec<String>, progress: RwSignal<Option<(f
                 .set("Experiment cancelled; the layers finished so far are shown.".into());
             store.status.set("ready".into());
         }
-        Err(e) => super::recovery::fail_or_recover(store, e),
+        Err(e) => super::recovery::recover_and_retry(store, e, move || {
+            Box::pin(run(store, again, progress))
+        }),
     }
 }

@@ -48,6 +48,7 @@ pub async fn profile_folder(
     progress: RwSignal<Option<(usize, usize, f64)>>,
 ) {
     reset_cancel();
+    let again = files.clone();
     let result = async {
         let (ds, by_path) = local_set::from_files(files).await?;
         let (eng, m) = (
@@ -134,7 +135,9 @@ pub async fn profile_folder(
             store.status.set("ready".into());
             super::analyse::rerun(store);
         }
-        Err(e) => super::recovery::fail_or_recover(store, e),
+        Err(e) => super::recovery::recover_and_retry(store, e, move || {
+            Box::pin(profile_folder(store, again, progress))
+        }),
     }
 }
 

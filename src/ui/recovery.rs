@@ -46,6 +46,24 @@ pub fn short_reason(msg: &str) -> String {
     cut.trim().trim_end_matches('.').trim().to_string()
 }
 
+/// Like [`fail_or_recover`], and once on the CPU starts the interrupted run again with `retry`
+/// (profiling a set, the experiment).
+pub fn recover_and_retry<F>(store: Store, msg: String, retry: impl FnOnce() -> F + 'static)
+where
+    F: std::future::Future<Output = ()> + 'static,
+{
+    if on_gpu() && looks_like_gpu_loss(&msg) {
+        spawn_local(async move {
+            recover(store, msg).await;
+            if !on_gpu() {
+                retry().await;
+            }
+        });
+    } else {
+        store.fail(msg);
+    }
+}
+
 /// Moves to the CPU backend after the GPU failed with `reason`, keeping the visitor's state.
 pub async fn recover(store: Store, reason: String) {
     if RECOVERING.with(|r| r.replace(true)) {
@@ -71,7 +89,8 @@ pub async fn recover(store: Store, reason: String) {
         }
         store.notice.set(format!(
             "The GPU was lost ({reason}). Now running on the CPU with the same model, image, \
-             selection and profile; anything that was running can be started again."
+             selection and profile; a profiling run or experiment that was interrupted starts \
+             again on the CPU."
         ));
         super::analyse::rerun(store);
     }

@@ -1,8 +1,12 @@
 // Losing the GPU mid-session: the app moves to the CPU backend, keeps the visitor's state
-// (model, layer, selection, mode) and its readout agrees with the GPU's from before the loss.
+// (model, layer, selection, mode) and its readout agrees with the GPU's from before the loss; a
+// profiling run that the loss interrupted starts again on the CPU.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serve, testImage, launch, openApp, idle, shot, WEBGPU, QUIET } from "./helpers.mjs";
+import { mkdtemp, mkdir, copyFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { serve, testImage, launch, openApp, idle, shot, root, WEBGPU, QUIET } from "./helpers.mjs";
 
 let server;
 before(async () => { server = await serve(); });
@@ -40,6 +44,29 @@ test("a lost GPU device moves the session to the CPU and keeps its state", { tim
     const after = await readout(page);
     after.forEach((p, i) => assert.ok(Math.abs(p - lesioned[i]) <= 1e-3, `CPU ${after} vs GPU ${lesioned}`));
     await shot(page, "4-after-gpu-loss");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a profiling run interrupted by a lost GPU starts again on the CPU", { timeout: 600_000 }, async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "neurons-gpu-set-"));
+  const sets = { pleasant: ["Baby 1", "Baby 2", "Beach 1", "Dog 1"], unpleasant: ["Angry face 1", "Angry face 2", "Animal carcass 1", "Dog attack 1"] };
+  for (const [cls, names] of Object.entries(sets)) {
+    await mkdir(path.join(dir, cls), { recursive: true });
+    for (const n of names) await copyFile(path.join(root, "../shared/data/oasis/images", `${n}.jpg`), path.join(dir, cls, `${n}.jpg`));
+  }
+  const browser = await launch([...QUIET, ...WEBGPU]);
+  try {
+    const { page, logs } = await openApp(browser, server.base + "?model=alexnet-untrained&backend=webgpu");
+    assert.match(await page.getByTestId("backend").textContent(), /WebGPU/);
+    await page.locator("input[webkitdirectory]").setInputFiles(dir);
+    assert.equal(await page.evaluate(() => window.__emotionNeurons.loseGpu()), true);
+    await page.waitForFunction(() => /Profiled 8 images/.test(document.querySelector(".notice")?.textContent ?? "") ||
+      document.querySelector('[data-testid="error"]')?.textContent, null, { timeout: 300_000 });
+    assert.equal(await page.getByTestId("error").textContent(), "", logs.join("\n"));
+    assert.match(await page.getByTestId("backend").textContent(), /CPU/);
+    assert.match(await page.locator(".backend .reason").textContent(), /GPU stopped working/);
   } finally {
     await browser.close();
   }
