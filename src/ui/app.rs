@@ -2,7 +2,8 @@
 
 use super::components::{
     BackendBadge, DatasetProfiler, EmotionReadout, ExperimentPanel, ExportPanel, ImageInput,
-    InterventionPanel, LayerGrid, LayerSummary, ModelPanel, ObjectGuess, StatusBar, UnitDetail,
+    InterventionPanel, LayerGrid, LayerSummary, ModelPanel, ObjectGuess, ProfileOverview,
+    StatusBar, UnitDetail,
 };
 use super::runtime;
 use super::store::Store;
@@ -35,6 +36,7 @@ pub fn App() -> impl IntoView {
             <UnitDetail/>
             <InterventionPanel/>
             <LayerSummary/>
+            <ProfileOverview/>
             <DatasetProfiler/>
             <ExperimentPanel/>
             <ExportPanel/>

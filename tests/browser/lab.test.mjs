@@ -30,6 +30,9 @@ test("readout matches native; lesion changes it; reset restores it exactly", { t
       assert.ok(Math.abs(before[i] - ref[k]) <= 1e-3, `${k}: page ${before[i]} vs native ${ref[k]}`));
     assert.equal(await page.getByTestId("layer-select").inputValue(), "conv5");
     assert.equal(await page.getByTestId("unit").count(), 256);
+    const charts = await page.getByTestId("profile-charts").locator("svg").evaluateAll((es) => es.map((e) => e.getAttribute("aria-label")));
+    assert.deepEqual(charts, ["Units more selective than chance (permutation null, 95%)",
+      "Preferred emotion of selective units: alexnet-untrained"]);
 
     await page.getByTestId("select-top-selective").click();
     await page.waitForFunction((b) => {

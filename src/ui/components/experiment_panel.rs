@@ -1,25 +1,14 @@
 //! "Run experiment": the paper's lesion/enhancement test on the set profiled in this tab, with
 //! progress, cancel, the same F1 charts as `neurons experiment`, and CSV/SVG/PNG export.
 
+use super::profile_overview::Chart;
 use crate::analysis::figures::{f1_by_layer, results_csv};
-use crate::ui::download::{download, svg_as_png};
+use crate::ui::download::download;
 use crate::ui::experiment::{run, ALPHA_MAX, ALPHA_STEP, CONTROL_DRAWS};
 use crate::ui::profiler::cancel;
 use crate::ui::store::use_store;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-
-/// `width`/`height` of a chart's root `<svg>` element.
-fn svg_size(svg: &str) -> (u32, u32) {
-    let attr = |name: &str| {
-        let at = svg.find(&format!(" {name}=\""))? + name.len() + 3;
-        svg[at..].split('"').next()?.parse::<f32>().ok()
-    };
-    (
-        attr("width").unwrap_or(640.0) as u32,
-        attr("height").unwrap_or(360.0) as u32,
-    )
-}
 
 #[component]
 pub fn ExperimentPanel() -> impl IntoView {
@@ -96,18 +85,10 @@ pub fn ExperimentPanel() -> impl IntoView {
                 <div class="controls">
                     <button on:click=save_csv>"Results (CSV)"</button>
                 </div>
-                {move || charts().into_iter().map(|(c, svg)| {
-                    let (w, h) = svg_size(&svg);
-                    let (svg2, svg3, c2, c3) = (svg.clone(), svg.clone(), c.clone(), c.clone());
-                    view! {
-                        <figure data-testid="experiment-chart" data-emotion=c.clone()>
-                            <div class="chart" inner_html=svg></div>
-                            <figcaption class="controls">
-                                <button on:click=move |_| fail(download(&format!("{}-f1-{c2}.svg", stem()), "image/svg+xml", &svg2))>"SVG"</button>
-                                <button on:click=move |_| fail(svg_as_png(&format!("{}-f1-{c3}.png", stem()), &svg3, w, h))>"PNG"</button>
-                            </figcaption>
-                        </figure>
-                    }
+                {move || charts().into_iter().map(|(c, svg)| view! {
+                    <div data-testid="experiment-chart" data-emotion=c.clone()>
+                        <Chart svg=svg stem=format!("{}-f1-{c}", stem())/>
+                    </div>
                 }).collect_view()}
                 <table>
                     <caption class="hint">"Test F1 of each emotion's readout. Control: the same number of random units, mean ± sd over draws."</caption>
