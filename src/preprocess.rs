@@ -61,7 +61,10 @@ fn describe(e: image::ImageError) -> String {
             MAX_ALLOC / (1024 * 1024)
         ),
         image::ImageError::Unsupported(u) => format!("unsupported image: {u}"),
-        other => format!("the image is corrupt or truncated: {other}"),
+        other => format!(
+            "the image is corrupt or truncated: {}",
+            other.to_string().trim()
+        ),
     }
 }
 

@@ -40,8 +40,14 @@ pub fn current_mask(store: Store) -> GainMask {
     }
 }
 
-/// Keeps the image (it stays in this tab) and analyses it.
+/// Keeps the image (it stays in this tab) and analyses it. An image that cannot be decoded is
+/// refused with the reason, and the previous image and its results stay.
 pub async fn run_image(store: Store, name: String, bytes: Vec<u8>) {
+    if let Some(m) = model() {
+        if let Err(e) = prepare(&bytes, &m.entry.preprocessing, true) {
+            return store.fail(format!("{name}: {e}. The previous image is kept."));
+        }
+    }
     IMAGE.with(|i| *i.borrow_mut() = Some((name, Rc::new(bytes))));
     IMAGE_ID.with(|i| i.set(i.get() + 1));
     store.baseline.set(None);

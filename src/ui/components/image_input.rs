@@ -1,7 +1,7 @@
 //! Where an image comes in: file picker, drag-and-drop, paste or a bundled example. It stays on
 //! this device. Shows the 224×224 grayscale crop the network actually sees.
 
-use crate::preprocess::CROP;
+use crate::preprocess::{CROP, MAX_FILE_BYTES};
 use crate::ui::{fetch::fetch_bytes, fetch::read_file, store::use_store, store::Store};
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -9,6 +9,15 @@ use leptos::task::spawn_local;
 
 fn take(s: Store, file: Option<web_sys::File>) {
     let Some(file) = file else { return };
+    if file.size() > MAX_FILE_BYTES as f64 {
+        // Refused before reading it into memory.
+        return s.fail(format!(
+            "{}: the file is {:.0} MB; the limit is {} MB. The previous image is kept.",
+            file.name(),
+            file.size() / (1024.0 * 1024.0),
+            MAX_FILE_BYTES / (1024 * 1024)
+        ));
+    }
     spawn_local(async move {
         match read_file(&file).await {
             Ok(bytes) => crate::ui::analyse::run_image(s, file.name(), bytes).await,
