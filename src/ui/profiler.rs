@@ -158,6 +158,9 @@ pub async fn load_profile_file(store: Store, file: web_sys::File) {
             store.notice.set(format!("Loaded profile {}.", file.name()));
             super::analyse::rerun(store);
         }
-        Err(e) => store.fail(format!("{}: {e}", file.name())),
+        Err(e) => store.fail(format!(
+            "{}: {e}. The profile in use is unchanged.",
+            file.name()
+        )),
     }
 }

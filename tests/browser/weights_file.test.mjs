@@ -66,3 +66,29 @@ test("local weights files are validated; a good one becomes the model", { timeou
     await browser.close();
   }
 });
+
+test("profile files are validated; a good one is used", { timeout: 300_000 }, async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "neurons-profiles-"));
+  const bad = {
+    "broken.json": ['{"version": 1, "model": ', /not valid JSON/],
+    "other.json": [await readFile(path.join(root, "weights/profiles/vgg16-untrained.json")), /vgg16-untrained/],
+  };
+  const browser = await launch(NO_WEBGPU);
+  try {
+    const { page } = await openApp(browser, server.base + "?model=alexnet-untrained");
+    for (const [name, [content, reason]] of Object.entries(bad)) {
+      const p = path.join(dir, name);
+      await writeFile(p, content);
+      await page.getByTestId("profile-input").setInputFiles(p);
+      await page.waitForFunction((n) => document.querySelector('[data-testid="error"]')?.textContent.startsWith(n), name, { timeout: 60_000 });
+      const err = await page.getByTestId("error").textContent();
+      assert.match(err, reason, err);
+      assert.match(err, /profile in use is unchanged/);
+    }
+    await page.getByTestId("profile-input").setInputFiles(path.join(root, "weights/profiles/alexnet-untrained.json"));
+    await page.waitForFunction(() => /Loaded profile alexnet-untrained\.json/.test(document.querySelector(".notice")?.textContent ?? ""),
+      null, { timeout: 60_000 });
+  } finally {
+    await browser.close();
+  }
+});

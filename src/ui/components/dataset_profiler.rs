@@ -31,8 +31,26 @@ pub fn DatasetProfiler() -> impl IntoView {
             spawn_local(load_profile_file(s, f));
         }
     };
+    // A dropped .json is a profile; dropped images or folders go through the pickers.
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        let file = ev
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|l| l.get(0));
+        match file {
+            Some(f) if f.name().to_lowercase().ends_with(".json") => {
+                spawn_local(load_profile_file(s, f))
+            }
+            Some(f) => s.fail(format!(
+                "{}: drop a profile (.json) here; choose image folders or a CSV with the buttons",
+                f.name()
+            )),
+            None => {}
+        }
+    };
     view! {
-        <section class="stage">
+        <section class="stage drop" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
             <h2>"Profile your own images"</h2>
             <p class="hint">
                 "Choose a folder holding one sub-folder per emotion (for example pleasant/, neutral/, "
@@ -45,7 +63,7 @@ pub fn DatasetProfiler() -> impl IntoView {
                 <label>"Folder " <input type="file" node_ref=folder multiple=true on:change=on_folder/></label>
                 <label>"or a CSV and its images " <input type="file" multiple=true data-testid="csv-input"
                     accept=".csv,text/csv,image/*" on:change=on_folder/></label>
-                <label>"or a saved profile " <input type="file" accept=".json,application/json" on:change=on_profile/></label>
+                <label>"or a saved profile " <input type="file" accept=".json,application/json" data-testid="profile-input" on:change=on_profile/></label>
             </div>
             {move || progress.get().map(|(done, total, eta)| view! {
                 <p>
