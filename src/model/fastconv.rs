@@ -87,8 +87,11 @@ impl HostConv {
         } else {
             tn
         };
-        SCRATCH.with(|s| {
-            let [padded, q] = &mut *s.borrow_mut();
+        // The buffers are taken out for the call (and put back after), so a nested call on this
+        // thread (rayon may run another image's work while this one waits) gets its own.
+        let [mut padded, mut q] = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        let result = {
+            let (padded, q) = (&mut padded, &mut q);
             grow(padded, ci * plane);
             grow(q, co * ncols);
             padded[..ci * plane].fill(0.0);
@@ -160,7 +163,9 @@ impl HostConv {
                 *mean = (sum / (ho * wo) as f64) as f32;
             }
             (out, means)
-        })
+        };
+        SCRATCH.with(|s| *s.borrow_mut() = [padded, q]);
+        result
     }
 }
 

@@ -189,8 +189,14 @@ impl Network {
 
     /// Input to step `step` for `x`: run the steps below it with no mask. Interventions in one
     /// layer cache this once per image and rerun only the layers above.
-    pub fn input_to(&self, step: usize, x: Tensor<4>) -> Tensor<4> {
-        self.forward_to(step, x).0
+    pub fn input_to(&self, step: usize, mut x: Tensor<4>) -> Tensor<4> {
+        if let Some((y, _)) = self.host_run(0, step, &x, &GainMask::none()) {
+            return y;
+        }
+        for s in &self.steps[..step] {
+            x = self.apply(s, x, &GainMask::none()).0;
+        }
+        x
     }
 
     /// [`Self::input_to`] plus the (unmasked) means of the conv layers below `step`, which an

@@ -8,6 +8,7 @@ use crate::analysis::responses::readout_features;
 use crate::model::{read_rows, GainMask, Keep};
 use crate::preprocess::{prepare, Prepared};
 use crate::weights::imagenet_labels;
+use crate::weights::manifest::Preprocessing;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::{Cell, RefCell};
@@ -19,6 +20,9 @@ thread_local! {
     static GENERATION: Cell<u64> = const { Cell::new(0) };
     /// Counts images, so the pass cache can tell them apart.
     static IMAGE_ID: Cell<u64> = const { Cell::new(0) };
+    /// The current image decoded and preprocessed, for the image id and preprocessing it was
+    /// made with (interventions and heatmaps reuse it instead of decoding again).
+    static PREPARED: RefCell<Option<(u64, Preprocessing, Rc<Prepared>)>> = const { RefCell::new(None) };
 }
 
 /// The mask the intervention panel describes (empty when nothing is selected).
@@ -43,15 +47,38 @@ pub fn current_mask(store: Store) -> GainMask {
 /// Keeps the image (it stays in this tab) and analyses it. An image that cannot be decoded is
 /// refused with the reason, and the previous image and its results stay.
 pub async fn run_image(store: Store, name: String, bytes: Vec<u8>) {
-    if let Some(m) = model() {
-        if let Err(e) = prepare(&bytes, &m.entry.preprocessing, true) {
-            return store.fail(format!("{name}: {e}. The previous image is kept."));
-        }
-    }
+    let ready = match model() {
+        Some(m) => match prepare(&bytes, &m.entry.preprocessing, true) {
+            Ok(p) => Some((m.entry.preprocessing.clone(), Rc::new(p))),
+            Err(e) => return store.fail(format!("{name}: {e}. The previous image is kept.")),
+        },
+        None => None,
+    };
     IMAGE.with(|i| *i.borrow_mut() = Some((name, Rc::new(bytes))));
-    IMAGE_ID.with(|i| i.set(i.get() + 1));
+    let id = IMAGE_ID.with(|i| {
+        i.set(i.get() + 1);
+        i.get()
+    });
+    PREPARED.with(|c| *c.borrow_mut() = ready.map(|(pre, p)| (id, pre, p)));
     store.baseline.set(None);
     analyse(store).await;
+}
+
+/// The current image (`bytes`) prepared for `pre`: decoded once per image and preprocessing.
+fn prepared(bytes: &[u8], pre: &Preprocessing) -> Result<Rc<Prepared>, String> {
+    let id = IMAGE_ID.with(|i| i.get());
+    let hit = PREPARED.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(i, q, _)| *i == id && q == pre)
+            .map(|c| c.2.clone())
+    });
+    if let Some(p) = hit {
+        return Ok(p);
+    }
+    let p = Rc::new(prepare(bytes, pre, true)?);
+    PREPARED.with(|c| *c.borrow_mut() = Some((id, pre.clone(), p.clone())));
+    Ok(p)
 }
 
 /// Re-analyses the current image, if there is one (after a mask or model change).
@@ -105,7 +132,7 @@ pub async fn analyse(store: Store) {
     };
     store.error.set(String::new());
     store.status.set(format!("running {name}"));
-    let prepared = match prepare(&bytes, &m.entry.preprocessing, true) {
+    let prepared = match prepared(&bytes, &m.entry.preprocessing) {
         Ok(p) => p,
         Err(e) => return store.fail(format!("{name}: {e}")),
     };
@@ -188,7 +215,7 @@ pub async fn unit_map(store: Store, layer: String, unit: usize) {
     let (Some(eng), Some(m)) = (engine(), model()) else {
         return;
     };
-    let Ok(prepared) = prepare(&bytes, &m.entry.preprocessing, true) else {
+    let Ok(prepared) = prepared(&bytes, &m.entry.preprocessing) else {
         return;
     };
     let acts = m

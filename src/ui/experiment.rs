@@ -47,7 +47,8 @@ impl Progress for Live {
     }
 }
 
-/// The profile's images in `split`, read from the set, with their labels.
+/// The profile's images in `split` (indices into the set, which the profile was built from),
+/// read again from the visitor's files, with their labels.
 async fn held_out(
     set: &LocalSet,
     p: &Profile,
@@ -56,11 +57,7 @@ async fn held_out(
 ) -> Result<(Vec<Prepared>, Vec<usize>), String> {
     let (mut imgs, mut labels) = (Vec::new(), Vec::new());
     for &i in split {
-        let name = &p.images[i];
-        let j = set.index_of(name).ok_or_else(|| {
-            format!("image `{name}` of the profile is not in the set profiled in this tab")
-        })?;
-        let mut img = set.prepared(j, pre).await?;
+        let mut img = set.prepared(i, pre).await?;
         img.display = Vec::new();
         imgs.push(img);
         labels.push(p.labels[i]);
@@ -84,11 +81,20 @@ pub async fn run(store: Store, layers: Vec<String>, progress: RwSignal<Option<(f
         let set = local_set::get()
             .ok_or("profile a labelled set in this tab first: the experiment re-runs its images")?;
         let p = profile().ok_or("this model has no profile")?;
-        if set.model != m.entry.id || p.model != m.entry.id {
+        if set.model != m.entry.id {
             return Err(format!(
                 "the set was profiled on {}; profile it again on {}",
                 set.model, m.entry.id
             ));
+        }
+        // The profile in use must be the one computed from this set (a loaded profile file
+        // names its images but cannot point at the visitor's files).
+        if p.model != m.entry.id || p.images != set.ds.names() || p.labels != set.ds.labels() {
+            return Err(
+                "the profile in use is not the one made from the set profiled in this \
+                        tab: profile the set again"
+                    .into(),
+            );
         }
         let pre = &m.entry.preprocessing;
         let (val, val_y) = held_out(&set, &p, &p.split.val, pre).await?;

@@ -35,11 +35,6 @@ pub fn put(set: Option<LocalSet>) {
 }
 
 impl LocalSet {
-    /// Index of the item named `name` (a file name, as profiles record them).
-    pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.ds.names().iter().position(|n| n == name)
-    }
-
     /// Reads and preprocesses item `i`.
     pub async fn prepared(&self, i: usize, pre: &Preprocessing) -> Result<Prepared, String> {
         let key = self.ds.items[i].path.to_string_lossy().into_owned();

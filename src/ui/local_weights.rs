@@ -20,10 +20,7 @@ thread_local! {
 /// Loads the last local weights file again (on the engine now in use); false when none.
 pub async fn reload(store: Store) -> bool {
     match LAST.with(|l| l.borrow().clone()) {
-        Some(f) => {
-            load_weights_file(store, f).await;
-            store.error.get_untracked().is_empty()
-        }
+        Some(f) => load_weights_file(store, f).await,
         None => false,
     }
 }
@@ -81,7 +78,8 @@ fn check(name: &str, bytes: &[u8]) -> Result<(ModelEntry, Network), String> {
 }
 
 /// Loads the weights in `file` as the model in use, or says why not and keeps the current one.
-pub async fn load_weights_file(store: Store, file: web_sys::File) {
+/// Returns whether it loaded.
+pub async fn load_weights_file(store: Store, file: web_sys::File) -> bool {
     let name = file.name();
     let before = store.status.get_untracked();
     store.status.set(format!("checking {name}"));
@@ -114,10 +112,12 @@ pub async fn load_weights_file(store: Store, file: web_sys::File) {
             ));
             store.status.set("ready".into());
             super::analyse::rerun(store);
+            true
         }
         Err(e) => {
             store.status.set(before);
             store.fail(format!("{name}: {e}. The model in use is unchanged."));
+            false
         }
     }
 }

@@ -5,12 +5,15 @@
 
 use super::runtime::Loaded;
 use crate::engine::Engine;
-use crate::model::{read_rows, Activations, GainMask, Keep};
+use crate::model::{Activations, GainMask, Keep};
 use crate::preprocess::Prepared;
 use burn::tensor::Tensor;
 use std::cell::RefCell;
 
 struct Entry {
+    /// The model's [`Loaded::generation`]: an analysis still running on the previous model
+    /// may store its entry after a new model is installed.
+    model: u64,
     image: u64,
     step: usize,
     input: Tensor<4>,
@@ -19,11 +22,6 @@ struct Entry {
 
 thread_local! {
     static CACHE: RefCell<Option<Entry>> = const { RefCell::new(None) };
-}
-
-/// Forgets the cached layer input (a new model or device).
-pub fn clear() {
-    CACHE.with(|c| *c.borrow_mut() = None);
 }
 
 /// Every layer's means for one image under `mask`, plus the activations of the part that ran
@@ -51,19 +49,27 @@ pub async fn run(
     let hit = CACHE.with(|c| {
         c.borrow()
             .as_ref()
-            .filter(|e| e.image == image && e.step == step)
+            .filter(|e| e.model == m.generation && e.image == image && e.step == step)
             .map(|e| (e.input.clone(), e.below.clone()))
     });
     let (input, below) = match hit {
         Some(h) => h,
         None => {
             let (input, layers) = m.net.forward_to(step, eng.batch(&[prepared]));
-            let mut below = Vec::new();
-            for l in layers {
-                below.push(one(read_rows(l.means).await?));
+            let below = Activations {
+                layers,
+                fc7: None,
+                logits: None,
             }
+            .means_to_host()
+            .await?
+            .means
+            .into_iter()
+            .map(one)
+            .collect::<Vec<_>>();
             CACHE.with(|c| {
                 *c.borrow_mut() = Some(Entry {
+                    model: m.generation,
                     image,
                     step,
                     input: input.clone(),

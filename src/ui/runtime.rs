@@ -16,6 +16,8 @@ use std::rc::Rc;
 pub struct Loaded {
     pub entry: ModelEntry,
     pub net: Network,
+    /// Counts installs, so caches can tell a reloaded model from the one before.
+    pub generation: u64,
 }
 
 thread_local! {
@@ -221,7 +223,6 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
 
 /// Makes `net` (of `entry`) the loaded model, with the profile shipped for it when there is one.
 pub async fn install(store: Store, entry: ModelEntry, net: Network) {
-    super::pass_cache::clear();
     let id = entry.id.clone();
     let profile = match fetch_profile(&id).await {
         Ok(p) => Some(p),
@@ -251,7 +252,14 @@ pub async fn install(store: Store, entry: ModelEntry, net: Network) {
     store.readout.set(None);
     store.baseline.set(None);
     store.layer_means.set(Vec::new());
-    MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(Loaded { entry, net })));
+    let generation = model().map_or(1, |m| m.generation + 1);
+    MODEL.with(|m| {
+        *m.borrow_mut() = Some(Rc::new(Loaded {
+            entry,
+            net,
+            generation,
+        }))
+    });
 }
 
 /// The manifest in use.

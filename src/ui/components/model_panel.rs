@@ -17,7 +17,9 @@ pub fn ModelPanel() -> impl IntoView {
     };
     let take = move |f: Option<web_sys::File>| {
         if let Some(f) = f {
-            spawn_local(load_weights_file(s, f));
+            spawn_local(async move {
+                load_weights_file(s, f).await;
+            });
         }
     };
     let on_file = move |ev: leptos::ev::Event| {
