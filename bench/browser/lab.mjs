@@ -6,7 +6,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import path from "node:path";
-import { serve, launch, testImage, root, QUIET, WEBGPU, NO_WEBGPU } from "../../tests/browser/helpers.mjs";
+import { serve, launch, testImage, idle as ready, root, QUIET, WEBGPU, NO_WEBGPU } from "../../tests/browser/helpers.mjs";
 
 const arg = (k, d) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : d; };
 const model = arg("--model", "vgg16-imagenet-conv");
@@ -16,8 +16,7 @@ const img = await testImage("bench.png", 19);
 const browser = await launch(webgpu ? [...QUIET, ...WEBGPU] : NO_WEBGPU);
 const rows = [];
 const readout = (page) => page.getByTestId("readout").evaluate((e) => e.dataset.pleasant + "/" + e.dataset.unpleasant);
-const idle = (page) => page.waitForFunction(() =>
-  document.querySelector('[data-testid="status"]')?.textContent === "ready", null, { timeout: 600_000 });
+const idle = (page) => ready(page, 600_000);
 const forwardMs = async (page) => Number((await page.locator(".hint").allTextContents())
   .join(" ").match(/Forward pass: (\d+) ms/)?.[1]);
 

@@ -1,4 +1,4 @@
-//! Drawing RGBA pixels into a canvas (the crop and the unit heatmap share this).
+//! Drawing pixels into a canvas (the crop, the unit heatmap and the top images share this).
 
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
@@ -16,4 +16,18 @@ pub fn put_rgba(canvas: &HtmlCanvasElement, rgba: &[u8], w: u32, h: u32) {
     ) {
         let _ = ctx.put_image_data(&img, 0.0, 0.0);
     }
+}
+
+/// Puts a 224×224 RGB crop (as [`crate::preprocess::Prepared::display`] holds it); anything
+/// else is ignored.
+pub fn put_crop(canvas: &HtmlCanvasElement, rgb: &[u8]) {
+    use crate::preprocess::CROP;
+    if rgb.len() != CROP * CROP * 3 {
+        return;
+    }
+    let rgba: Vec<u8> = rgb
+        .chunks(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect();
+    put_rgba(canvas, &rgba, CROP as u32, CROP as u32);
 }

@@ -74,9 +74,9 @@ export async function openApp(browser, url) {
 }
 
 /** Waits for the app to be idle again after an action. */
-export async function idle(page) {
+export async function idle(page, timeout = 300_000) {
   await page.waitForFunction(() =>
-    document.querySelector('[data-testid="status"]')?.textContent === "ready", null, { timeout: 300_000 });
+    document.querySelector('[data-testid="status"]')?.textContent === "ready", null, { timeout });
 }
 
 /** Worst per-layer difference relative to the layer's largest response. */

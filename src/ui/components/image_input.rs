@@ -49,17 +49,6 @@ fn take_example(s: Store, file: String) {
     });
 }
 
-fn draw_crop(canvas: &web_sys::HtmlCanvasElement, rgb: &[u8]) {
-    if rgb.len() != CROP * CROP * 3 {
-        return;
-    }
-    let rgba: Vec<u8> = rgb
-        .chunks(3)
-        .flat_map(|p| [p[0], p[1], p[2], 255])
-        .collect();
-    crate::ui::canvas::put_rgba(canvas, &rgba, CROP as u32, CROP as u32);
-}
-
 #[component]
 pub fn ImageInput() -> impl IntoView {
     let s = use_store();
@@ -67,7 +56,7 @@ pub fn ImageInput() -> impl IntoView {
     Effect::new(move |_| {
         let rgb = s.crop.get();
         if let Some(c) = canvas.get() {
-            draw_crop(&c, &rgb);
+            crate::ui::canvas::put_crop(&c, &rgb);
         }
     });
     let on_change = move |ev: leptos::ev::Event| {
