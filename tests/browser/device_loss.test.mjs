@@ -6,14 +6,11 @@ import assert from "node:assert/strict";
 import { mkdtemp, mkdir, copyFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { serve, testImage, launch, openApp, idle, shot, root, WEBGPU, QUIET } from "./helpers.mjs";
+import { serve, testImage, launch, openApp, idle, shot, root, WEBGPU, QUIET, readout } from "./helpers.mjs";
 
 let server;
 before(async () => { server = await serve(); });
 after(() => server?.close());
-
-const readout = (page) => page.getByTestId("readout").evaluate((e) =>
-  ["pleasant", "neutral", "unpleasant"].map((k) => Number(e.dataset[k])));
 
 test("a lost GPU device moves the session to the CPU and keeps its state", { timeout: 600_000 }, async () => {
   const browser = await launch([...QUIET, ...WEBGPU]);

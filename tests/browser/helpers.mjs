@@ -1,7 +1,7 @@
 // Shared by the browser tests: a static server over dist/, Debian's Chromium via playwright-core,
 // test images made by python/PIL, and the native CLI for reference numbers.
 import { createServer } from "node:http";
-import { readFile, mkdtemp } from "node:fs/promises";
+import { readFile, mkdtemp, writeFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -97,4 +97,20 @@ export async function shot(page, name) {
   const dir = path.join(root, "target/screenshots");
   await mkdir(dir, { recursive: true });
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
+/** The readout's pleasant, neutral and unpleasant probabilities. */
+export const readout = (page) => page.getByTestId("readout").evaluate((e) =>
+  ["pleasant", "neutral", "unpleasant"].map((k) => Number(e.dataset[k])));
+
+/** Writes `content` to `dir/name`, gives it to the file input `testid`, and returns the error
+ * it causes (which must start with the file's name) once the app is idle again. */
+export async function refusedWith(page, testid, dir, name, content) {
+  const p = path.join(dir, name);
+  await writeFile(p, content);
+  await page.getByTestId(testid).setInputFiles(p);
+  await page.waitForFunction((n) => document.querySelector('[data-testid="error"]')?.textContent.startsWith(n),
+    name, { timeout: 60_000 });
+  await idle(page);
+  return page.getByTestId("error").textContent();
 }

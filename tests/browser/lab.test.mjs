@@ -4,14 +4,11 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { writeFile } from "node:fs/promises";
-import { serve, testImage, native, launch, openApp, idle, root, shot, NO_WEBGPU } from "./helpers.mjs";
+import { serve, testImage, native, launch, openApp, idle, root, shot, NO_WEBGPU, readout } from "./helpers.mjs";
 
 let server;
 before(async () => { server = await serve(); });
 after(() => server?.close());
-
-const readout = (page) => page.getByTestId("readout").evaluate((e) =>
-  ["pleasant", "neutral", "unpleasant"].map((k) => Number(e.dataset[k])));
 
 test("readout matches native; lesion changes it; reset restores it exactly", { timeout: 600_000 }, async () => {
   const img = await testImage("lab.png", 29);

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, copyFile, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { serve, testImage, native, launch, openApp, idle, assertClose, root, NO_WEBGPU } from "./helpers.mjs";
+import { serve, testImage, native, launch, openApp, idle, assertClose, root, NO_WEBGPU, refusedWith } from "./helpers.mjs";
 
 const neurons = path.resolve(root, process.env.NEURONS ?? "target/release/neurons");
 let server;
@@ -39,16 +39,11 @@ test("local weights files are validated; a good one becomes the model", { timeou
   try {
     const { page } = await openApp(browser, server.base + "?model=alexnet-untrained");
     for (const [name, [content, reason]] of Object.entries(bad)) {
-      const p = path.join(dir, name);
-      await writeFile(p, content);
-      await page.getByTestId("weights-input").setInputFiles(p);
-      await page.waitForFunction((n) => document.querySelector('[data-testid="error"]')?.textContent.startsWith(n), name, { timeout: 60_000 });
-      const err = await page.getByTestId("error").textContent();
+      const err = await refusedWith(page, "weights-input", dir, name, content);
       assert.match(err, new RegExp(name.replace(".", "\\.")));
       assert.match(err, reason, `${name}: ${err}`);
       assert.match(err, /model in use is unchanged/);
       assert.equal(await page.getByTestId("model-select").inputValue(), "alexnet-untrained");
-      await idle(page);
     }
     await page.getByTestId("weights-input").setInputFiles(good);
     await page.waitForFunction(() => /^local-alexnet-/.test(document.querySelector('[data-testid="model-select"]')?.value ?? ""),
@@ -77,11 +72,7 @@ test("profile files are validated; a good one is used", { timeout: 300_000 }, as
   try {
     const { page } = await openApp(browser, server.base + "?model=alexnet-untrained");
     for (const [name, [content, reason]] of Object.entries(bad)) {
-      const p = path.join(dir, name);
-      await writeFile(p, content);
-      await page.getByTestId("profile-input").setInputFiles(p);
-      await page.waitForFunction((n) => document.querySelector('[data-testid="error"]')?.textContent.startsWith(n), name, { timeout: 60_000 });
-      const err = await page.getByTestId("error").textContent();
+      const err = await refusedWith(page, "profile-input", dir, name, content);
       assert.match(err, reason, err);
       assert.match(err, /profile in use is unchanged/);
     }
