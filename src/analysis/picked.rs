@@ -3,6 +3,7 @@
 //! them. Plain functions over path lists, so they are tested natively.
 
 use super::dataset::{is_image, order_classes, parse_csv, Dataset, Item};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// `root/class/file.jpg` paths → a labelled set (class = the file's folder).
@@ -37,6 +38,14 @@ pub fn folder_dataset(paths: &[String]) -> Dataset {
 /// folder, then by file name when exactly one chosen file has it.
 pub fn csv_dataset(text: &str, csv_path: &str, paths: &[String]) -> Result<Dataset, String> {
     let dir = csv_path.rsplit_once('/').map_or("", |(d, _)| d);
+    let chosen: HashSet<&str> = paths.iter().map(|p| p.as_str()).collect();
+    let mut by_name: HashMap<&str, Vec<&str>> = HashMap::new();
+    for q in paths {
+        by_name
+            .entry(q.rsplit('/').next().unwrap_or(q))
+            .or_default()
+            .push(q);
+    }
     let resolve = |p: &str| {
         let p = p.trim_start_matches("./");
         let joined = if dir.is_empty() {
@@ -44,16 +53,12 @@ pub fn csv_dataset(text: &str, csv_path: &str, paths: &[String]) -> Result<Datas
         } else {
             format!("{dir}/{p}")
         };
-        if paths.contains(&joined) {
+        if chosen.contains(joined.as_str()) {
             return Ok(PathBuf::from(joined));
         }
         let base = p.rsplit('/').next().unwrap_or(p);
-        let same: Vec<&String> = paths
-            .iter()
-            .filter(|q| q.rsplit('/').next() == Some(base))
-            .collect();
-        match same.as_slice() {
-            [one] => Ok(PathBuf::from(one.as_str())),
+        match by_name.get(base).map_or(&[][..], |v| v.as_slice()) {
+            [one] => Ok(PathBuf::from(one)),
             [] => Err(format!("`{p}` is not among the chosen files")),
             _ => Err(format!("`{p}` matches several chosen files")),
         }

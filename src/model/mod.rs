@@ -189,30 +189,38 @@ impl Network {
 
     /// Input to step `step` for `x`: run the steps below it with no mask. Interventions in one
     /// layer cache this once per image and rerun only the layers above.
-    pub fn input_to(&self, step: usize, mut x: Tensor<4>) -> Tensor<4> {
-        if let Some((y, _)) = self.host_run(0, step, &x, &GainMask::none()) {
-            return y;
-        }
-        for s in &self.steps[..step] {
-            x = self.apply(s, x, &GainMask::none()).0;
-        }
-        x
+    pub fn input_to(&self, step: usize, x: Tensor<4>) -> Tensor<4> {
+        self.run_steps(0..step, x, &GainMask::none(), None).0
     }
 
     /// [`Self::input_to`] plus the (unmasked) means of the conv layers below `step`, which an
     /// intervention at `step` cannot change.
-    pub fn forward_to(&self, step: usize, mut x: Tensor<4>) -> (Tensor<4>, Vec<LayerActivation>) {
-        if let Some(r) = self.host_run(0, step, &x, &GainMask::none()) {
-            return r;
+    pub fn forward_to(&self, step: usize, x: Tensor<4>) -> (Tensor<4>, Vec<LayerActivation>) {
+        self.run_steps(0..step, x, &GainMask::none(), Some(Keep::Means))
+    }
+
+    /// Steps `range` on `x` under `mask`: the output and, unless `keep` is `None`, each conv
+    /// layer's activation. Uses the CPU fast path when it applies (means only).
+    fn run_steps(
+        &self,
+        range: std::ops::Range<usize>,
+        mut x: Tensor<4>,
+        mask: &GainMask,
+        keep: Option<Keep>,
+    ) -> (Tensor<4>, Vec<LayerActivation>) {
+        if keep != Some(Keep::Maps) {
+            if let Some(r) = self.host_run(range.start, range.end, &x, mask) {
+                return r;
+            }
         }
         let mut layers = Vec::new();
-        for s in &self.steps[..step] {
-            let (y, name) = self.apply(s, x, &GainMask::none());
-            if let Some(name) = name {
+        for s in &self.steps[range] {
+            let (y, name) = self.apply(s, x, mask);
+            if let (Some(name), Some(keep)) = (name, keep) {
                 let [b, c, _, _] = y.dims();
                 layers.push(LayerActivation {
                     name,
-                    map: None,
+                    map: (keep == Keep::Maps).then(|| y.clone()),
                     means: y.clone().mean_dims(&[2, 3]).reshape([b, c]),
                 });
             }
@@ -226,32 +234,11 @@ impl Network {
     pub fn forward_from(
         &self,
         start: usize,
-        mut x: Tensor<4>,
+        x: Tensor<4>,
         mask: &GainMask,
         keep: Keep,
     ) -> Activations {
-        let fast = match keep {
-            Keep::Means => self.host_run(start, self.steps.len(), &x, mask),
-            Keep::Maps => None,
-        };
-        let mut layers = Vec::new();
-        let mut rest = start;
-        if let Some((y, l)) = fast {
-            (x, layers, rest) = (y, l, self.steps.len());
-        }
-        for s in &self.steps[rest..] {
-            let (y, name) = self.apply(s, x, mask);
-            if let Some(name) = name {
-                let [b, c, _, _] = y.dims();
-                let means = y.clone().mean_dims(&[2, 3]).reshape([b, c]);
-                layers.push(LayerActivation {
-                    name,
-                    map: (keep == Keep::Maps).then(|| y.clone()),
-                    means,
-                });
-            }
-            x = y;
-        }
+        let (x, layers) = self.run_steps(start..self.steps.len(), x, mask, Some(keep));
         let (mut fc7, mut logits) = (None, None);
         if let Some(cls) = &self.classifier {
             let s = self.arch.avgpool_size();
