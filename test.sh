@@ -9,8 +9,16 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "clippy native"
 cargo clippy --all-targets --features cli -- -D warnings
-step "clippy wasm32"
-cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+step "clippy wasm32: the page (app binary, no engine) and the engine worker"
+cargo clippy --target wasm32-unknown-unknown --no-default-features --features app --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --features worker --all-targets -- -D warnings
+step "the page's dependency tree carries no engine"
+if cargo tree --target wasm32-unknown-unknown --no-default-features --features app -e normal |
+  grep -E "^.*(burn|wgpu|gemm|autodiff|cubecl)"; then
+  echo "the app binary must not depend on the engine crates above"; exit 1
+fi
+step "native tests of the burn-free core (protocol, scheduling, statistics)"
+cargo test --no-default-features --lib -- --quiet
 step "native tests"
 cargo test --release --features cli -- --nocapture
 step "site build"

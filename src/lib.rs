@@ -6,18 +6,30 @@
 
 pub mod analysis;
 pub mod arch;
+#[cfg(feature = "engine")]
 pub mod engine;
+pub mod labview;
 pub mod model;
+#[cfg(feature = "engine")]
 pub mod preprocess;
+pub mod protocol;
+pub mod sched;
 pub mod weights;
 
 #[cfg(feature = "cli")]
 pub mod cli;
 
-#[cfg(target_family = "wasm")]
+/// The page (wasm, built without the engine): store, components, the worker client.
+#[cfg(all(target_family = "wasm", feature = "app"))]
 pub mod ui;
 
+/// The engine's side of the protocol (wasm): the interactive worker and the pool workers.
+#[cfg(all(target_family = "wasm", feature = "worker"))]
+pub mod worker;
+
 pub use arch::Arch;
-pub use model::{Activations, GainMask, Keep, Network};
+pub use model::GainMask;
+#[cfg(feature = "engine")]
+pub use model::{Activations, Keep, Network};
 pub use weights::manifest::{Manifest, ModelEntry, Preprocessing};
 pub use weights::TensorMap;

@@ -39,7 +39,9 @@ async function precache() {
   await cache.put(index, page.clone());
   await cache.put(root, page);
   const extra = ["weights/manifest.json", "examples/examples.json"].map((p) => new URL(p, root).href);
-  await keep(cache, [...assets(html), ...extra]);
+  // The engine worker (trunk names worker files after the binary, without a hash).
+  const worker = ["worker_loader.js", "worker.js", "worker_bg.wasm"].map((p) => new URL(p, root).href);
+  await keep(cache, [...assets(html), ...extra, ...worker]);
   // The shipped profiles of the listed models and the example images.
   const listed = async (url, pick) => {
     const r = await cache.match(url);

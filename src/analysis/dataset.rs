@@ -24,13 +24,13 @@ impl Default for Thresholds {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     pub path: PathBuf,
     pub label: usize,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Dataset {
     /// `oasis:PATH`, `folder:PATH` or `csv:FILE`.
     pub spec: String,

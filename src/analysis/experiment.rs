@@ -2,16 +2,16 @@
 //! (gain 1 + α, best α chosen on val) the layer's units selective for emotion e, and compare the
 //! readout's test F1 for e against the same number of random units (seeded draws).
 //!
-//! Efficiency: for each batch the input to the intervened layer is computed once and every
-//! condition reruns only the layers above it.
+//! This module is plain Rust (no burn): it builds the masks, chooses α and scores F1. The
+//! readout features under each mask come from a [`Features`] source: the engine on this machine
+//! (`responses::LocalFeatures`, the CLI) or the page's worker pool (data-parallel over images).
+//! Both give the same numbers, bit for bit, so the page's results equal the CLI's.
 
+use super::head::{standardise, Head};
 use super::metrics::f1_binary;
 use super::profile::Profile;
-use super::readout::{standardise, Head};
-use super::responses::readout_features;
-use crate::engine::Engine;
-use crate::model::{GainMask, Keep, Network};
-use crate::preprocess::Prepared;
+use crate::model::GainMask;
+use crate::protocol::Failure;
 use crate::weights::init::SplitMix64;
 use serde::{Deserialize, Serialize};
 
@@ -106,72 +106,70 @@ impl Readout<'_> {
     }
 }
 
-/// Told of the work done (images × conv layers computed) after every batch × condition; an
-/// error stops the run (the browser uses this to repaint, report progress and cancel).
+/// Which held-out part of the profile's split a feature request is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Part {
+    /// Chooses α.
+    Val,
+    /// Scores every condition.
+    Test,
+}
+
+/// Readout features of every image of a part under each mask: `[mask][image][feature]`, images
+/// in the part's order.
+pub type FeatureRows = Vec<Vec<Vec<f32>>>;
+
+/// Where the experiment's forward passes run. An error stops the run.
 #[allow(async_fn_in_trait)]
-pub trait Progress {
-    async fn tick(&mut self, work: u64) -> Result<(), String>;
+pub trait Features {
+    async fn under(
+        &mut self,
+        layer: &str,
+        part: Part,
+        masks: &[GainMask],
+    ) -> Result<FeatureRows, Failure>;
 }
 
-/// Counts the work only (for a throughput figure).
-#[derive(Debug, Default)]
-pub struct Count(pub u64);
-
-impl Progress for Count {
-    async fn tick(&mut self, work: u64) -> Result<(), String> {
-        self.0 += work;
-        Ok(())
-    }
+/// Conv layers computed per image when intervening in `layer` (that layer and those above),
+/// given the network's conv layer names in order.
+pub fn layers_above(names: &[&str], layer: &str) -> usize {
+    names.len() - names.iter().position(|n| *n == layer).unwrap_or(0)
 }
 
-/// Conv layers computed per image when intervening in `layer` (that layer and those above).
-pub fn layers_above(net: &Network, layer: &str) -> usize {
-    net.layers().len()
-        - net
-            .layers()
-            .iter()
-            .position(|(n, _)| *n == layer)
-            .unwrap_or(0)
-}
-
-/// Total work [`run_layer`] reports for one layer: val sweep plus test conditions.
-pub fn work_of(
-    net: &Network,
-    layer: &str,
-    k: usize,
-    cfg: &ExperimentConfig,
-    n_val: usize,
-    n_test: usize,
-) -> u64 {
-    let val = k * cfg.alphas.len() * n_val;
-    let test = (1 + k * (2 + 2 * cfg.control_draws)) * n_test;
-    ((val + test) * layers_above(net, layer)) as u64
-}
-
-/// Runs `masks` on `images`, reusing each batch's input to `layer`; returns feature rows per mask.
-async fn features_under(
-    engine: &Engine,
-    net: &Network,
-    layer: &str,
-    images: &[&Prepared],
-    masks: &[GainMask],
-    batch: usize,
-    progress: &mut impl Progress,
-) -> Result<Vec<Vec<Vec<f32>>>, String> {
-    let step = net
-        .step_of(layer)
-        .ok_or_else(|| format!("unknown layer `{layer}`"))?;
-    let above = layers_above(net, layer);
-    let mut out = vec![Vec::new(); masks.len()];
-    for chunk in images.chunks(batch.max(1)) {
-        let input = net.input_to(step, engine.batch(chunk));
-        for (m, mask) in masks.iter().enumerate() {
-            let acts = net.forward_from(step, input.clone(), mask, Keep::Means);
-            out[m].extend(readout_features(&acts).await?.0);
-            progress.tick((chunk.len() * above) as u64).await?;
+/// Masks of the validation sweep: for each emotion, its selective units enhanced at each α.
+pub fn val_masks(units: &LayerUnits<'_>, cfg: &ExperimentConfig) -> Vec<GainMask> {
+    let mut masks = Vec::new();
+    for sel in &units.selective {
+        for a in &cfg.alphas {
+            masks.push(GainMask::enhance(units.name, units.n_units, sel, *a));
         }
     }
-    Ok(out)
+    masks
+}
+
+/// Masks run on the test part (see [`val_masks`]): none, then per emotion lesion and enhance
+/// at its α, and the random-unit controls of both.
+pub fn test_masks(units: &LayerUnits<'_>, best: &[f32], cfg: &ExperimentConfig) -> Vec<GainMask> {
+    let (l, n) = (units.name, units.n_units);
+    let mut rng = SplitMix64::new(cfg.seed ^ crate::weights::init::fnv1a(l));
+    let mut masks = vec![GainMask::none()];
+    for (sel, alpha) in units.selective.iter().zip(best) {
+        masks.push(GainMask::lesion(l, n, sel));
+        masks.push(GainMask::enhance(l, n, sel, *alpha));
+        for _ in 0..cfg.control_draws {
+            let r = draw(n, sel.len(), &mut rng);
+            masks.push(GainMask::lesion(l, n, &r));
+            masks.push(GainMask::enhance(l, n, &r, *alpha));
+        }
+    }
+    masks
+}
+
+/// Total work (images × conv layers computed) of one layer: val sweep plus test conditions.
+pub fn work_of(above: usize, k: usize, cfg: &ExperimentConfig, n_val: usize, n_test: usize) -> u64 {
+    let val = k * cfg.alphas.len() * n_val;
+    let test = (1 + k * (2 + 2 * cfg.control_draws)) * n_test;
+    ((val + test) * above) as u64
 }
 
 fn draw(n_units: usize, k: usize, rng: &mut SplitMix64) -> Vec<usize> {
@@ -184,33 +182,24 @@ fn draw(n_units: usize, k: usize, rng: &mut SplitMix64) -> Vec<usize> {
     idx
 }
 
-/// Runs the experiment for one layer. `val`/`test` pair images with their class labels.
-/// `progress` hears of the images × conv layers computed (see [`work_of`]).
-#[allow(clippy::too_many_arguments)]
+/// Runs the experiment for one layer. `val_y`/`test_y` are the class labels of the parts'
+/// images, in the order `features` returns them.
 pub async fn run_layer(
-    engine: &Engine,
-    net: &Network,
+    features: &mut impl Features,
     units: &LayerUnits<'_>,
     classes: &[String],
     readout: &Readout<'_>,
-    val: (&[&Prepared], &[usize]),
-    test: (&[&Prepared], &[usize]),
+    (val_y, test_y): (&[usize], &[usize]),
     cfg: &ExperimentConfig,
-    progress: &mut impl Progress,
-) -> Result<Vec<ConditionResult>, String> {
-    let (l, n) = (units.name, units.n_units);
+) -> Result<Vec<ConditionResult>, Failure> {
     let k = classes.len();
     // Val: the enhancement sweep, to choose α per emotion.
-    let mut masks = Vec::new();
-    for e in 0..k {
-        for a in &cfg.alphas {
-            masks.push(GainMask::enhance(l, n, &units.selective[e], *a));
-        }
-    }
-    let feats = features_under(engine, net, l, val.0, &masks, cfg.batch, progress).await?;
+    let feats = features
+        .under(units.name, Part::Val, &val_masks(units, cfg))
+        .await?;
     let mut best = vec![0f32; k];
-    for e in 0..k {
-        let truth: Vec<bool> = val.1.iter().map(|y| *y == e).collect();
+    for (e, best_e) in best.iter_mut().enumerate() {
+        let truth: Vec<bool> = val_y.iter().map(|y| *y == e).collect();
         let mut best_f1 = f64::MIN;
         for (ai, a) in cfg.alphas.iter().enumerate() {
             let f1 = f1_binary(
@@ -219,27 +208,18 @@ pub async fn run_layer(
             );
             if f1 > best_f1 + 1e-12 {
                 best_f1 = f1;
-                best[e] = *a;
+                *best_e = *a;
             }
         }
     }
     // Test: baseline, lesion, enhance at best α, and the random controls.
-    let mut rng = SplitMix64::new(cfg.seed ^ crate::weights::init::fnv1a(l));
-    let mut masks = vec![GainMask::none()];
-    for (sel, alpha) in units.selective.iter().zip(&best) {
-        masks.push(GainMask::lesion(l, n, sel));
-        masks.push(GainMask::enhance(l, n, sel, *alpha));
-        for _ in 0..cfg.control_draws {
-            let r = draw(n, sel.len(), &mut rng);
-            masks.push(GainMask::lesion(l, n, &r));
-            masks.push(GainMask::enhance(l, n, &r, *alpha));
-        }
-    }
-    let feats = features_under(engine, net, l, test.0, &masks, cfg.batch, progress).await?;
+    let feats = features
+        .under(units.name, Part::Test, &test_masks(units, &best, cfg))
+        .await?;
     let per_e = 2 + 2 * cfg.control_draws;
     let mut rows = Vec::new();
     for e in 0..k {
-        let truth: Vec<bool> = test.1.iter().map(|y| *y == e).collect();
+        let truth: Vec<bool> = test_y.iter().map(|y| *y == e).collect();
         let f1 = |m: usize| f1_binary(&readout.predict(&feats[m], e), &truth);
         let base = 1 + e * per_e;
         let controls = |off: usize| -> Vec<f64> {
@@ -248,7 +228,7 @@ pub async fn run_layer(
                 .collect()
         };
         rows.push(ConditionResult {
-            layer: l.to_string(),
+            layer: units.name.to_string(),
             emotion: classes[e].clone(),
             n_units: units.selective[e].len(),
             f1_before: f1(0),
@@ -264,34 +244,36 @@ pub async fn run_layer(
 
 /// [`run_layer`] for each of `layers`, with the selective units and the readout of profile `p`
 /// (the CLI and the browser both run this); `done` gets each layer's rows as it finishes.
-#[allow(clippy::too_many_arguments)]
 pub async fn run_profile(
-    engine: &Engine,
-    net: &Network,
+    features: &mut impl Features,
     p: &Profile,
     layers: &[String],
-    val: (&[&Prepared], &[usize]),
-    test: (&[&Prepared], &[usize]),
     cfg: &ExperimentConfig,
-    progress: &mut impl Progress,
     mut done: impl FnMut(Vec<ConditionResult>),
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let readout = Readout {
         mean: &p.readout.feature_mean,
         sd: &p.readout.feature_sd,
         heads: &p.readout.binary,
     };
+    let val_y: Vec<usize> = p.split.val.iter().map(|&i| p.labels[i]).collect();
+    let test_y: Vec<usize> = p.split.test.iter().map(|&i| p.labels[i]).collect();
     for name in layers {
         let lp = p
             .layer(name)
-            .ok_or_else(|| format!("layer `{name}` is not in the profile"))?;
+            .ok_or_else(|| Failure::bad_input(format!("layer `{name}` is not in the profile")))?;
         let units = LayerUnits {
             name,
             selective: p.selective(lp),
             n_units: lp.units.len(),
         };
         let rows = run_layer(
-            engine, net, &units, &p.classes, &readout, val, test, cfg, progress,
+            features,
+            &units,
+            &p.classes,
+            &readout,
+            (&val_y, &test_y),
+            cfg,
         )
         .await?;
         done(rows);
@@ -316,5 +298,25 @@ mod tests {
         assert_eq!(s.len(), 4, "draws are without replacement");
         let m = MeanSd::of(&[1.0, 2.0, 3.0]);
         assert_eq!((m.mean, m.sd), (2.0, 1.0));
+        assert_eq!(layers_above(&["a", "b", "c"], "b"), 2);
+        let cfg = ExperimentConfig {
+            alphas: vec![0.0, 1.0],
+            control_draws: 2,
+            seed: 4,
+            batch: 1,
+        };
+        // k = 3: val 3·2·10, test (1 + 3·(2 + 4))·5, times 2 layers above.
+        assert_eq!(work_of(2, 3, &cfg, 10, 5), (60 + 95) * 2);
+        let units = LayerUnits {
+            name: "l",
+            selective: vec![vec![0, 1], vec![2], vec![]],
+            n_units: 6,
+        };
+        assert_eq!(val_masks(&units, &cfg).len(), 6);
+        let t = test_masks(&units, &[0.0, 1.0, 2.0], &cfg);
+        assert_eq!(t.len(), 1 + 3 * 6);
+        assert!(t[0].is_empty());
+        // The same seed draws the same controls (the pool and the CLI agree on them).
+        assert_eq!(t, test_masks(&units, &[0.0, 1.0, 2.0], &cfg));
     }
 }

@@ -3,7 +3,7 @@
 //! `units.csv`; a bad profile is refused with a clear message.
 
 use super::dataset::Thresholds;
-use super::readout::Head;
+use super::head::Head;
 use super::split::Split;
 use serde::{Deserialize, Serialize};
 
@@ -161,8 +161,8 @@ impl Profile {
     /// The joint head's class probabilities for one raw feature row.
     pub fn emotion_probs(&self, features: &[f32]) -> Vec<f32> {
         let r = &self.readout;
-        let z = super::readout::standardise(features, &r.feature_mean, &r.feature_sd);
-        super::readout::softmax(&r.joint.logits(&z))
+        let z = super::head::standardise(features, &r.feature_mean, &r.feature_sd);
+        super::head::softmax(&r.joint.logits(&z))
     }
 
     pub fn to_json(&self) -> String {

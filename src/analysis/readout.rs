@@ -9,6 +9,8 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+pub use super::head::{softmax, standardise, Head};
+
 /// Training settings (the paper's by default).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -25,40 +27,6 @@ impl Default for TrainConfig {
             batch: 128,
         }
     }
-}
-
-/// A trained linear head: `logits = standardise(x) · weight + bias`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Head {
-    /// Row-major `[feature_dim][outputs]`.
-    pub weight: Vec<f32>,
-    pub bias: Vec<f32>,
-}
-
-impl Head {
-    pub fn outputs(&self) -> usize {
-        self.bias.len()
-    }
-
-    /// Logits of one standardised feature row.
-    pub fn logits(&self, x: &[f32]) -> Vec<f32> {
-        let o = self.outputs();
-        let mut out = self.bias.clone();
-        for (i, xi) in x.iter().enumerate() {
-            for (j, out_j) in out.iter_mut().enumerate() {
-                *out_j += xi * self.weight[i * o + j];
-            }
-        }
-        out
-    }
-}
-
-/// Softmax probabilities of logits.
-pub fn softmax(logits: &[f32]) -> Vec<f32> {
-    let m = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-    let e: Vec<f32> = logits.iter().map(|l| (l - m).exp()).collect();
-    let s: f32 = e.iter().sum();
-    e.iter().map(|v| v / s).collect()
 }
 
 #[derive(Module, Debug)]
@@ -94,12 +62,6 @@ pub fn standardiser(x: &[f32], dim: usize) -> (Vec<f32>, Vec<f32>) {
         .map(|v| if *v > 1e-12 { v.sqrt() as f32 } else { 1.0 })
         .collect();
     (mean.iter().map(|m| *m as f32).collect(), sd)
-}
-
-pub fn standardise(x: &[f32], mean: &[f32], sd: &[f32]) -> Vec<f32> {
-    x.chunks(mean.len())
-        .flat_map(|row| row.iter().zip(mean).zip(sd).map(|((v, m), s)| (v - m) / s))
-        .collect()
 }
 
 /// Trains one head on standardised rows `x` (`[n][dim]`) with class targets `y` (< `outputs`).

@@ -1,13 +1,17 @@
 //! Unit responses over a data set: one forward pass per batch, means only, read back once.
 //! Also collects the readout features (fc7 with a classifier, else the last conv layer's means).
 
-use crate::engine::Engine;
-use crate::model::{read_rows, GainMask, Network};
-use crate::preprocess::{prepare, Prepared};
-use crate::weights::manifest::Preprocessing;
+#[cfg(feature = "engine")]
+use crate::{
+    engine::Engine,
+    model::{read_rows, GainMask, Network},
+    preprocess::{prepare, Prepared},
+    weights::manifest::Preprocessing,
+};
+use serde::{Deserialize, Serialize};
 
 /// Responses of every unit of every conv layer to every image.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Responses {
     pub layers: Vec<String>,
     pub units: Vec<usize>,
@@ -41,6 +45,7 @@ impl Responses {
 }
 
 /// Readout features of a forward pass: fc7 when present, else the last conv layer's means.
+#[cfg(feature = "engine")]
 pub async fn readout_features(
     acts: &crate::Activations,
 ) -> Result<(Vec<Vec<f32>>, String), String> {
@@ -59,6 +64,7 @@ pub async fn readout_features(
 /// Runs `n` images (bytes from `load(i)`) through `net` in batches. Images that cannot be
 /// decoded are returned as `(index, reason)` and left out of the responses.
 #[allow(clippy::too_many_arguments)]
+#[cfg(feature = "engine")]
 pub async fn compute(
     engine: &Engine,
     net: &Network,

@@ -3,9 +3,8 @@
 use super::predict::load_network;
 use super::{engine, read, write};
 use crate::analysis::dataset::{Dataset, Thresholds};
-use crate::analysis::experiment::{
-    alpha_grid, run_profile, ConditionResult, Count, ExperimentConfig,
-};
+use crate::analysis::experiment::{alpha_grid, run_profile, ConditionResult, ExperimentConfig};
+use crate::analysis::features::{Count, LocalFeatures};
 use crate::analysis::pipeline::{build_profile, ProfileConfig};
 use crate::analysis::readout::TrainConfig;
 use crate::analysis::responses::compute;
@@ -212,8 +211,8 @@ pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), Stri
         }
         Ok((imgs, labels))
     };
-    let (val, val_y) = load(&p.split.val)?;
-    let (test, test_y) = load(&p.split.test)?;
+    let (val, _) = load(&p.split.val)?;
+    let (test, _) = load(&p.split.test)?;
     let (val_r, test_r): (Vec<&Prepared>, Vec<&Prepared>) =
         (val.iter().collect(), test.iter().collect());
     let cfg = ExperimentConfig {
@@ -228,22 +227,21 @@ pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), Stri
         .unwrap_or_else(|| p.layers.iter().map(|l| l.name.clone()).collect());
     let pb = bar(layers.len(), quiet, "layers");
     let t0 = Instant::now();
-    let mut work = Count::default();
     let mut results: Vec<ConditionResult> = Vec::new();
-    pollster::block_on(run_profile(
-        &eng,
-        &net,
-        &p,
-        &layers,
-        (&val_r, &val_y),
-        (&test_r, &test_y),
-        &cfg,
-        &mut work,
-        |rows| {
-            results.extend(rows);
-            pb.inc(1);
-        },
-    ))?;
+    let mut source = LocalFeatures {
+        engine: &eng,
+        net: &net,
+        val: &val_r,
+        test: &test_r,
+        batch: cfg.batch,
+        progress: Count::default(),
+    };
+    pollster::block_on(run_profile(&mut source, &p, &layers, &cfg, |rows| {
+        results.extend(rows);
+        pb.inc(1);
+    }))
+    .map_err(|f| f.message)?;
+    let work = source.progress;
     pb.finish_and_clear();
     let secs = t0.elapsed().as_secs_f64();
     super::report::write_results(&a.out, &p, &results)?;

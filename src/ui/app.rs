@@ -5,17 +5,19 @@ use super::components::{
     InterventionPanel, LayerGrid, LayerSummary, ModelPanel, ObjectGuess, ProfileOverview,
     StatusBar, UnitDetail,
 };
-use super::runtime;
+use super::session;
 use super::store::Store;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 
 #[component]
 pub fn App() -> impl IntoView {
     let store = Store::new();
     provide_context(store);
-    spawn_local(runtime::start(store));
-    super::recovery::install_debug_hook();
+    spawn_local(session::start(store));
+    install_test_hooks();
     view! {
         <header>
             <h1>"Emotion Neurons"</h1>
@@ -46,4 +48,36 @@ pub fn App() -> impl IntoView {
             "Weights and data provenance: see NOTICES.md in the source."
         </footer>
     }
+}
+
+/// `window.__emotionNeurons`: `loseGpu()` destroys the engine worker's WebGPU device on purpose
+/// (resolves to whether there was one), `crashWorker()` panics the engine worker. They let the
+/// recovery paths be tried, and tested, without a flaky driver.
+fn install_test_hooks() {
+    use super::client::Attach;
+    use crate::protocol::{Event, Request};
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let lose = Closure::<dyn Fn() -> js_sys::Promise>::new(|| {
+        wasm_bindgen_futures::future_to_promise(async {
+            let r = session::call(Request::LoseGpu, Attach::default()).await;
+            Ok(matches!(r, Ok(Event::Lost(true))).into())
+        })
+    });
+    let crash = Closure::<dyn Fn()>::new(|| {
+        spawn_local(async {
+            let _ = session::call(Request::Crash, Attach::default()).await;
+        })
+    });
+    let hooks = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&hooks, &"loseGpu".into(), lose.as_ref().unchecked_ref());
+    let _ = js_sys::Reflect::set(
+        &hooks,
+        &"crashWorker".into(),
+        crash.as_ref().unchecked_ref(),
+    );
+    lose.forget();
+    crash.forget();
+    let _ = js_sys::Reflect::set(&window, &"__emotionNeurons".into(), &hooks);
 }

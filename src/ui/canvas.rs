@@ -21,7 +21,7 @@ pub fn put_rgba(canvas: &HtmlCanvasElement, rgba: &[u8], w: u32, h: u32) {
 /// Puts a 224×224 RGB crop (as [`crate::preprocess::Prepared::display`] holds it); anything
 /// else is ignored.
 pub fn put_crop(canvas: &HtmlCanvasElement, rgb: &[u8]) {
-    use crate::preprocess::CROP;
+    use crate::protocol::CROP;
     if rgb.len() != CROP * CROP * 3 {
         return;
     }

@@ -1,4 +1,5 @@
-//! Fetching site files with streamed progress.
+//! Fetching small site files (manifest, profiles, examples) and reading the visitor's files.
+//! The weights are fetched by the engine worker.
 
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -13,42 +14,6 @@ fn js_err(v: JsValue) -> String {
                 .and_then(|m| m.as_string())
         })
         .unwrap_or_else(|| format!("{v:?}"))
-}
-
-const CACHE: &str = "emotion-neurons-weights-v1";
-
-async fn cache() -> Option<web_sys::Cache> {
-    let caches = web_sys::window()?.caches().ok()?;
-    JsFuture::from(caches.open(CACHE))
-        .await
-        .ok()?
-        .dyn_into()
-        .ok()
-}
-
-/// Forgets a cached download (e.g. one that failed its checksum).
-pub async fn forget_cached(url: &str) {
-    if let Some(c) = cache().await {
-        let _ = JsFuture::from(c.delete_with_str(url)).await;
-    }
-}
-
-/// Fetches `url` through Cache Storage (a returning visitor starts from cache, also offline),
-/// calling `progress(received, total)` as bytes stream in.
-pub async fn fetch_cached(url: &str, progress: impl FnMut(u64, u64)) -> Result<Vec<u8>, String> {
-    let c = cache().await;
-    if let Some(c) = &c {
-        if let Ok(hit) = JsFuture::from(c.match_with_str(url)).await {
-            if let Ok(resp) = hit.dyn_into::<Response>() {
-                return read_body(url, resp, progress).await;
-            }
-        }
-    }
-    let resp = get(url).await?;
-    if let (Some(c), Ok(copy)) = (&c, resp.clone()) {
-        let _ = JsFuture::from(c.put_with_str(url, &copy)).await;
-    }
-    read_body(url, resp, progress).await
 }
 
 async fn get(url: &str) -> Result<Response, String> {
@@ -116,13 +81,6 @@ pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
         .await
         .map_err(|e| format!("cannot read {}: {}", file.name(), js_err(e)))?;
     Ok(Uint8Array::new(&buf).to_vec())
-}
-
-/// True when the page can ask for WebGPU at all.
-pub fn has_webgpu() -> bool {
-    web_sys::window()
-        .and_then(|w| Reflect::get(&w.navigator(), &"gpu".into()).ok())
-        .is_some_and(|g| !g.is_undefined() && !g.is_null())
 }
 
 /// A URL query parameter of the page.

@@ -7,8 +7,7 @@ use super::fetch::read_file;
 use crate::analysis::dataset::Dataset;
 use crate::analysis::picked::{csv_dataset, folder_dataset};
 use crate::analysis::responses::Responses;
-use crate::preprocess::{prepare, Prepared};
-use crate::weights::manifest::Preprocessing;
+use crate::protocol::Failure;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -35,11 +34,13 @@ pub fn put(set: Option<LocalSet>) {
 }
 
 impl LocalSet {
-    /// Reads and preprocesses item `i`.
-    pub async fn prepared(&self, i: usize, pre: &Preprocessing) -> Result<Prepared, String> {
+    /// The visitor's file behind item `i`.
+    pub fn file(&self, i: usize) -> Result<web_sys::File, Failure> {
         let key = self.ds.items[i].path.to_string_lossy().into_owned();
-        let file = self.files.get(&key).ok_or(format!("{key} is gone"))?;
-        prepare(&read_file(file).await?, pre, true).map_err(|e| format!("{key}: {e}"))
+        self.files
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| Failure::bad_input(format!("{key} is gone")))
     }
 }
 

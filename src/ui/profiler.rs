@@ -1,122 +1,86 @@
 //! Profiling a labelled set in the browser (a folder with one sub-folder per class, or a
-//! `path,label` CSV with its images). Images are read in this tab only; batches yield to the
-//! page so progress, ETA and cancel stay live. The set stays available to the experiment.
+//! `path,label` CSV with its images): the pool computes the unit responses, data-parallel over
+//! images, and the interactive worker turns them into a profile (statistics, null, readout).
+//! Images are read in this tab only. The set stays available to the experiment.
 
+use super::client::Attach;
 use super::local_set::{self, LocalSet};
-use super::runtime::{engine, model, set_profile};
+use super::session;
 use super::store::Store;
-use crate::analysis::pipeline::{build_profile, ProfileConfig};
-use crate::analysis::profile::Profile;
-use crate::analysis::responses::{compute, Responses};
+use crate::protocol::{ErrorKind, Event, Failure, Request};
 use leptos::prelude::*;
-use std::cell::Cell;
-use wasm_bindgen_futures::JsFuture;
+use std::rc::Rc;
 use web_time::Instant;
 
-thread_local! {
-    static CANCEL: Cell<bool> = const { Cell::new(false) };
+/// `(done, total, seconds left, workers)` of a running job, for its progress line.
+pub type Progress = RwSignal<Option<(u64, u64, f64, usize)>>;
+
+/// Seconds left at `done` of `total` after `secs`.
+pub fn eta(secs: f64, done: u64, total: u64) -> f64 {
+    if done == 0 {
+        f64::NAN
+    } else {
+        secs / done as f64 * total.saturating_sub(done) as f64
+    }
 }
 
-/// Asks a running profile to stop after its current batch.
+/// Stops a running profile or experiment now (the pool's workers are terminated).
 pub fn cancel() {
-    CANCEL.with(|c| c.set(true));
+    super::pool::cancel();
 }
 
-/// Whether cancel was asked for since the last [`reset_cancel`].
-pub fn cancelled() -> bool {
-    CANCEL.with(|c| c.get())
-}
-
-pub fn reset_cancel() {
-    CANCEL.with(|c| c.set(false));
-}
-
-/// Lets the page repaint between batches.
-pub async fn yield_now() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback(&resolve);
-        }
-    });
-    let _ = JsFuture::from(p).await;
-}
-
-/// Profiles `files` on the loaded model; `progress` gets `(done, total, eta seconds)`.
-pub async fn profile_folder(
-    store: Store,
-    files: Vec<web_sys::File>,
-    progress: RwSignal<Option<(usize, usize, f64)>>,
-) {
-    reset_cancel();
-    let again = files.clone();
+/// Profiles `files` on the loaded model.
+pub async fn profile_folder(store: Store, files: Vec<web_sys::File>, progress: Progress) {
+    let task = store.task("profiling");
+    store.error.set(String::new());
+    let t0 = Instant::now();
     let result = async {
-        let (ds, by_path) = local_set::from_files(files).await?;
-        let (eng, m) = (
-            engine().ok_or("no backend")?,
-            model().ok_or("load a model first")?,
-        );
-        let (mut resp, mut failed) = (
-            Responses {
-                layers: vec![],
-                units: vec![],
-                n_images: 0,
-                data: vec![],
-                features: vec![],
-                feature_dim: 0,
-                feature_source: String::new(),
-            },
-            Vec::new(),
-        );
-        let t0 = Instant::now();
-        let n = ds.items.len();
-        for start in (0..n).step_by(8) {
-            if cancelled() {
-                return Err("profiling cancelled".to_string());
-            }
-            let chunk = &ds.items[start..(start + 8).min(n)];
-            let mut bytes = Vec::new();
-            for it in chunk {
-                let f = &by_path[it.path.to_str().unwrap_or("")];
-                bytes.push(super::fetch::read_file(f).await);
-            }
-            let (r, bad) = compute(
-                &eng,
-                &m.net,
-                &m.entry.preprocessing,
-                true,
-                chunk.len(),
-                |i| bytes[i].clone(),
-                8,
-                |_, _| {},
-            )
-            .await?;
-            failed.extend(bad.into_iter().map(|(i, e)| (start + i, e)));
-            resp.append(r);
-            let done = (start + 8).min(n);
+        let (ds, by_path) = local_set::from_files(files)
+            .await
+            .map_err(Failure::bad_input)?;
+        let (entry, weights) = session::model()
+            .ok_or_else(|| Failure::new(ErrorKind::NotReady, "load a model first"))?;
+        let ordered: Vec<web_sys::File> = ds
+            .items
+            .iter()
+            .map(|it| by_path[it.path.to_string_lossy().as_ref()].clone())
+            .collect();
+        let n = ordered.len() as u64;
+        let workers = super::pool::size();
+        progress.set(Some((0, n, f64::NAN, workers)));
+        let tick = Rc::new(move |done: u64| {
             let secs = t0.elapsed().as_secs_f64();
-            progress.set(Some((done, n, secs / done as f64 * (n - done) as f64)));
-            yield_now().await;
-        }
+            progress.set(Some((done, n, eta(secs, done, n), workers)));
+        });
+        let (resp, failed, _) = super::pool::responses(&entry, weights, ordered, tick).await?;
         let reasons: Vec<String> = failed
             .iter()
             .map(|(i, e)| format!("{}: {e}", ds.items[*i].path.display()))
             .collect();
         let ds = ds.without(&failed.iter().map(|f| f.0).collect::<Vec<_>>(), reasons);
-        ds.check_sizes()?;
-        let p = build_profile(&m.entry.id, &ds, None, &resp, &ProfileConfig::default());
+        ds.check_sizes().map_err(Failure::bad_input)?;
+        task.say("computing selectivity and training the readout");
+        let req = Request::BuildProfile {
+            model: entry.id.clone(),
+            dataset: Box::new(ds.clone()),
+            responses: Box::new(resp.clone()),
+        };
+        let Event::Profiled(p) = session::call(req, Attach::default()).await? else {
+            return Err(Failure::from("the engine answered with something else"));
+        };
         let skipped = ds.skipped.clone();
         let set = LocalSet {
             ds,
             files: by_path,
-            model: m.entry.id.clone(),
+            model: entry.id.clone(),
             responses: resp,
         };
-        Ok::<_, String>((p, set, skipped, t0.elapsed().as_secs_f64()))
+        Ok::<_, Failure>((*p, set, skipped, workers))
     }
     .await;
     progress.set(None);
     match result {
-        Ok((p, set, skipped, secs)) => {
+        Ok((p, set, skipped, workers)) => {
             let f1 = p.readout.f1_joint_macro;
             let n = p.images.len();
             store.local_set.set(Some(format!(
@@ -125,42 +89,24 @@ pub async fn profile_folder(
                 set.ds.spec
             )));
             local_set::put(Some(set));
-            set_profile(store, Some(p));
+            session::set_profile(store, Some(p)).await;
             let skipped = if skipped.is_empty() {
                 String::new()
             } else {
                 format!(" Skipped: {}.", skipped.join("; "))
             };
-            store.notice.set(format!("Profiled {n} images in {secs:.0} s (statistics from the training half; readout macro F1 on the test quarter {f1:.2}).{skipped}"));
-            store.status.set("ready".into());
-            super::analyse::rerun(store);
+            let secs = t0.elapsed().as_secs_f64();
+            let who = if workers == 1 {
+                "1 worker".to_string()
+            } else {
+                format!("{workers} workers")
+            };
+            store.notice.set(format!("Profiled {n} images in {secs:.0} s on {who} (statistics from the training half; readout macro F1 on the test quarter {f1:.2}).{skipped}"));
+            session::rerun(store);
         }
-        Err(e) => super::recovery::recover_and_retry(store, e, move || {
-            Box::pin(profile_folder(store, again, progress))
-        }),
-    }
-}
-
-/// Loads a profile JSON chosen by the visitor (validated against the loaded model).
-pub async fn load_profile_file(store: Store, file: web_sys::File) {
-    let result = async {
-        let bytes = super::fetch::read_file(&file).await?;
-        let text = String::from_utf8(bytes).map_err(|_| "not a text file".to_string())?;
-        let id = model()
-            .map(|m| m.entry.id.clone())
-            .ok_or("load a model first")?;
-        Profile::parse(&text, Some(&id))
-    }
-    .await;
-    match result {
-        Ok(p) => {
-            set_profile(store, Some(p));
-            store.notice.set(format!("Loaded profile {}.", file.name()));
-            super::analyse::rerun(store);
+        Err(f) if f.kind == ErrorKind::Cancelled => {
+            store.notice.set("Profiling cancelled.".into());
         }
-        Err(e) => store.fail(format!(
-            "{}: {e}. The profile in use is unchanged.",
-            file.name()
-        )),
+        Err(f) => store.fail(f.message),
     }
 }

@@ -1,5 +1,5 @@
-//! The one shared store, provided by context. Only plain data lives here; the loaded network is
-//! kept by [`super::runtime`].
+//! The one shared store, provided by context. Only plain data lives here; the network lives in
+//! the engine worker ([`super::session`] talks to it).
 
 use crate::analysis::experiment::ConditionResult;
 use leptos::prelude::*;
@@ -21,17 +21,7 @@ pub enum Mode {
     Enhance,
 }
 
-/// What the profile says about one unit (a reactive copy for the grid and the detail view).
-#[derive(Clone, Debug, PartialEq)]
-pub struct UnitSummary {
-    pub si: f32,
-    pub preferred: usize,
-    pub p_null: f32,
-    pub selected: bool,
-    pub tuning: Vec<f32>,
-    pub mean: f32,
-    pub sd: f32,
-}
+pub use crate::labview::UnitSummary;
 
 #[derive(Clone, Copy)]
 pub struct Store {
@@ -39,8 +29,13 @@ pub struct Store {
     pub backend: RwSignal<String>,
     /// Why this backend (shown under it).
     pub backend_reason: RwSignal<String>,
-    /// `ready` when idle; otherwise what is happening.
+    /// `ready` when idle; otherwise what is happening (the newest running [`Task`]).
     pub status: RwSignal<String>,
+    /// Work in progress, oldest first.
+    tasks: RwSignal<Vec<(u64, String)>>,
+    next_task: StoredValue<u64>,
+    /// Whether the interactive worker runs on a GPU.
+    pub gpu: RwSignal<bool>,
     /// The visible error message, empty when none.
     pub error: RwSignal<String>,
     /// `(id, label)` of every model in the manifest.
@@ -93,6 +88,9 @@ impl Store {
             backend: RwSignal::new("detecting…".into()),
             backend_reason: RwSignal::new(String::new()),
             status: RwSignal::new("starting".into()),
+            tasks: RwSignal::new(Vec::new()),
+            next_task: StoredValue::new(0),
+            gpu: RwSignal::new(false),
             error: RwSignal::new(String::new()),
             models: RwSignal::new(Vec::new()),
             model: RwSignal::new(String::new()),
@@ -123,13 +121,65 @@ impl Store {
 
     /// Index of the current layer.
     pub fn layer_index(&self) -> Option<usize> {
-        let l = self.layer.get();
-        self.layers.get().iter().position(|(n, _)| *n == l)
+        self.layer
+            .with(|l| self.layers.with(|ls| ls.iter().position(|(n, _)| n == l)))
     }
 
+    /// Shows `msg` as the error (the work that failed has ended with its [`Task`]).
     pub fn fail(&self, msg: impl Into<String>) {
         self.error.set(msg.into());
-        self.status.set("ready".into());
+    }
+
+    /// Shows `what` as the status until the returned task is dropped.
+    pub fn task(&self, what: impl Into<String>) -> Task {
+        let id = self.next_task.get_value() + 1;
+        self.next_task.set_value(id);
+        let what = what.into();
+        self.status.set(what.clone());
+        self.tasks.update(|t| t.push((id, what)));
+        Task { store: *self, id }
+    }
+
+    /// The status line again after `id` ended: the newest task still running, or `ready`.
+    fn end_task(&self, id: u64) {
+        self.tasks.update(|t| t.retain(|x| x.0 != id));
+        let now = self
+            .tasks
+            .with_untracked(|t| t.last().map(|x| x.1.clone()))
+            .unwrap_or_else(|| "ready".into());
+        self.status.set(now);
+    }
+}
+
+/// Work the status line shows while it lives.
+pub struct Task {
+    store: Store,
+    id: u64,
+}
+
+impl Task {
+    /// Changes what this task says it is doing.
+    pub fn say(&self, what: impl Into<String>) {
+        let what = what.into();
+        let id = self.id;
+        self.store.tasks.update(|t| {
+            if let Some(x) = t.iter_mut().find(|x| x.0 == id) {
+                x.1 = what.clone();
+            }
+        });
+        if self
+            .store
+            .tasks
+            .with_untracked(|t| t.last().is_some_and(|x| x.0 == id))
+        {
+            self.store.status.set(what);
+        }
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.store.end_task(self.id);
     }
 }
 

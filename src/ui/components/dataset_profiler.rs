@@ -2,7 +2,8 @@
 //! unpleasant/ or any class names), or a `path,label` CSV together with its images, or load a
 //! saved profile.
 
-use crate::ui::profiler::{cancel, load_profile_file, profile_folder};
+use crate::ui::profiler::{cancel, profile_folder, Progress};
+use crate::ui::session::load_profile_file;
 use crate::ui::store::use_store;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,7 +11,7 @@ use leptos::task::spawn_local;
 #[component]
 pub fn DatasetProfiler() -> impl IntoView {
     let s = use_store();
-    let progress = RwSignal::new(None::<(usize, usize, f64)>);
+    let progress: Progress = RwSignal::new(None);
     let folder = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         // Folder picking is a non-standard attribute that every current browser supports.
@@ -22,7 +23,6 @@ pub fn DatasetProfiler() -> impl IntoView {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         let Some(list) = input.files() else { return };
         let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
-        s.status.set("profiling".into());
         spawn_local(profile_folder(s, files, progress));
     };
     let on_profile = move |ev: leptos::ev::Event| {
@@ -65,13 +65,31 @@ pub fn DatasetProfiler() -> impl IntoView {
                     accept=".csv,text/csv,image/*" on:change=on_folder/></label>
                 <label>"or a saved profile " <input type="file" accept=".json,application/json" data-testid="profile-input" on:change=on_profile/></label>
             </div>
-            {move || progress.get().map(|(done, total, eta)| view! {
-                <p>
+            {move || progress.get().map(|(done, total, eta, workers)| view! {
+                <p data-testid="profile-progress" data-workers=workers.to_string()>
                     <progress max=total.to_string() value=done.to_string()></progress>
-                    {format!(" {done} / {total} images, about {eta:.0} s left ")}
+                    {format!(" {done} / {total} images, {}, {} ", workers_text(workers), eta_text(eta))}
                     <button on:click=move |_| cancel()>"Cancel"</button>
                 </p>
             })}
         </section>
+    }
+}
+
+/// `1 worker` / `3 workers`.
+pub fn workers_text(n: usize) -> String {
+    if n == 1 {
+        "1 worker".into()
+    } else {
+        format!("{n} workers")
+    }
+}
+
+/// `about 12 s left`, or `estimating…` before the first figure.
+pub fn eta_text(secs: f64) -> String {
+    if secs.is_finite() {
+        format!("about {secs:.0} s left")
+    } else {
+        "estimating time left…".into()
     }
 }

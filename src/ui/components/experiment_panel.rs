@@ -3,9 +3,10 @@
 
 use super::profile_overview::Chart;
 use crate::analysis::figures::{f1_by_layer, results_csv};
+use crate::ui::components::dataset_profiler::{eta_text, workers_text};
 use crate::ui::download::download;
 use crate::ui::experiment::{run, ALPHA_MAX, ALPHA_STEP, CONTROL_DRAWS};
-use crate::ui::profiler::cancel;
+use crate::ui::profiler::{cancel, Progress};
 use crate::ui::store::use_store;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -14,7 +15,7 @@ use leptos::task::spawn_local;
 pub fn ExperimentPanel() -> impl IntoView {
     let s = use_store();
     let all_layers = RwSignal::new(false);
-    let progress = RwSignal::new(None::<(f64, f64)>);
+    let progress: Progress = RwSignal::new(None);
     let start = move |_| {
         let layers: Vec<String> = if all_layers.get_untracked() {
             s.layers.get_untracked().into_iter().map(|l| l.0).collect()
@@ -72,11 +73,11 @@ pub fn ExperimentPanel() -> impl IntoView {
                 <button data-testid="run-experiment" on:click=start
                     disabled=move || s.local_set.get().is_none() || s.status.get() != "ready">"Run experiment"</button>
             </div>
-            {move || progress.get().map(|(frac, eta)| view! {
-                <p>
-                    <progress max="1" value=frac.to_string() aria-label="experiment progress"></progress>
-                    {format!(" {:.0} %{} ", 100.0 * frac,
-                        if eta.is_finite() { format!(", about {eta:.0} s left") } else { String::new() })}
+            {move || progress.get().map(|(done, total, eta, workers)| view! {
+                <p data-testid="experiment-progress" data-workers=workers.to_string()>
+                    <progress max=total.to_string() value=done.to_string() aria-label="experiment progress"></progress>
+                    {format!(" {:.0} %, {}, {} ", 100.0 * done as f64 / total.max(1) as f64,
+                        workers_text(workers), eta_text(eta))}
                     <button data-testid="cancel-experiment" on:click=move |_| cancel()>"Cancel"</button>
                 </p>
             })}

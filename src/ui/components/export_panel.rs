@@ -2,7 +2,7 @@
 
 use crate::analysis::profile::Profile;
 use crate::ui::download::{click_link, download};
-use crate::ui::runtime::profile;
+use crate::ui::session::profile;
 use crate::ui::store::use_store;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;

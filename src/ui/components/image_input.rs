@@ -1,7 +1,7 @@
 //! Where an image comes in: file picker, drag-and-drop, paste or a bundled example. It stays on
 //! this device. Shows the 224×224 grayscale crop the network actually sees.
 
-use crate::preprocess::{CROP, MAX_FILE_BYTES};
+use crate::protocol::{CROP, MAX_FILE_BYTES};
 use crate::ui::{fetch::fetch_bytes, fetch::read_file, store::use_store, store::Store};
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -20,7 +20,7 @@ fn take(s: Store, file: Option<web_sys::File>) {
     }
     spawn_local(async move {
         match read_file(&file).await {
-            Ok(bytes) => crate::ui::analyse::run_image(s, file.name(), bytes).await,
+            Ok(bytes) => crate::ui::session::run_image(s, file.name(), bytes).await,
             Err(e) => s.fail(e),
         }
     });
@@ -43,7 +43,7 @@ fn examples() -> Vec<Example> {
 fn take_example(s: Store, file: String) {
     spawn_local(async move {
         match fetch_bytes(&format!("examples/{file}"), |_, _| {}).await {
-            Ok(bytes) => crate::ui::analyse::run_image(s, file, bytes).await,
+            Ok(bytes) => crate::ui::session::run_image(s, file, bytes).await,
             Err(e) => s.fail(e),
         }
     });

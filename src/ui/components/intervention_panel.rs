@@ -1,6 +1,6 @@
 //! Choosing units to lesion or enhance: presets, mode, α, reset. Only the gain mask changes.
 
-use crate::ui::analyse::rerun;
+use crate::ui::session::rerun;
 use crate::ui::store::{use_store, Mode};
 use crate::weights::init::SplitMix64;
 use leptos::prelude::*;

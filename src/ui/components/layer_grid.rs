@@ -3,7 +3,8 @@
 //! adds. A keyboard-reachable list gives the same information as text.
 
 use crate::analysis::charts::PALETTE;
-use crate::ui::analyse::rerun;
+use crate::labview::{order_units, zscore, Sort};
+use crate::ui::session::rerun;
 use crate::ui::store::{use_store, Store};
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -17,32 +18,34 @@ fn cols(n: usize) -> usize {
 }
 
 /// z-score of this image's response for unit `u`, when there is a profile and an image.
+/// Reads the signals in place (no clone of the layer's 4,224 summaries per call).
 fn z(s: &Store, li: usize, u: usize) -> Option<f32> {
-    let means = s.layer_means.get();
-    let v = *means.get(li)?.get(u)?;
-    let units = s.units.get();
-    let st = units.get(li)?.get(u)?;
-    Some(if st.sd > 0.0 {
-        (v - st.mean) / st.sd
-    } else {
-        0.0
-    })
+    let v = s.layer_means.with(|m| m.get(li)?.get(u).copied())?;
+    let (mean, sd) = s.units.with(|units| {
+        let st = units.get(li)?.get(u)?;
+        Some((st.mean, st.sd))
+    })?;
+    Some(zscore(v, mean, sd))
 }
 
 pub fn describe(s: &Store, li: usize, u: usize) -> String {
-    let units = s.units.get();
-    let classes = s.classes.get();
-    let resp = s.layer_means.get().get(li).and_then(|m| m.get(u).copied());
     let mut t = format!("unit {u}");
-    if let Some(st) = units.get(li).and_then(|l| l.get(u)) {
-        t += &format!(
-            ", prefers {}, SI {:.2}, p {:.3}",
-            classes.get(st.preferred).cloned().unwrap_or_default(),
-            st.si,
-            st.p_null
-        );
+    let stats = s.units.with(|units| {
+        units
+            .get(li)
+            .and_then(|l| l.get(u))
+            .map(|st| (st.preferred, st.si, st.p_null))
+    });
+    if let Some((preferred, si, p)) = stats {
+        let class = s
+            .classes
+            .with(|c| c.get(preferred).cloned().unwrap_or_default());
+        t += &format!(", prefers {class}, SI {si:.2}, p {p:.3}");
     }
-    if let Some(r) = resp {
+    if let Some(r) = s
+        .layer_means
+        .with(|m| m.get(li).and_then(|m| m.get(u).copied()))
+    {
         t += &format!(", response {r:.3}");
     }
     if let Some(z) = z(s, li, u) {
@@ -56,36 +59,18 @@ fn ordering(s: &Store, sort: &str, filter: Option<usize>) -> Vec<usize> {
     let Some(li) = s.layer_index() else {
         return Vec::new();
     };
-    let n = s.layers.get().get(li).map_or(0, |l| l.1);
-    let units = s.units.get();
-    let stats = units.get(li);
-    let means = s.layer_means.get();
-    let resp = means.get(li);
-    let mut order: Vec<usize> = (0..n)
-        .filter(|&u| {
-            filter.is_none_or(|e| {
-                stats
-                    .and_then(|l| l.get(u))
-                    .is_some_and(|st| st.preferred == e)
-            })
+    let n = s.layers.with(|l| l.get(li).map_or(0, |l| l.1));
+    s.units.with(|units| {
+        s.layer_means.with(|means| {
+            order_units(
+                n,
+                units.get(li).map(|v| v.as_slice()),
+                means.get(li).map(|v| v.as_slice()),
+                Sort::parse(sort),
+                filter,
+            )
         })
-        .collect();
-    match sort {
-        "si" => order.sort_by(|a, b| {
-            let si = |u: &usize| stats.and_then(|l| l.get(*u)).map_or(0.0, |st| st.si);
-            si(b).total_cmp(&si(a))
-        }),
-        "response" => order.sort_by(|a, b| {
-            let r = |u: &usize| {
-                z(s, li, *u)
-                    .or_else(|| resp.and_then(|r| r.get(*u).copied()))
-                    .unwrap_or(0.0)
-            };
-            r(b).total_cmp(&r(a))
-        }),
-        _ => {}
-    }
-    order
+    })
 }
 
 fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement, order: &[usize]) {
@@ -105,27 +90,30 @@ fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement, order: &[usize]) {
     };
     ctx.set_fill_style_str("#f3f3f0");
     ctx.fill_rect(0.0, 0.0, c as f64 * CELL, rows as f64 * CELL);
-    let units = s.units.get();
     let selected = s.selected.get();
-    let max = s
+    // One clone of this layer's responses; the summaries are read in place.
+    let means: Vec<f32> = s
         .layer_means
-        .get()
-        .get(li)
-        .map_or(0.0, |m| m.iter().cloned().fold(0.0, f32::max));
-    for (pos, &u) in order.iter().enumerate() {
+        .with(|m| m.get(li).cloned().unwrap_or_default());
+    let max = means.iter().cloned().fold(0.0, f32::max);
+    let looks: Vec<(&'static str, f64)> = s.units.with(|units| {
+        let stats = units.get(li);
+        order
+            .iter()
+            .map(|&u| {
+                let st = stats.and_then(|l| l.get(u));
+                let color = st.map_or("#555555", |st| PALETTE[st.preferred % PALETTE.len()]);
+                let strength = match (st, means.get(u)) {
+                    (Some(st), Some(v)) => 1.0 / (1.0 + (-zscore(*v, st.mean, st.sd) as f64).exp()),
+                    (None, Some(v)) if max > 0.0 => (v / max) as f64,
+                    _ => 0.35,
+                };
+                (color, strength)
+            })
+            .collect()
+    });
+    for (pos, (&u, (color, strength))) in order.iter().zip(looks).enumerate() {
         let (x, y) = ((pos % c) as f64 * CELL, (pos / c) as f64 * CELL);
-        let color = units
-            .get(li)
-            .and_then(|l| l.get(u))
-            .map_or("#555555", |st| PALETTE[st.preferred % PALETTE.len()]);
-        let strength = match (
-            z(s, li, u),
-            s.layer_means.get().get(li).and_then(|m| m.get(u).copied()),
-        ) {
-            (Some(z), _) => 1.0 / (1.0 + (-z as f64).exp()),
-            (None, Some(v)) if max > 0.0 => (v / max) as f64,
-            _ => 0.35,
-        };
         ctx.set_global_alpha(0.12 + 0.88 * strength);
         ctx.set_fill_style_str(color);
         ctx.fill_rect(x + 1.0, y + 1.0, CELL - 2.0, CELL - 2.0);

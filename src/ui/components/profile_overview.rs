@@ -4,7 +4,7 @@
 
 use crate::analysis::figures::{preferred_mix, significant_by_layer};
 use crate::ui::download::{download, svg_as_png};
-use crate::ui::runtime::profile;
+use crate::ui::session::profile;
 use crate::ui::store::use_store;
 use leptos::prelude::*;
 

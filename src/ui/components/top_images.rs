@@ -1,9 +1,11 @@
 //! The images of the set profiled in this tab that drive the focused unit most (its "preferred
 //! stimuli"), read again from the visitor's files and shown as the crops the network saw.
 
-use crate::preprocess::CROP;
+use crate::analysis::head::top_k;
+use crate::protocol::{Event, Request, CROP};
+use crate::ui::client::Attach;
 use crate::ui::local_set;
-use crate::ui::runtime::model;
+use crate::ui::session::{self, model};
 use crate::ui::store::use_store;
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -14,14 +16,6 @@ const TOP: usize = 6;
 
 /// `(name, class, response, crop RGB)` of one shown image.
 type Shown = (String, String, f32, Vec<u8>);
-
-/// Indices of the `k` largest values, largest first (ties: lower index first).
-pub fn top_k(values: &[f32], k: usize) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..values.len()).collect();
-    idx.sort_by(|a, b| values[*b].total_cmp(&values[*a]).then(a.cmp(b)));
-    idx.truncate(k);
-    idx
-}
 
 #[component]
 fn Thumb(rgb: Vec<u8>, label: String) -> impl IntoView {
@@ -53,7 +47,7 @@ pub fn TopImages() -> impl IntoView {
             return shown.set(Vec::new());
         };
         let r = &set.responses;
-        let Some(li) = r.layer_index(&layer).filter(|_| set.model == m.entry.id) else {
+        let Some(li) = r.layer_index(&layer).filter(|_| set.model == m.0.id) else {
             return shown.set(Vec::new());
         };
         let n = r.units[li];
@@ -63,16 +57,21 @@ pub fn TopImages() -> impl IntoView {
         let column: Vec<f32> = (0..r.n_images).map(|i| r.data[li][i * n + u]).collect();
         let best = top_k(&column, TOP);
         spawn_local(async move {
+            let files: Vec<web_sys::File> = best.iter().filter_map(|&i| set.file(i).ok()).collect();
+            let attach = Attach { files, bytes: None };
+            let Ok(Event::Crops(crops)) = session::call(Request::Crops, attach).await else {
+                return;
+            };
+            let names = set.ds.names();
             let mut out = Vec::new();
-            for i in best {
-                if let Ok(p) = set.prepared(i, &m.entry.preprocessing).await {
+            for (i, crop) in best.into_iter().zip(crops) {
+                if let Some(rgb) = crop {
                     let item = &set.ds.items[i];
-                    let name = set.ds.names()[i].clone();
                     out.push((
-                        name,
+                        names[i].clone(),
                         set.ds.classes[item.label].clone(),
                         column[i],
-                        p.display,
+                        rgb,
                     ));
                 }
             }

@@ -2,8 +2,8 @@
 //! the crop the network sees.
 
 use super::top_images::TopImages;
-use crate::preprocess::CROP;
-use crate::ui::analyse::unit_map;
+use crate::protocol::CROP;
+use crate::ui::session::unit_map;
 use crate::ui::store::use_store;
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -46,7 +46,7 @@ pub fn UnitDetail() -> impl IntoView {
         <section class="stage" hidden=move || s.focus.get().is_none()>
             <h2>"Unit " {move || s.focus.get().map(|u| u.to_string())} " of " {move || s.layer.get()}</h2>
             <div class="detail">
-                <canvas node_ref=canvas width=CROP.to_string() height=CROP.to_string() hidden=move || s.heatmap.get().is_none()
+                <canvas node_ref=canvas data-testid="heatmap" width=CROP.to_string() height=CROP.to_string() hidden=move || s.heatmap.get().is_none()
                         aria-label="Where in the image this unit responds (orange = strong)"></canvas>
                 <div>
                 {move || {

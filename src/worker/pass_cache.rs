@@ -3,7 +3,7 @@
 //! on the mask: they are computed once and reused by every later mask on that layer (the α
 //! slider, adding units, lesion ↔ enhance).
 
-use super::runtime::Loaded;
+use super::state::Loaded;
 use crate::engine::Engine;
 use crate::model::{Activations, GainMask, Keep};
 use crate::preprocess::Prepared;

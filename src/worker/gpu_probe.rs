@@ -23,7 +23,8 @@ fn text(v: &JsValue, key: &str) -> String {
 
 /// `None` when the browser has no WebGPU or no adapter.
 pub async fn probe() -> Option<AdapterProbe> {
-    let gpu = get(&web_sys::window()?.navigator(), "gpu");
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let gpu = get(&scope.navigator(), "gpu");
     if gpu.is_undefined() || gpu.is_null() {
         return None;
     }
@@ -50,4 +51,11 @@ pub async fn probe() -> Option<AdapterProbe> {
         software: fallback || is_software_adapter(&name, "", false),
         name,
     })
+}
+
+/// The innermost cause of a wgpu/cubecl error, without its backtrace note (for the notice).
+pub fn short_reason(msg: &str) -> String {
+    let last = msg.rsplit("Caused by:").next().unwrap_or(msg);
+    let cut = last.split("Backtrace").next().unwrap_or(last);
+    cut.trim().trim_end_matches('.').trim().to_string()
 }

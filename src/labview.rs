@@ -1,0 +1,142 @@
+//! DOM-free logic of the lab's views, native-tested: what the profile says about a unit, its
+//! z-scored response, and the order the layer grid shows units in.
+
+/// What the profile says about one unit (the grid and the detail view read these).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnitSummary {
+    pub si: f32,
+    pub preferred: usize,
+    pub p_null: f32,
+    pub selected: bool,
+    pub tuning: Vec<f32>,
+    /// Mean and sd of the unit's response over the profiled images.
+    pub mean: f32,
+    pub sd: f32,
+}
+
+/// `(v − mean) / sd`, 0 when the profile saw no spread.
+pub fn zscore(v: f32, mean: f32, sd: f32) -> f32 {
+    if sd > 0.0 {
+        (v - mean) / sd
+    } else {
+        0.0
+    }
+}
+
+/// How the grid orders a layer's units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sort {
+    /// Unit number.
+    Index,
+    /// Selectivity index, highest first.
+    Si,
+    /// This image's response (z-scored against the profile when there is one), highest first.
+    Response,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "si" => Self::Si,
+            "response" => Self::Response,
+            _ => Self::Index,
+        }
+    }
+}
+
+/// Units `0..n` of a layer in display order, keeping only those preferring `filter` (when
+/// given and the profile is there). Ties keep unit order.
+pub fn order_units(
+    n: usize,
+    stats: Option<&[UnitSummary]>,
+    resp: Option<&[f32]>,
+    sort: Sort,
+    filter: Option<usize>,
+) -> Vec<usize> {
+    let st = |u: usize| stats.and_then(|l| l.get(u));
+    let mut order: Vec<usize> = (0..n)
+        .filter(|&u| filter.is_none_or(|e| st(u).is_some_and(|s| s.preferred == e)))
+        .collect();
+    match sort {
+        Sort::Index => {}
+        Sort::Si => {
+            let key: Vec<f32> = (0..n).map(|u| st(u).map_or(0.0, |s| s.si)).collect();
+            order.sort_by(|a, b| key[*b].total_cmp(&key[*a]));
+        }
+        Sort::Response => {
+            let key: Vec<f32> = (0..n)
+                .map(|u| {
+                    let v = resp.and_then(|r| r.get(u).copied());
+                    match (v, st(u)) {
+                        (Some(v), Some(s)) => zscore(v, s.mean, s.sd),
+                        (Some(v), None) => v,
+                        _ => 0.0,
+                    }
+                })
+                .collect();
+            order.sort_by(|a, b| key[*b].total_cmp(&key[*a]));
+        }
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(si: f32, preferred: usize, mean: f32, sd: f32) -> UnitSummary {
+        UnitSummary {
+            si,
+            preferred,
+            p_null: 0.5,
+            selected: false,
+            tuning: vec![],
+            mean,
+            sd,
+        }
+    }
+
+    #[test]
+    fn zscores_by_hand() {
+        assert_eq!(zscore(3.0, 1.0, 2.0), 1.0);
+        assert_eq!(zscore(-1.0, 1.0, 0.5), -4.0);
+        assert_eq!(zscore(5.0, 1.0, 0.0), 0.0);
+    }
+
+    #[test]
+    fn orders_and_filters() {
+        let stats = [
+            unit(0.1, 0, 1.0, 1.0),
+            unit(0.9, 2, 10.0, 5.0),
+            unit(0.5, 0, 0.0, 0.5),
+        ];
+        let resp = [2.0, 12.0, 1.0]; // z: 1.0, 0.4, 2.0
+        assert_eq!(
+            order_units(3, Some(&stats), Some(&resp), Sort::Index, None),
+            [0, 1, 2]
+        );
+        assert_eq!(
+            order_units(3, Some(&stats), Some(&resp), Sort::Si, None),
+            [1, 2, 0]
+        );
+        assert_eq!(
+            order_units(3, Some(&stats), Some(&resp), Sort::Response, None),
+            [2, 0, 1]
+        );
+        assert_eq!(
+            order_units(3, Some(&stats), Some(&resp), Sort::Si, Some(0)),
+            [2, 0]
+        );
+        // Without a profile: raw responses, and a filter keeps nothing.
+        assert_eq!(
+            order_units(3, None, Some(&resp), Sort::Response, None),
+            [1, 0, 2]
+        );
+        assert!(order_units(3, None, Some(&resp), Sort::Index, Some(1)).is_empty());
+        // Ties keep unit order.
+        let flat = [unit(0.3, 0, 0.0, 1.0), unit(0.3, 0, 0.0, 1.0)];
+        assert_eq!(order_units(2, Some(&flat), None, Sort::Si, None), [0, 1]);
+        assert_eq!(Sort::parse("si"), Sort::Si);
+        assert_eq!(Sort::parse("x"), Sort::Index);
+    }
+}

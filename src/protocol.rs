@@ -1,0 +1,278 @@
+//! The one typed protocol between the page (`app` binary) and the engine workers (`worker`
+//! binary). DOM-free and burn-free: both binaries and the native tests compile it.
+//!
+//! Every request travels in an [`Envelope`] with an id; the worker answers it with any number of
+//! interim events ([`Event::is_final`] false: progress, status, notices) and exactly one final
+//! event (a result, [`Event::Done`] or [`Event::Error`]) carrying the same id. Messages are JSON
+//! (`serde_json` writes every `f32` in its shortest round-trip form, so numbers cross exactly);
+//! `File` objects and image bytes ride beside the JSON (files structured-cloned, bytes
+//! transferred), never inside it.
+
+use crate::analysis::dataset::Dataset;
+use crate::analysis::experiment::{FeatureRows, Part};
+use crate::analysis::profile::Profile;
+use crate::analysis::responses::Responses;
+use crate::model::GainMask;
+use crate::weights::manifest::{Manifest, ModelEntry};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Side of the square crop the networks see.
+pub const CROP: usize = 224;
+/// Largest image file accepted; the page refuses larger ones before reading them.
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+
+/// What went wrong, as the page acts on it. Control flow uses the kind, never the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorKind {
+    /// The visitor (or a newer request) stopped it.
+    Cancelled,
+    /// The GPU device was lost; the worker has moved to the CPU.
+    GpuLost,
+    /// A file or value from the visitor that cannot be used (image, weights, profile, CSV).
+    BadInput,
+    /// A download failed or its checksum did not match.
+    Download,
+    /// Nothing to work on yet (no model, no image).
+    NotReady,
+    /// The worker stopped (crash or out of memory); the page restarts it.
+    WorkerCrashed,
+    /// Anything else.
+    Failed,
+}
+
+/// An error with its kind and the sentence the visitor reads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::BadInput, message)
+    }
+    pub fn cancelled() -> Self {
+        Self::new(ErrorKind::Cancelled, "cancelled")
+    }
+    /// The same failure with `prefix: ` before its message.
+    pub fn context(mut self, prefix: &str) -> Self {
+        self.message = format!("{prefix}: {}", self.message);
+        self
+    }
+}
+
+/// Plain library errors are strings; they become [`ErrorKind::Failed`] unless a caller knows
+/// better.
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Self::new(ErrorKind::Failed, message)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Self {
+        Self::new(ErrorKind::Failed, message)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Which engine the interactive worker uses (`?backend=` in the link).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendChoice {
+    /// WebGPU on a hardware adapter, else the CPU.
+    #[default]
+    Auto,
+    Cpu,
+    /// WebGPU even on a software adapter.
+    WebGpu,
+}
+
+impl BackendChoice {
+    pub fn from_param(p: Option<&str>) -> Self {
+        match p {
+            Some("cpu") => Self::Cpu,
+            Some("webgpu") => Self::WebGpu,
+            _ => Self::Auto,
+        }
+    }
+}
+
+/// What the page asks of a worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// First message to a worker. Pool workers always use the CPU.
+    Init { backend: BackendChoice, pool: bool },
+    /// Load `entry`: its weights from the site (through Cache Storage), from its seed, or from
+    /// the attached file (a visitor's weights file that [`Request::CheckWeights`] accepted).
+    LoadModel { entry: ModelEntry, from_file: bool },
+    /// Check the attached visitor's weights file against `manifest` and load it.
+    CheckWeights { name: String, manifest: Manifest },
+    /// The profile whose readout scores emotions (`None`: no readout).
+    SetProfile(Option<Box<Profile>>),
+    /// The image to analyse; its bytes are attached (transferred). Refused images leave the
+    /// previous one in place.
+    SetImage { name: String },
+    /// Every layer's means for the current image under `mask`, split at `layer` (the one on
+    /// screen, so a first intervention there is fast), plus the unmasked readout if `baseline`.
+    Analyse {
+        mask: GainMask,
+        layer: String,
+        baseline: bool,
+    },
+    /// One unit's spatial map for the current image under `mask`.
+    UnitMap {
+        mask: GainMask,
+        layer: String,
+        unit: usize,
+    },
+    /// The 224×224 RGB crops the network sees of the attached image files (the images of the
+    /// visitor's set that drive a unit most).
+    Crops,
+    /// Pool: unit responses to the attached files, in their order (`first` is the index of the
+    /// first one in the whole set, echoed back for the merge).
+    Responses { first: usize },
+    /// Interactive worker: statistics, null and readout of merged responses (needs burn's
+    /// trainer, so it runs in a worker).
+    BuildProfile {
+        model: String,
+        dataset: Box<Dataset>,
+        responses: Box<Responses>,
+    },
+    /// Pool: keep the attached files as this worker's share of the experiment's `part`.
+    SetPart { part: Part },
+    /// Pool: readout features of this worker's share of `part` under each mask.
+    Features {
+        part: Part,
+        layer: String,
+        masks: Vec<GainMask>,
+    },
+    /// Destroys the WebGPU device on purpose (the device-loss test) and recovers as from a real
+    /// loss. Answered with [`Event::Lost`].
+    LoseGpu,
+    /// Moves to the CPU if the GPU is lost (the worker queues this itself when the device
+    /// reports a loss, so the move happens between requests).
+    Recover,
+    /// Panics the worker on purpose (the crash-recovery test).
+    Crash,
+}
+
+/// Every layer's response to the current image and what the readout makes of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub image: String,
+    /// Per conv layer, per unit: the spatial mean of the post-ReLU map (with the mask).
+    pub means: Vec<Vec<f32>>,
+    /// Emotion probabilities with the mask, and without it (when asked for or unmasked).
+    pub readout: Option<Vec<f32>>,
+    pub baseline: Option<Vec<f32>>,
+    /// ImageNet top-5 `(label, probability)` when the model has a classifier.
+    pub top5: Vec<(String, f32)>,
+    /// The 224×224 RGB crop the network saw (sent with the first analysis of an image).
+    pub crop: Option<Vec<u8>>,
+    pub forward_ms: f64,
+}
+
+/// What a worker tells the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    // Interim events.
+    /// The worker is listening (sent once, with id 0, before anything else).
+    Ready,
+    /// The backend in use and why (also after a move to the CPU).
+    Backend {
+        label: String,
+        reason: String,
+        gpu: bool,
+    },
+    /// What the worker is doing, in words.
+    Status(String),
+    /// Bytes of a download so far.
+    Download {
+        got: u64,
+        total: u64,
+    },
+    /// Work done of the current job (images, or images × layers for the experiment).
+    Progress {
+        done: u64,
+        total: u64,
+    },
+    /// Something the visitor should know that is not an error.
+    Notice(String),
+    // Final events.
+    /// The model is in place: its conv layers `(name, units)`.
+    ModelLoaded {
+        entry: Box<ModelEntry>,
+        layers: Vec<(String, usize)>,
+    },
+    Analysis(Box<Analysis>),
+    Map {
+        layer: String,
+        unit: usize,
+        h: usize,
+        w: usize,
+        values: Vec<f32>,
+    },
+    /// Responses to a share of a set; `failed` holds `(index in the set, reason)`.
+    Responses {
+        first: usize,
+        responses: Box<Responses>,
+        failed: Vec<(usize, String)>,
+    },
+    Profiled(Box<Profile>),
+    /// One crop per attached file, `None` where the file could not be read as an image.
+    Crops(Vec<Option<Vec<u8>>>),
+    Features(FeatureRows),
+    /// Whether there was a GPU to lose ([`Request::LoseGpu`]).
+    Lost(bool),
+    Done,
+    Error(Failure),
+}
+
+impl Event {
+    /// Whether this event answers its request (no more events follow for that id).
+    pub fn is_final(&self) -> bool {
+        !matches!(
+            self,
+            Event::Ready
+                | Event::Backend { .. }
+                | Event::Status(_)
+                | Event::Download { .. }
+                | Event::Progress { .. }
+                | Event::Notice(_)
+        )
+    }
+}
+
+/// A request or event with the id that pairs them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    pub id: u64,
+    pub body: T,
+}
+
+impl<T: Serialize + for<'de> Deserialize<'de>> Envelope<T> {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("protocol messages always serialise")
+    }
+
+    /// A malformed message is a bug in one of the two binaries, reported as such.
+    pub fn from_json(text: &str) -> Result<Self, Failure> {
+        serde_json::from_str(text)
+            .map_err(|e| Failure::new(ErrorKind::Failed, format!("bad protocol message: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests;

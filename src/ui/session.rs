@@ -1,0 +1,483 @@
+//! The page's side of the lab: what the interactive engine worker holds (model, profile, image)
+//! as the page knows it, the requests the components trigger, and how events land in the store.
+//! If the worker crashes it is restarted and given the same model, profile and image again.
+
+use super::client::{Attach, Client};
+use super::fetch::{fetch_text, query_param};
+use super::store::{Mode, Store, UnitSummary};
+use crate::analysis::profile::Profile;
+use crate::model::GainMask;
+use crate::protocol::{BackendChoice, ErrorKind, Event, Failure, Request};
+use crate::sched::Latest;
+use crate::weights::manifest::{Manifest, ModelEntry};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+#[derive(Default)]
+struct Session {
+    client: Option<Client>,
+    choice: BackendChoice,
+    manifest: Option<Rc<Manifest>>,
+    /// The model in the worker, and the visitor's file behind it if it came from one.
+    entry: Option<ModelEntry>,
+    file: Option<web_sys::File>,
+    profile: Option<Rc<Profile>>,
+    image: Option<(String, Rc<Vec<u8>>)>,
+    analysis: Latest,
+    /// Counts unit-map requests: only the newest one's answer is shown.
+    maps: u64,
+}
+
+thread_local! {
+    static S: RefCell<Session> = RefCell::new(Session::default());
+}
+
+fn client() -> Result<Client, Failure> {
+    S.with(|s| s.borrow().client.clone())
+        .ok_or_else(|| Failure::new(ErrorKind::NotReady, "the engine is starting"))
+}
+
+/// Sends `req` to the interactive worker.
+pub async fn call(req: Request, attach: Attach) -> Result<Event, Failure> {
+    client()?.call(req, attach).await
+}
+
+pub fn manifest() -> Option<Rc<Manifest>> {
+    S.with(|s| s.borrow().manifest.clone())
+}
+
+/// The model loaded in the worker, and the visitor's weights file behind it.
+pub fn model() -> Option<(ModelEntry, Option<web_sys::File>)> {
+    S.with(|s| {
+        let s = s.borrow();
+        s.entry.clone().map(|e| (e, s.file.clone()))
+    })
+}
+
+/// The profile in use (shipped, loaded from a file, or computed in this tab).
+pub fn profile() -> Option<Rc<Profile>> {
+    S.with(|s| s.borrow().profile.clone())
+}
+
+/// Interim events of the interactive worker.
+fn on_event(store: Store, ev: Event) {
+    match ev {
+        Event::Backend { label, reason, gpu } => {
+            store.backend.set(label);
+            store.backend_reason.set(reason);
+            store.gpu.set(gpu);
+        }
+        Event::Download { got, total } => store.progress.set(Some((got, total))),
+        Event::Notice(n) => store.notice.set(n),
+        Event::Error(f) => store.fail(f.message),
+        _ => {}
+    }
+}
+
+/// Starts (or restarts) the interactive worker and sets up its engine.
+async fn spawn(store: Store) -> Result<(), Failure> {
+    let on_crash = Rc::new(move |why: String| spawn_local(restart(store, why)));
+    let c = Client::spawn(Rc::new(move |ev| on_event(store, ev)), on_crash)?;
+    S.with(|s| s.borrow_mut().client = Some(c.clone()));
+    let choice = S.with(|s| s.borrow().choice);
+    c.call(
+        Request::Init {
+            backend: choice,
+            pool: false,
+        },
+        Attach::default(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The worker died: start a new one and give it the same model, profile and image.
+async fn restart(store: Store, why: String) {
+    let _t = store.task("restarting the engine");
+    store.fail(format!(
+        "The engine stopped ({why}). It was restarted; your model, image and settings are kept."
+    ));
+    if let Err(f) = spawn(store).await {
+        return store.fail(format!("the engine could not be restarted: {f}"));
+    }
+    let (entry, file, profile, image) = S.with(|s| {
+        let s = s.borrow();
+        (
+            s.entry.clone(),
+            s.file.clone(),
+            s.profile.clone(),
+            s.image.clone(),
+        )
+    });
+    S.with(|s| s.borrow_mut().analysis = Latest::default());
+    if let Some(e) = entry {
+        let from_file = file.is_some();
+        let attach = Attach {
+            files: file.into_iter().collect(),
+            bytes: None,
+        };
+        if let Err(f) = call(
+            Request::LoadModel {
+                entry: e,
+                from_file,
+            },
+            attach,
+        )
+        .await
+        {
+            return store.fail(format!("the engine could not reload the model: {f}"));
+        }
+    }
+    let _ = call(
+        Request::SetProfile(profile.map(|p| Box::new((*p).clone()))),
+        Attach::default(),
+    )
+    .await;
+    if let Some((name, bytes)) = image {
+        let attach = Attach {
+            files: Vec::new(),
+            bytes: Some((*bytes).clone()),
+        };
+        let _ = call(Request::SetImage { name }, attach).await;
+        rerun(store);
+    }
+}
+
+/// Start-up: the worker, the manifest, then the model from the link or the default.
+pub async fn start(store: Store) {
+    let choice = BackendChoice::from_param(query_param("backend").as_deref());
+    S.with(|s| s.borrow_mut().choice = choice);
+    let t = store.task("starting the engine");
+    // The manifest and the model list come first: the page is usable while the engine loads.
+    let manifest = match fetch_text("weights/manifest.json")
+        .await
+        .and_then(|t| Manifest::parse(&t))
+    {
+        Ok(m) => m,
+        Err(e) => {
+            store
+                .error
+                .set(format!("{e}; using the built-in model list"));
+            Manifest::builtin()
+        }
+    };
+    store.models.set(
+        manifest
+            .models
+            .iter()
+            .map(|m| (m.id.clone(), m.label.clone()))
+            .collect(),
+    );
+    let asked = query_param("model");
+    let id = asked
+        .clone()
+        .unwrap_or_else(|| "vgg16-imagenet-conv".into());
+    let known = manifest.get(&id).is_ok();
+    S.with(|s| s.borrow_mut().manifest = Some(Rc::new(manifest)));
+    let id = if known {
+        id
+    } else {
+        store
+            .notice
+            .set(format!("Ignored unknown model `{id}` in the link."));
+        "vgg16-imagenet-conv".into()
+    };
+    store.model.set(id.clone());
+    if let Err(f) = spawn(store).await {
+        return store.fail(f.message);
+    }
+    // Without a model in the link, a site that does not deploy the pretrained weights falls back
+    // to the embedded untrained control; a model named in the link stays, with its error.
+    let explicit = known && asked.is_some();
+    if load_model(store, &id).await.is_err() && !explicit {
+        let fallback = "alexnet-untrained";
+        let note = store.error.get_untracked();
+        if load_model(store, fallback).await.is_ok() {
+            store.notice.set(format!(
+                "The pretrained VGG-16 is not available here ({note}). Showing the untrained \
+                 control instead; the site owner can deploy the pretrained weights with \
+                 `neurons weights fetch vgg16-imagenet-conv`."
+            ));
+        }
+    }
+    super::url_state::apply(store);
+    drop(t);
+    rerun(store);
+    Effect::new(move |_| super::url_state::write(store));
+}
+
+/// The model is in the worker: show its layers, and use the profile shipped for it.
+async fn installed(store: Store, entry: ModelEntry, layers: Vec<(String, usize)>) {
+    let id = entry.id.clone();
+    S.with(|s| s.borrow_mut().entry = Some(entry));
+    let shipped = async {
+        let text = fetch_text(&format!("weights/profiles/{id}.json")).await?;
+        Profile::parse(&text, Some(&id))
+    };
+    let profile = match shipped.await {
+        Ok(p) => Some(p),
+        Err(e) => {
+            store.notice.set(format!(
+                "No emotion profile for {id} ({e}): unit responses are shown without emotion colours."
+            ));
+            None
+        }
+    };
+    set_profile(store, profile).await;
+    if !layers
+        .iter()
+        .any(|(n, _)| *n == store.layer.get_untracked())
+    {
+        store
+            .layer
+            .set(layers.last().map(|l| l.0.clone()).unwrap_or_default());
+        store.selected.set(Vec::new());
+    }
+    store.layers.set(layers);
+    store.readout.set(None);
+    store.layer_means.set(Vec::new());
+}
+
+/// Loads model `id` (the worker fetches and verifies its weights, or generates seeded ones).
+pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
+    store.model.set(id.to_string());
+    let _t = store.task(format!("loading {id}"));
+    store.error.set(String::new());
+    store.rows.set(Vec::new());
+    store.means_json.set(String::new());
+    let result = async {
+        let entry = manifest()
+            .ok_or_else(|| Failure::from("no manifest"))?
+            .get(id)?
+            .clone();
+        call(
+            Request::LoadModel {
+                entry,
+                from_file: false,
+            },
+            Attach::default(),
+        )
+        .await
+    }
+    .await;
+    store.progress.set(None);
+    match result {
+        Ok(Event::ModelLoaded { entry, layers }) => {
+            S.with(|s| s.borrow_mut().file = None);
+            installed(store, *entry, layers).await;
+            rerun(store);
+            Ok(())
+        }
+        Ok(_) => Err(()),
+        Err(f) => {
+            S.with(|s| s.borrow_mut().entry = None);
+            store.fail(format!("could not load {id}: {f}"));
+            Err(())
+        }
+    }
+}
+
+/// Larger weights files are refused before reading (VGG-16 with its classifier is 553 MB).
+const MAX_WEIGHTS_BYTES: f64 = 1.2e9;
+
+/// Loads the weights in `file` as the model in use, or says why not and keeps the current one.
+pub async fn load_weights_file(store: Store, file: web_sys::File) {
+    let name = file.name();
+    let _t = store.task(format!("checking {name}"));
+    store.error.set(String::new());
+    if file.size() > MAX_WEIGHTS_BYTES {
+        return store.fail(format!(
+            "{name}: the file is {:.0} MB, larger than any model here ({:.0} MB at most). \
+             The model in use is unchanged.",
+            file.size() / 1e6,
+            MAX_WEIGHTS_BYTES / 1e6
+        ));
+    }
+    let Some(manifest) = manifest() else {
+        return store.fail("the model list is not loaded yet");
+    };
+    let req = Request::CheckWeights {
+        name: name.clone(),
+        manifest: (*manifest).clone(),
+    };
+    let attach = Attach {
+        files: vec![file.clone()],
+        bytes: None,
+    };
+    match call(req, attach).await {
+        Ok(Event::ModelLoaded { entry, layers }) => {
+            let (id, label) = (entry.id.clone(), entry.label.clone());
+            store.models.update(|ms| {
+                if !ms.iter().any(|(i, _)| *i == id) {
+                    ms.push((id.clone(), label));
+                }
+            });
+            store.model.set(id.clone());
+            S.with(|s| s.borrow_mut().file = Some(file));
+            installed(store, *entry, layers).await;
+            store.notice.set(format!(
+                "Loaded {name} as {id}. It stays in this tab; reloading the page forgets it."
+            ));
+            rerun(store);
+        }
+        Ok(_) => {}
+        Err(f) => store.fail(format!("{name}: {f}. The model in use is unchanged.")),
+    }
+}
+
+fn summaries(p: &Profile) -> Vec<Vec<UnitSummary>> {
+    p.layers
+        .iter()
+        .map(|l| {
+            l.units
+                .iter()
+                .enumerate()
+                .map(|(i, u)| UnitSummary {
+                    si: u.si,
+                    preferred: u.preferred,
+                    p_null: u.p_null,
+                    selected: u.selected,
+                    tuning: u.tuning.clone(),
+                    mean: l.response_mean[i],
+                    sd: l.response_sd[i],
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Makes `p` the profile in use (of the loaded model), here and in the worker's readout.
+pub async fn set_profile(store: Store, p: Option<Profile>) {
+    store
+        .classes
+        .set(p.as_ref().map(|p| p.classes.clone()).unwrap_or_default());
+    store
+        .units
+        .set(p.as_ref().map(summaries).unwrap_or_default());
+    store.baseline.set(None);
+    let boxed = p.as_ref().map(|p| Box::new(p.clone()));
+    S.with(|s| s.borrow_mut().profile = p.map(Rc::new));
+    if let Err(f) = call(Request::SetProfile(boxed), Attach::default()).await {
+        store.fail(f.message);
+    }
+}
+
+/// Gives the worker a new image and analyses it. An image that cannot be decoded is refused
+/// with the reason, and the previous image and its results stay.
+pub async fn run_image(store: Store, name: String, bytes: Vec<u8>) {
+    let _t = store.task(format!("reading {name}"));
+    let attach = Attach {
+        files: Vec::new(),
+        bytes: Some(bytes.clone()),
+    };
+    match call(Request::SetImage { name: name.clone() }, attach).await {
+        Ok(_) => {
+            S.with(|s| s.borrow_mut().image = Some((name, Rc::new(bytes))));
+            store.error.set(String::new());
+            store.baseline.set(None);
+            store.heatmap.set(None);
+            rerun(store);
+        }
+        Err(f) => store.fail(format!("{f}. The previous image is kept.")),
+    }
+}
+
+/// The mask the intervention panel describes (empty when nothing is selected).
+pub fn current_mask(store: Store) -> GainMask {
+    let units = store.selected.get_untracked();
+    let layer = store.layer.get_untracked();
+    let n = store
+        .layers
+        .with_untracked(|ls| ls.iter().find(|(l, _)| *l == layer).map_or(0, |l| l.1));
+    if units.is_empty() || n == 0 {
+        return GainMask::none();
+    }
+    match store.mode.get_untracked() {
+        Mode::Lesion => GainMask::lesion(&layer, n, &units),
+        Mode::Enhance => GainMask::enhance(&layer, n, &units, store.alpha.get_untracked()),
+    }
+}
+
+/// Re-analyses the current image (after a mask, layer or model change). While one analysis
+/// runs, only the newest request waits behind it.
+pub fn rerun(store: Store) {
+    let has_image = S.with(|s| s.borrow().image.is_some());
+    if has_image && S.with(|s| s.borrow_mut().analysis.request()) {
+        spawn_local(analyse_loop(store));
+    }
+}
+
+async fn analyse_loop(store: Store) {
+    let name = S.with(|s| s.borrow().image.as_ref().map(|i| i.0.clone()));
+    let _t = store.task(format!("running {}", name.unwrap_or_default()));
+    loop {
+        let req = Request::Analyse {
+            mask: current_mask(store),
+            layer: store.layer.get_untracked(),
+            baseline: store.baseline.with_untracked(|b| b.is_none()),
+        };
+        let result = call(req, Attach::default()).await;
+        let stale = S.with(|s| s.borrow().analysis.stale());
+        match result {
+            Ok(Event::Analysis(a)) if !stale => super::results::show(store, *a),
+            Ok(_) => {}
+            Err(f) if f.kind == ErrorKind::WorkerCrashed || f.kind == ErrorKind::Cancelled => {}
+            Err(f) => store.fail(format!("the forward pass failed: {f}")),
+        }
+        if !S.with(|s| s.borrow_mut().analysis.finished()) {
+            break;
+        }
+    }
+}
+
+/// Computes the focused unit's spatial map for the current image and mask.
+pub async fn unit_map(store: Store, layer: String, unit: usize) {
+    store.heatmap.set(None);
+    if S.with(|s| s.borrow().image.is_none()) {
+        return;
+    }
+    let n = S.with(|s| {
+        let mut s = s.borrow_mut();
+        s.maps += 1;
+        s.maps
+    });
+    let req = Request::UnitMap {
+        mask: current_mask(store),
+        layer,
+        unit,
+    };
+    match call(req, Attach::default()).await {
+        Ok(Event::Map { h, w, values, .. })
+            if S.with(|s| s.borrow().maps) == n && store.focus.get_untracked() == Some(unit) =>
+        {
+            store.heatmap.set(Some((h, w, values)))
+        }
+        Ok(_) => {}
+        Err(f) if f.kind == ErrorKind::WorkerCrashed => {}
+        Err(f) => store.fail(f.message),
+    }
+}
+
+/// Loads a profile JSON chosen by the visitor (validated against the loaded model).
+pub async fn load_profile_file(store: Store, file: web_sys::File) {
+    let result = async {
+        let bytes = super::fetch::read_file(&file).await?;
+        let text = String::from_utf8(bytes).map_err(|_| "not a text file".to_string())?;
+        let id = model().map(|m| m.0.id).ok_or("load a model first")?;
+        Profile::parse(&text, Some(&id))
+    }
+    .await;
+    match result {
+        Ok(p) => {
+            set_profile(store, Some(p)).await;
+            store.notice.set(format!("Loaded profile {}.", file.name()));
+            rerun(store);
+        }
+        Err(e) => store.fail(format!(
+            "{}: {e}. The profile in use is unchanged.",
+            file.name()
+        )),
+    }
+}
