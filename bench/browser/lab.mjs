@@ -1,15 +1,20 @@
-// The lab's own figures, in headless Chromium: cold start to first readout (weights from the
-// network, then from Cache Storage), per-image forward time, one intervention update (first on
-// a layer, then a cached one) and the gzip size of what the browser downloads.
-//   node bench/browser/lab.mjs [--model vgg16-imagenet-conv] [--webgpu]
+// The lab's own figures, in headless Chromium: first paint of the UI and first readout (weights
+// from the network, then a returning visitor with everything in cache), per-image forward time,
+// intervention updates, the longest main-thread task, profiling throughput with 1 and N pool
+// workers, cancel latency, memory per worker, and the gzip size of what the browser downloads.
+//   node bench/browser/lab.mjs [--model vgg16-imagenet-conv] [--webgpu] [--images 24] [--workers 2]
 // Needs dist/ (trunk build --release) and, for the default model, weights/*.safetensors.
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, mkdtemp } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
 import { gzipSync } from "node:zlib";
 import path from "node:path";
 import { serve, launch, testImage, idle as ready, root, QUIET, WEBGPU, NO_WEBGPU } from "../../tests/browser/helpers.mjs";
 
 const arg = (k, d) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : d; };
 const model = arg("--model", "vgg16-imagenet-conv");
+const images = Number(arg("--images", "24"));
+const workersN = Number(arg("--workers", "2"));
 const webgpu = process.argv.includes("--webgpu");
 const server = await serve();
 const img = await testImage("bench.png", 19);
@@ -19,11 +24,35 @@ const readout = (page) => page.getByTestId("readout").evaluate((e) => e.dataset.
 const idle = (page) => ready(page, 600_000);
 const forwardMs = async (page) => Number((await page.locator(".hint").allTextContents())
   .join(" ").match(/Forward pass: (\d+) ms/)?.[1]);
+const mb = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+const LONGTASKS = () => {
+  window.__longtasks = [];
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longtasks.push(e.duration); })
+    .observe({ type: "longtask", buffered: true });
+};
 
-async function session(context, label) {
+/** A drawn labelled set: `n` images over three class folders. */
+async function drawnSet(n) {
+  const dir = await mkdtemp(path.join(tmpdir(), "neurons-bench-set-"));
+  execFileSync("python3", ["-c", `
+import os, numpy as np
+from PIL import Image
+rng = np.random.default_rng(3)
+for i in range(${n}):
+    cls = ["pleasant", "neutral", "unpleasant"][i % 3]
+    os.makedirs(os.path.join("${dir}", cls), exist_ok=True)
+    a = rng.integers(0, 256, (240, 320), dtype=np.uint8)
+    Image.fromarray(a, "L").save(os.path.join("${dir}", cls, f"{i}.png"))`]);
+  return dir;
+}
+
+async function session(context, label, query = "") {
   const page = await context.newPage();
   const t0 = Date.now();
-  await page.goto(server.base + `?model=${model}${webgpu ? "&backend=webgpu" : ""}`);
+  await page.goto(server.base + `?model=${model}${webgpu ? "&backend=webgpu" : ""}${query}`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="model-select"] option').length > 0,
+    null, { timeout: 600_000, polling: 5 });
+  const paint = Date.now() - t0;
   await page.waitForFunction((m) => document.querySelector('[data-testid="status"]')?.textContent === "ready" &&
     document.querySelector('[data-testid="model-select"]')?.value === m &&
     document.querySelectorAll('[data-testid="unit"]').length > 0, model, { timeout: 600_000 });
@@ -31,16 +60,30 @@ async function session(context, label) {
   await page.getByTestId("upload-input").setInputFiles(img);
   await page.waitForFunction(() => document.querySelector('[data-testid="readout"]')?.dataset.pleasant, null, { timeout: 600_000 });
   await idle(page);
-  rows.push([`cold start, weights ${label}: page ready / first readout`, `${ready} ms / ${Date.now() - t0} ms`]);
+  rows.push([`${label}: UI painted (model picker) / engine ready / first readout`,
+    `${paint} ms / ${ready} ms / ${Date.now() - t0} ms`]);
   return page;
+}
+
+/** Profiles `dir` and returns the seconds from choosing the folder to the profile. */
+async function profile(page, dir) {
+  const t = Date.now();
+  await page.locator("input[webkitdirectory]").setInputFiles(dir);
+  await page.waitForFunction(() => /Profiled/.test(document.querySelector(".notice")?.textContent ?? "") ||
+    document.querySelector('[data-testid="error"]')?.textContent, null, { timeout: 1_800_000 });
+  await idle(page);
+  const err = await page.getByTestId("error").textContent();
+  if (err) throw new Error(err);
+  return (Date.now() - t) / 1000;
 }
 
 try {
   const context = await browser.newContext();
-  await session(context, "from the network");
-  const page = await session(context, "from Cache Storage");
+  await context.addInitScript(LONGTASKS);
+  await session(context, "first visit (weights from the network)");
+  const page = await session(context, "returning visitor (everything in cache)");
   const backend = await page.getByTestId("backend").textContent();
-  rows.push(["per-image forward (whole network, one image)", `${await forwardMs(page)} ms`]);
+  rows.push(["per-image forward (whole network, one image, in the engine worker)", `${await forwardMs(page)} ms`]);
   for (const [what, act] of [
     ["intervention on the layer on screen (top selective units)", () => page.getByTestId("select-top-selective").click()],
     ["intervention, again (lesion → enhance)", () => page.getByTestId("mode-enhance").check()],
@@ -55,17 +98,44 @@ try {
     await idle(page);
     rows.push([`${what}: click to new readout / pass`, `${Date.now() - t} ms / ${await forwardMs(page)} ms`]);
   }
+  const set = await drawnSet(images);
+  const secs1 = await profile(page, set);
+  rows.push([`profiling ${images} images, 1 pool worker`, `${secs1.toFixed(1)} s, ${(images / secs1).toFixed(2)} images/s`]);
+  const mem = await page.evaluate(() => window.__emotionNeurons.memory());
+  const worst = Math.max(0, ...await page.evaluate(() => window.__longtasks));
+  rows.push(["longest main-thread task over all of the above (target < 50 ms)", `${worst.toFixed(0)} ms`]);
+  const pageN = await session(context, `returning visitor, ${workersN} workers`, `&workers=${workersN}`);
+  const secsN = await profile(pageN, set);
+  rows.push([`profiling ${images} images, ${workersN} pool workers`, `${secsN.toFixed(1)} s, ${(images / secsN).toFixed(2)} images/s (${(secs1 / secsN).toFixed(2)}× of 1)`]);
+  const memN = await pageN.evaluate(() => window.__emotionNeurons.memory());
+  rows.push(["wasm memory: engine worker / each pool worker / all workers",
+    `${mb(mem.engine)} / ${memN.pool.map(mb).join(", ")} / ${mb(memN.engine + memN.pool.reduce((a, b) => a + b, 0))}`]);
+  // Cancel latency: start a run, cancel once the first images are done.
+  await pageN.locator("input[webkitdirectory]").setInputFiles(set);
+  await pageN.waitForFunction(() => Number(document.querySelector('[data-testid="profile-progress"] progress')?.value) > 0,
+    null, { timeout: 600_000 });
+  const cancelMs = await pageN.evaluate(async () => {
+    const t = performance.now();
+    [...document.querySelectorAll('[data-testid="profile-progress"] button')].at(-1).click();
+    while (document.querySelector('[data-testid="profile-progress"]')) await new Promise((r) => setTimeout(r, 2));
+    return performance.now() - t;
+  });
+  rows.push(["cancel a profiling run: click to stopped (target < 500 ms)", `${cancelMs.toFixed(0)} ms`]);
   const dist = path.join(root, "dist");
-  let raw = 0, gz = 0;
+  const size = { app: [0, 0], worker: [0, 0] };
   for (const f of await readdir(dist)) {
     if (!/\.(wasm|js|css|html)$/.test(f)) continue;
     const b = await readFile(path.join(dist, f));
-    raw += b.length;
-    gz += gzipSync(b, { level: 9 }).length;
+    const k = f.startsWith("worker") ? "worker" : "app";
+    size[k][0] += b.length;
+    size[k][1] += gzipSync(b, { level: 9 }).length;
   }
-  rows.push(["download: app (wasm + js + css + html), raw / gzip", `${(raw / 1e6).toFixed(1)} MB / ${(gz / 1e6).toFixed(1)} MB`]);
+  for (const [k, [raw, gz]] of Object.entries(size)) {
+    rows.push([`download: ${k === "app" ? "page (app wasm + js + css + html)" : "engine worker (wasm + js)"}, raw / gzip`,
+      `${(raw / 1e6).toFixed(1)} MB / ${(gz / 1e6).toFixed(1)} MB`]);
+  }
   console.log(`\n${model} on ${backend}, headless Chromium, ${new Date().toISOString().slice(0, 10)}\n`);
-  console.log("| what | time |\n|---|---|");
+  console.log("| what | figure |\n|---|---|");
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
 } finally {
   await browser.close();

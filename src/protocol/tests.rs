@@ -1,6 +1,7 @@
 //! The two binaries agree on the protocol: every message survives JSON exactly.
 
 use super::*;
+use crate::analysis::dataset::Dataset;
 use crate::analysis::experiment::Part;
 
 fn round_trip<T>(body: T)
@@ -65,6 +66,7 @@ fn every_request_round_trips() {
         Request::LoseGpu,
         Request::Recover,
         Request::Crash,
+        Request::Memory,
     ] {
         round_trip(r);
     }
@@ -107,8 +109,12 @@ fn every_event_round_trips_with_exact_floats() {
             responses: Box::new(responses()),
             failed: vec![(9, "not an image".into())],
         },
-        Event::Features(vec![vec![vec![0.1, 0.2]], vec![vec![1e-40]]]),
+        Event::Features(FeatureBlock::from_rows(&vec![
+            vec![vec![0.1, 0.2]],
+            vec![vec![1e-40, 3.0]],
+        ])),
         Event::Lost(true),
+        Event::Memory(1 << 33),
         Event::Done,
         Event::Error(Failure::new(ErrorKind::GpuLost, "Destroyed")),
     ] {
@@ -117,15 +123,79 @@ fn every_event_round_trips_with_exact_floats() {
     // The bits themselves, not just equality (which -0.0 == 0.0 would hide).
     let env = Envelope {
         id: 1,
-        body: Event::Features(vec![vec![vec![-0.0, 1e-45]]]),
+        body: Event::Features(FeatureBlock::from_rows(&vec![vec![vec![-0.0, 1e-45]]])),
     };
     match Envelope::<Event>::from_json(&env.to_json()).unwrap().body {
         Event::Features(f) => {
-            assert_eq!(f[0][0][0].to_bits(), (-0.0f32).to_bits());
-            assert_eq!(f[0][0][1].to_bits(), 1e-45f32.to_bits());
+            assert_eq!(f.data[0].to_bits(), (-0.0f32).to_bits());
+            assert_eq!(f.data[1].to_bits(), 1e-45f32.to_bits());
         }
         other => panic!("wrong event {other:?}"),
     }
+}
+
+#[test]
+fn bulk_moves_out_and_back_exactly() {
+    let mut ev = Event::Responses {
+        first: 0,
+        responses: Box::new(responses()),
+        failed: vec![],
+    };
+    let original = ev.clone();
+    let bulk = ev.take_bulk();
+    assert_eq!(bulk.len(), 4 + 2);
+    // What is left is small JSON: no floats of the data.
+    match &ev {
+        Event::Responses { responses, .. } => {
+            assert!(responses.data[0].is_empty() && responses.features.is_empty())
+        }
+        _ => unreachable!(),
+    }
+    let mut back = Envelope::<Event>::from_json(&Envelope { id: 3, body: ev }.to_json())
+        .unwrap()
+        .body;
+    back.put_bulk(bulk.clone()).unwrap();
+    assert_eq!(back, original);
+    // A buffer of the wrong size is refused, not misread.
+    let mut short = original.clone();
+    short.take_bulk();
+    assert!(short.put_bulk(bulk[1..].to_vec()).is_err());
+
+    let rows = vec![
+        vec![vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 6.0]],
+        vec![vec![7.0, 8.0], vec![9.0, 10.0], vec![11.0, 12.0]],
+    ];
+    let mut ev = Event::Features(FeatureBlock::from_rows(&rows));
+    let bulk = ev.take_bulk();
+    assert_eq!(bulk, (1..=12).map(|x| x as f32).collect::<Vec<_>>());
+    ev.put_bulk(bulk).unwrap();
+    match ev {
+        Event::Features(b) => assert_eq!(b.into_rows().unwrap(), rows),
+        _ => unreachable!(),
+    }
+    let bad = FeatureBlock {
+        masks: 2,
+        images: 1,
+        dim: 2,
+        data: vec![1.0],
+    };
+    assert!(bad.into_rows().is_err());
+
+    let mut req = Request::BuildProfile {
+        model: "m".into(),
+        dataset: Box::new(Dataset {
+            spec: "folder:x".into(),
+            classes: vec!["a".into()],
+            items: vec![],
+            skipped: vec![],
+        }),
+        responses: Box::new(responses()),
+    };
+    let original = req.clone();
+    let bulk = req.take_bulk();
+    req.put_bulk(bulk).unwrap();
+    assert_eq!(req, original);
+    assert!(Request::LoseGpu.take_bulk().is_empty());
 }
 
 #[test]

@@ -51,8 +51,9 @@ pub fn App() -> impl IntoView {
 }
 
 /// `window.__emotionNeurons`: `loseGpu()` destroys the engine worker's WebGPU device on purpose
-/// (resolves to whether there was one), `crashWorker()` panics the engine worker. They let the
-/// recovery paths be tried, and tested, without a flaky driver.
+/// (resolves to whether there was one), `crashWorker()` panics the engine worker (the recovery
+/// paths, tried and tested without a flaky driver); `memory()` resolves to the wasm memory of
+/// the engine worker and of each pool worker, in bytes (the lab bench).
 fn install_test_hooks() {
     use super::client::Attach;
     use crate::protocol::{Event, Request};
@@ -70,7 +71,26 @@ fn install_test_hooks() {
             let _ = session::call(Request::Crash, Attach::default()).await;
         })
     });
+    let memory = Closure::<dyn Fn() -> js_sys::Promise>::new(|| {
+        wasm_bindgen_futures::future_to_promise(async {
+            let engine = match session::call(Request::Memory, Attach::default()).await {
+                Ok(Event::Memory(b)) => b as f64,
+                _ => f64::NAN,
+            };
+            let pool: js_sys::Array = super::pool::memory()
+                .await
+                .into_iter()
+                .map(|b| wasm_bindgen::JsValue::from(b as f64))
+                .collect();
+            let out = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&out, &"engine".into(), &engine.into());
+            let _ = js_sys::Reflect::set(&out, &"pool".into(), &pool);
+            Ok(out.into())
+        })
+    });
     let hooks = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&hooks, &"memory".into(), memory.as_ref().unchecked_ref());
+    memory.forget();
     let _ = js_sys::Reflect::set(&hooks, &"loseGpu".into(), lose.as_ref().unchecked_ref());
     let _ = js_sys::Reflect::set(
         &hooks,

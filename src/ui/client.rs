@@ -3,9 +3,9 @@
 //! [`Event::Ready`] wait for it. If the worker crashes (a panic, out of memory), every pending
 //! request fails with [`ErrorKind::WorkerCrashed`] and the crash handler decides what next.
 
-use crate::protocol::{Envelope, ErrorKind, Event, Failure, Request};
+use crate::protocol::{Bulk, Envelope, ErrorKind, Event, Failure, Request};
 use futures_channel::oneshot;
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -57,10 +57,16 @@ impl Client {
                 .ok()
                 .and_then(|j| j.as_string())
                 .unwrap_or_default();
-            let env = match Envelope::<Event>::from_json(&json) {
+            let mut env = match Envelope::<Event>::from_json(&json) {
                 Ok(env) => env,
                 Err(f) => return on_event(Event::Error(f)),
             };
+            let bulk = Reflect::get(&ev.data(), &"bulk".into()).unwrap_or(JsValue::UNDEFINED);
+            if !bulk.is_undefined() {
+                if let Err(f) = env.body.put_bulk(Float32Array::new(&bulk).to_vec()) {
+                    env.body = Event::Error(f);
+                }
+            }
             match env.body {
                 Event::Ready => {
                     inner.ready.set(true);
@@ -116,7 +122,7 @@ impl Client {
     }
 
     /// Sends `req` and waits for its final event (an [`Event::Error`] comes back as `Err`).
-    pub async fn call(&self, req: Request, attach: Attach) -> Result<Event, Failure> {
+    pub async fn call(&self, mut req: Request, attach: Attach) -> Result<Event, Failure> {
         let inner = &self.0;
         if inner.dead.get() {
             return Err(Failure::new(
@@ -128,12 +134,17 @@ impl Client {
         inner.next.set(id + 1);
         let (tx, rx) = oneshot::channel();
         inner.pending.borrow_mut().insert(id, tx);
+        let bulk = req.take_bulk();
         let msg = Object::new();
         let _ = Reflect::set(
             &msg,
             &"json".into(),
             &Envelope { id, body: req }.to_json().into(),
         );
+        if !bulk.is_empty() {
+            let buf = Float32Array::from(&bulk[..]).buffer();
+            let _ = Reflect::set(&msg, &"bulk".into(), &buf);
+        }
         if !attach.files.is_empty() {
             let files: Array = attach.files.into_iter().map(JsValue::from).collect();
             let _ = Reflect::set(&msg, &"files".into(), &files);
@@ -165,13 +176,19 @@ impl Client {
     }
 }
 
-/// Posts a message, transferring its bytes (no copy) when it has any.
+/// Posts a message, transferring its bytes and floats (no copy) when it has any.
 fn post(worker: &Worker, msg: &JsValue) {
-    let bytes = Reflect::get(msg, &"bytes".into()).unwrap_or(JsValue::UNDEFINED);
-    let result = if bytes.is_undefined() {
+    let transfer = Array::new();
+    for key in ["bytes", "bulk"] {
+        let v = Reflect::get(msg, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        if !v.is_undefined() {
+            transfer.push(&v);
+        }
+    }
+    let result = if transfer.length() == 0 {
         worker.post_message(msg)
     } else {
-        worker.post_message_with_transfer(msg, &Array::of1(&bytes))
+        worker.post_message_with_transfer(msg, &transfer)
     };
     if let Err(e) = result {
         web_sys::console::error_1(&e);

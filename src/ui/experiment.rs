@@ -130,6 +130,10 @@ pub async fn run(store: Store, layers: Vec<String>, progress: Progress) {
         Err(f) if f.kind == ErrorKind::Cancelled => store
             .notice
             .set("Experiment cancelled; the layers finished so far are shown.".into()),
+        Err(f) if f.kind == ErrorKind::WorkerCrashed => store.fail(format!(
+            "An experiment worker stopped ({f}), perhaps out of memory. Try again, or with fewer \
+             workers (add ?workers=1 to the link)."
+        )),
         Err(f) => store.fail(f.message),
     }
 }

@@ -8,6 +8,7 @@ pub mod download;
 pub mod experiment;
 pub mod fetch;
 pub mod local_set;
+pub mod models;
 pub mod pool;
 pub mod profiler;
 pub mod results;

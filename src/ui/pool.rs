@@ -48,6 +48,28 @@ pub fn size() -> usize {
     pool_size(cores, memory, forced)
 }
 
+/// Bytes of wasm memory of each pool worker (empty when no pool is running).
+pub async fn memory() -> Vec<u64> {
+    let Some(pool) = POOL.with(|p| p.borrow().clone()) else {
+        return Vec::new();
+    };
+    let reqs = pool
+        .workers
+        .iter()
+        .map(|_| (Request::Memory, Attach::default()))
+        .collect();
+    match all(&pool, reqs).await {
+        Ok(evs) => evs
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Memory(b) => Some(b),
+                _ => None,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// Stops every pool worker now; their pending requests fail as cancelled.
 pub fn cancel() {
     if let Some(p) = POOL.with(|p| p.borrow_mut().take()) {
@@ -104,12 +126,14 @@ async fn ready(
         });
         workers.push(Client::spawn(on_event, Rc::new(move |_| b.set(true)))?);
     }
-    let pool = Pool {
+    let pool = Rc::new(Pool {
         workers,
         model: entry.id.clone(),
         broken,
         sink,
-    };
+    });
+    // In place before it is set up, so a cancel during start-up stops it too.
+    POOL.with(|p| *p.borrow_mut() = Some(pool.clone()));
     let n = pool.workers.len();
     let init = (0..n)
         .map(|_| {
@@ -138,8 +162,6 @@ async fn ready(
         })
         .collect();
     all(&pool, load).await?;
-    let pool = Rc::new(pool);
-    POOL.with(|p| *p.borrow_mut() = Some(pool.clone()));
     Ok(pool)
 }
 
@@ -295,7 +317,7 @@ pub async fn features(part: Part, layer: &str, masks: &[GainMask]) -> Result<Fea
     let mut parts = Vec::new();
     for ev in all(&pool, reqs).await? {
         if let Event::Features(f) = ev {
-            parts.push(f);
+            parts.push(f.into_rows()?);
         }
     }
     Ok(merge_features(parts))

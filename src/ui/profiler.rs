@@ -89,7 +89,7 @@ pub async fn profile_folder(store: Store, files: Vec<web_sys::File>, progress: P
                 set.ds.spec
             )));
             local_set::put(Some(set));
-            session::set_profile(store, Some(p)).await;
+            super::models::set_profile(store, Some(p)).await;
             let skipped = if skipped.is_empty() {
                 String::new()
             } else {
@@ -107,6 +107,10 @@ pub async fn profile_folder(store: Store, files: Vec<web_sys::File>, progress: P
         Err(f) if f.kind == ErrorKind::Cancelled => {
             store.notice.set("Profiling cancelled.".into());
         }
+        Err(f) if f.kind == ErrorKind::WorkerCrashed => store.fail(format!(
+            "A profiling worker stopped ({f}), perhaps out of memory. Try again, or with fewer \
+             workers (add ?workers=1 to the link)."
+        )),
         Err(f) => store.fail(f.message),
     }
 }

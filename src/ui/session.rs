@@ -4,7 +4,8 @@
 
 use super::client::{Attach, Client};
 use super::fetch::{fetch_text, query_param};
-use super::store::{Mode, Store, UnitSummary};
+use super::models::load_model;
+use super::store::{Mode, Store};
 use crate::analysis::profile::Profile;
 use crate::model::GainMask;
 use crate::protocol::{BackendChoice, ErrorKind, Event, Failure, Request};
@@ -61,6 +62,20 @@ pub fn profile() -> Option<Rc<Profile>> {
     S.with(|s| s.borrow().profile.clone())
 }
 
+/// Records the model now in the worker (and the visitor's file behind it).
+pub(super) fn set_model(entry: Option<ModelEntry>, file: Option<web_sys::File>) {
+    S.with(|s| {
+        let mut s = s.borrow_mut();
+        s.entry = entry;
+        s.file = file;
+    });
+}
+
+/// Records the profile now in use (the worker is told by [`super::models::set_profile`]).
+pub(super) fn keep_profile(p: Option<Profile>) {
+    S.with(|s| s.borrow_mut().profile = p.map(Rc::new));
+}
+
 /// Interim events of the interactive worker.
 fn on_event(store: Store, ev: Event) {
     match ev {
@@ -76,11 +91,16 @@ fn on_event(store: Store, ev: Event) {
     }
 }
 
-/// Starts (or restarts) the interactive worker and sets up its engine.
-async fn spawn(store: Store) -> Result<(), Failure> {
+/// Starts (or restarts) the interactive worker: its wasm starts loading now.
+fn spawn_client(store: Store) -> Result<Client, Failure> {
     let on_crash = Rc::new(move |why: String| spawn_local(restart(store, why)));
     let c = Client::spawn(Rc::new(move |ev| on_event(store, ev)), on_crash)?;
     S.with(|s| s.borrow_mut().client = Some(c.clone()));
+    Ok(c)
+}
+
+/// Sets up the worker's engine (WebGPU or CPU, as the link and the device allow).
+async fn init(c: &Client) -> Result<(), Failure> {
     let choice = S.with(|s| s.borrow().choice);
     c.call(
         Request::Init {
@@ -99,7 +119,11 @@ async fn restart(store: Store, why: String) {
     store.fail(format!(
         "The engine stopped ({why}). It was restarted; your model, image and settings are kept."
     ));
-    if let Err(f) = spawn(store).await {
+    let started = match spawn_client(store) {
+        Ok(c) => init(&c).await,
+        Err(f) => Err(f),
+    };
+    if let Err(f) = started {
         return store.fail(format!("the engine could not be restarted: {f}"));
     }
     let (entry, file, profile, image) = S.with(|s| {
@@ -150,7 +174,11 @@ pub async fn start(store: Store) {
     let choice = BackendChoice::from_param(query_param("backend").as_deref());
     S.with(|s| s.borrow_mut().choice = choice);
     let t = store.task("starting the engine");
-    // The manifest and the model list come first: the page is usable while the engine loads.
+    // The engine's wasm loads in its worker while the page fetches the model list.
+    let client = match spawn_client(store) {
+        Ok(c) => c,
+        Err(f) => return store.fail(f.message),
+    };
     let manifest = match fetch_text("weights/manifest.json")
         .await
         .and_then(|t| Manifest::parse(&t))
@@ -185,7 +213,7 @@ pub async fn start(store: Store) {
         "vgg16-imagenet-conv".into()
     };
     store.model.set(id.clone());
-    if let Err(f) = spawn(store).await {
+    if let Err(f) = init(&client).await {
         return store.fail(f.message);
     }
     // Without a model in the link, a site that does not deploy the pretrained weights falls back
@@ -206,162 +234,6 @@ pub async fn start(store: Store) {
     drop(t);
     rerun(store);
     Effect::new(move |_| super::url_state::write(store));
-}
-
-/// The model is in the worker: show its layers, and use the profile shipped for it.
-async fn installed(store: Store, entry: ModelEntry, layers: Vec<(String, usize)>) {
-    let id = entry.id.clone();
-    S.with(|s| s.borrow_mut().entry = Some(entry));
-    let shipped = async {
-        let text = fetch_text(&format!("weights/profiles/{id}.json")).await?;
-        Profile::parse(&text, Some(&id))
-    };
-    let profile = match shipped.await {
-        Ok(p) => Some(p),
-        Err(e) => {
-            store.notice.set(format!(
-                "No emotion profile for {id} ({e}): unit responses are shown without emotion colours."
-            ));
-            None
-        }
-    };
-    set_profile(store, profile).await;
-    if !layers
-        .iter()
-        .any(|(n, _)| *n == store.layer.get_untracked())
-    {
-        store
-            .layer
-            .set(layers.last().map(|l| l.0.clone()).unwrap_or_default());
-        store.selected.set(Vec::new());
-    }
-    store.layers.set(layers);
-    store.readout.set(None);
-    store.layer_means.set(Vec::new());
-}
-
-/// Loads model `id` (the worker fetches and verifies its weights, or generates seeded ones).
-pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
-    store.model.set(id.to_string());
-    let _t = store.task(format!("loading {id}"));
-    store.error.set(String::new());
-    store.rows.set(Vec::new());
-    store.means_json.set(String::new());
-    let result = async {
-        let entry = manifest()
-            .ok_or_else(|| Failure::from("no manifest"))?
-            .get(id)?
-            .clone();
-        call(
-            Request::LoadModel {
-                entry,
-                from_file: false,
-            },
-            Attach::default(),
-        )
-        .await
-    }
-    .await;
-    store.progress.set(None);
-    match result {
-        Ok(Event::ModelLoaded { entry, layers }) => {
-            S.with(|s| s.borrow_mut().file = None);
-            installed(store, *entry, layers).await;
-            rerun(store);
-            Ok(())
-        }
-        Ok(_) => Err(()),
-        Err(f) => {
-            S.with(|s| s.borrow_mut().entry = None);
-            store.fail(format!("could not load {id}: {f}"));
-            Err(())
-        }
-    }
-}
-
-/// Larger weights files are refused before reading (VGG-16 with its classifier is 553 MB).
-const MAX_WEIGHTS_BYTES: f64 = 1.2e9;
-
-/// Loads the weights in `file` as the model in use, or says why not and keeps the current one.
-pub async fn load_weights_file(store: Store, file: web_sys::File) {
-    let name = file.name();
-    let _t = store.task(format!("checking {name}"));
-    store.error.set(String::new());
-    if file.size() > MAX_WEIGHTS_BYTES {
-        return store.fail(format!(
-            "{name}: the file is {:.0} MB, larger than any model here ({:.0} MB at most). \
-             The model in use is unchanged.",
-            file.size() / 1e6,
-            MAX_WEIGHTS_BYTES / 1e6
-        ));
-    }
-    let Some(manifest) = manifest() else {
-        return store.fail("the model list is not loaded yet");
-    };
-    let req = Request::CheckWeights {
-        name: name.clone(),
-        manifest: (*manifest).clone(),
-    };
-    let attach = Attach {
-        files: vec![file.clone()],
-        bytes: None,
-    };
-    match call(req, attach).await {
-        Ok(Event::ModelLoaded { entry, layers }) => {
-            let (id, label) = (entry.id.clone(), entry.label.clone());
-            store.models.update(|ms| {
-                if !ms.iter().any(|(i, _)| *i == id) {
-                    ms.push((id.clone(), label));
-                }
-            });
-            store.model.set(id.clone());
-            S.with(|s| s.borrow_mut().file = Some(file));
-            installed(store, *entry, layers).await;
-            store.notice.set(format!(
-                "Loaded {name} as {id}. It stays in this tab; reloading the page forgets it."
-            ));
-            rerun(store);
-        }
-        Ok(_) => {}
-        Err(f) => store.fail(format!("{name}: {f}. The model in use is unchanged.")),
-    }
-}
-
-fn summaries(p: &Profile) -> Vec<Vec<UnitSummary>> {
-    p.layers
-        .iter()
-        .map(|l| {
-            l.units
-                .iter()
-                .enumerate()
-                .map(|(i, u)| UnitSummary {
-                    si: u.si,
-                    preferred: u.preferred,
-                    p_null: u.p_null,
-                    selected: u.selected,
-                    tuning: u.tuning.clone(),
-                    mean: l.response_mean[i],
-                    sd: l.response_sd[i],
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// Makes `p` the profile in use (of the loaded model), here and in the worker's readout.
-pub async fn set_profile(store: Store, p: Option<Profile>) {
-    store
-        .classes
-        .set(p.as_ref().map(|p| p.classes.clone()).unwrap_or_default());
-    store
-        .units
-        .set(p.as_ref().map(summaries).unwrap_or_default());
-    store.baseline.set(None);
-    let boxed = p.as_ref().map(|p| Box::new(p.clone()));
-    S.with(|s| s.borrow_mut().profile = p.map(Rc::new));
-    if let Err(f) = call(Request::SetProfile(boxed), Attach::default()).await {
-        store.fail(f.message);
-    }
 }
 
 /// Gives the worker a new image and analyses it. An image that cannot be decoded is refused
@@ -457,27 +329,5 @@ pub async fn unit_map(store: Store, layer: String, unit: usize) {
         Ok(_) => {}
         Err(f) if f.kind == ErrorKind::WorkerCrashed => {}
         Err(f) => store.fail(f.message),
-    }
-}
-
-/// Loads a profile JSON chosen by the visitor (validated against the loaded model).
-pub async fn load_profile_file(store: Store, file: web_sys::File) {
-    let result = async {
-        let bytes = super::fetch::read_file(&file).await?;
-        let text = String::from_utf8(bytes).map_err(|_| "not a text file".to_string())?;
-        let id = model().map(|m| m.0.id).ok_or("load a model first")?;
-        Profile::parse(&text, Some(&id))
-    }
-    .await;
-    match result {
-        Ok(p) => {
-            set_profile(store, Some(p)).await;
-            store.notice.set(format!("Loaded profile {}.", file.name()));
-            rerun(store);
-        }
-        Err(e) => store.fail(format!(
-            "{}: {e}. The profile in use is unchanged.",
-            file.name()
-        )),
     }
 }

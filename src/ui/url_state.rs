@@ -77,8 +77,11 @@ pub fn write(store: Store) {
             params.set("alpha", &format!("{:.1}", store.alpha.get()));
         }
     }
-    if let Some(b) = query_param("backend") {
-        params.set("backend", &b);
+    // Device settings stay in the link as given.
+    for key in ["backend", "workers"] {
+        if let Some(v) = query_param(key) {
+            params.set(key, &v);
+        }
     }
     let url = format!("?{}", String::from(params.to_string()));
     if let Ok(h) = window.history() {

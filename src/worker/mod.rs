@@ -116,6 +116,11 @@ async fn handle(m: Incoming) -> Result<Event, Failure> {
         } => pool::build(id, &model, *dataset, *responses),
         Request::SetPart { part } => pool::set_part(part, m.files).await,
         Request::Features { part, layer, masks } => pool::features(id, part, &layer, &masks).await,
+        Request::Memory => {
+            let mem: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+            let buf: js_sys::ArrayBuffer = mem.buffer().unchecked_into();
+            Ok(Event::Memory(buf.byte_length() as u64))
+        }
         Request::Crash => panic!("worker crash requested by the page (test hook)"),
         Request::LoseGpu => Ok(Event::Lost(state::lose_gpu(id).await?)),
         Request::Recover => state::recover_if_lost(id).await,

@@ -13,7 +13,7 @@ use crate::analysis::pipeline::{build_profile, ProfileConfig};
 use crate::analysis::responses::{compute, Responses};
 use crate::model::GainMask;
 use crate::preprocess::{prepare, Prepared};
-use crate::protocol::{Event, Failure};
+use crate::protocol::{Event, Failure, FeatureBlock};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -134,5 +134,5 @@ pub async fn features(
     };
     let rows: FeatureRows =
         features_under(&eng, &m.net, layer, &refs, masks, BATCH, &mut report).await?;
-    Ok(Event::Features(rows))
+    Ok(Event::Features(FeatureBlock::from_rows(&rows)))
 }

@@ -1,7 +1,7 @@
 //! The worker's end of the wire: `{ json, files?, bytes? }` messages in, `{ json }` out.
 
-use crate::protocol::{Envelope, ErrorKind, Event, Failure, Request};
-use js_sys::{Array, Reflect, Uint8Array};
+use crate::protocol::{Bulk, Envelope, ErrorKind, Event, Failure, Request};
+use js_sys::{Array, Float32Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
 
@@ -24,7 +24,11 @@ pub fn parse(ev: &MessageEvent) -> Result<Incoming, Failure> {
     let json = field(&data, "json")
         .as_string()
         .ok_or_else(|| Failure::new(ErrorKind::Failed, "bad protocol message: no json"))?;
-    let env = Envelope::<Request>::from_json(&json)?;
+    let mut env = Envelope::<Request>::from_json(&json)?;
+    let bulk = field(&data, "bulk");
+    if !bulk.is_undefined() && !bulk.is_null() {
+        env.body.put_bulk(Float32Array::new(&bulk).to_vec())?;
+    }
     let files = match field(&data, "files").dyn_into::<Array>() {
         Ok(a) => a.iter().filter_map(|f| f.dyn_into::<File>().ok()).collect(),
         Err(_) => Vec::new(),
@@ -44,13 +48,20 @@ fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-/// Sends one event for request `id` to the page.
-pub fn post(id: u64, body: Event) {
+/// Sends one event for request `id` to the page; its big float arrays are transferred.
+pub fn post(id: u64, mut body: Event) {
+    let bulk = body.take_bulk();
     let msg = js_sys::Object::new();
     let _ = Reflect::set(
         &msg,
         &"json".into(),
         &Envelope { id, body }.to_json().into(),
     );
-    let _ = scope().post_message(&msg);
+    if bulk.is_empty() {
+        let _ = scope().post_message(&msg);
+    } else {
+        let buf = Float32Array::from(&bulk[..]).buffer();
+        let _ = Reflect::set(&msg, &"bulk".into(), &buf);
+        let _ = scope().post_message_with_transfer(&msg, &Array::of1(&buf));
+    }
 }

@@ -91,6 +91,7 @@ test("no network pass on the main thread: long tasks stay short through the whol
 
 test("profiling and the experiment give the same bytes on 1 and 2 pool workers", { timeout: 900_000 }, async () => {
   const set = await drawnSet(4);
+  const exports = await mkdtemp(path.join(tmpdir(), "neurons-exports-"));
   const browser = await launch(NO_WEBGPU);
   const out = {};
   try {
@@ -98,7 +99,7 @@ test("profiling and the experiment give the same bytes on 1 and 2 pool workers",
       const { page } = await openApp(browser, server.base + `?model=alexnet-untrained&layer=conv4&workers=${workers}`);
       await profileFolder(page, set);
       assert.match(await page.locator(".notice").textContent(), new RegExp(`Profiled 12 images in \\d+ s on ${workers} worker`));
-      const profile = await exportProfile(page, set, `profile-${workers}.json`);
+      const profile = await exportProfile(page, exports, `profile-${workers}.json`);
       const csv = await experimentCsv(page);
       out[workers] = { profile, csv };
       await page.close();

@@ -2,8 +2,8 @@
 //! unpleasant/ or any class names), or a `path,label` CSV together with its images, or load a
 //! saved profile.
 
+use crate::ui::models::load_profile_file;
 use crate::ui::profiler::{cancel, profile_folder, Progress};
-use crate::ui::session::load_profile_file;
 use crate::ui::store::use_store;
 use leptos::prelude::*;
 use leptos::task::spawn_local;

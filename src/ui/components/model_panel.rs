@@ -1,7 +1,7 @@
 //! The model picker: pretrained VGG-16 by default, untrained controls clearly labelled; or a
 //! weights file from the visitor's disk (picked or dropped).
 
-use crate::ui::session::{self, load_weights_file};
+use crate::ui::models::{self, load_weights_file};
 use crate::ui::store::use_store;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,7 +12,7 @@ pub fn ModelPanel() -> impl IntoView {
     let on_change = move |ev| {
         let id = event_target_value(&ev);
         spawn_local(async move {
-            let _ = session::load_model(s, &id).await;
+            let _ = models::load_model(s, &id).await;
         });
     };
     let take = move |f: Option<web_sys::File>| {

@@ -1,6 +1,6 @@
 //! What the app is doing, download progress, and the visible error message.
 
-use crate::ui::{session, store::use_store};
+use crate::ui::{models, store::use_store};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -20,7 +20,7 @@ pub fn StatusBar() -> impl IntoView {
                 {move || s.error.get().starts_with("could not load").then(|| view! {
                     " " <button on:click=move |_| {
                         let id = s.model.get_untracked();
-                        spawn_local(async move { let _ = session::load_model(s, &id).await; });
+                        spawn_local(async move { let _ = models::load_model(s, &id).await; });
                     }>"Retry"</button>
                 })}
             </p>
