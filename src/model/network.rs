@@ -16,8 +16,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 struct Conv {
     name: &'static str,
-    weight: Tensor<4>,
-    bias: Tensor<1>,
+    /// `None` when the CPU fast path holds the only copy (see [`Network::load`]).
+    weights: Option<(Tensor<4>, Tensor<1>)>,
     options: ConvOptions<2>,
 }
 
@@ -76,13 +76,26 @@ impl Network {
             || weights.contains("classifier.1.bias")
             || weights.contains("classifier.6.bias");
         weights.check_shapes(&arch.parameter_shapes(with_classifier))?;
+        // On burn's CPU device a stride-1 stack runs on the host fast path, which keeps its own
+        // copy of the conv weights: that copy is the only one (one copy of the weights per
+        // worker). A pass that keeps whole maps builds burn's tensors from it for that pass.
+        let host = if *device == Device::flex() {
+            host::HostStack::build(arch, weights)
+        } else {
+            None
+        };
         let mut steps = Vec::new();
         for f in arch.features() {
             steps.push(match f {
                 Feature::Conv(c) => Step::Conv(Box::new(Conv {
                     name: c.name,
-                    weight: tensor(weights, &format!("features.{}.weight", c.index), device)?,
-                    bias: tensor(weights, &format!("features.{}.bias", c.index), device)?,
+                    weights: match host {
+                        Some(_) => None,
+                        None => Some((
+                            tensor(weights, &format!("features.{}.weight", c.index), device)?,
+                            tensor(weights, &format!("features.{}.bias", c.index), device)?,
+                        )),
+                    },
                     options: ConvOptions::new([c.stride; 2], [c.padding; 2], [1, 1], 1),
                 })),
                 Feature::MaxPool { kernel, stride } => {
@@ -110,11 +123,7 @@ impl Network {
             steps,
             classifier,
             device: device.clone(),
-            host: if *device == Device::flex() {
-                host::HostStack::build(arch, weights)
-            } else {
-                None
-            },
+            host,
             use_host: true,
         })
     }
@@ -270,12 +279,27 @@ impl Network {
         match step {
             Step::Pool(o) => (max_pool2d(x, o.clone()), None),
             Step::Conv(c) => {
-                let y = relu(conv2d(
-                    x,
-                    c.weight.clone(),
-                    Some(c.bias.clone()),
-                    c.options.clone(),
-                ));
+                let (w, b) = match &c.weights {
+                    Some((w, b)) => (w.clone(), b.clone()),
+                    None => {
+                        let h = self
+                            .host
+                            .as_ref()
+                            .and_then(|h| h.conv(c.name))
+                            .expect("a conv without burn weights has a host copy");
+                        (
+                            Tensor::from_data(
+                                TensorData::new(h.weight.clone(), [h.co, h.ci, h.k, h.k]),
+                                &self.device,
+                            ),
+                            Tensor::from_data(
+                                TensorData::new(h.bias.clone(), [h.co]),
+                                &self.device,
+                            ),
+                        )
+                    }
+                };
+                let y = relu(conv2d(x, w, Some(b), c.options.clone()));
                 let y = match mask.get(c.name) {
                     Some(g) => {
                         let gains = Tensor::<1>::from_data(

@@ -45,7 +45,7 @@ impl Features for OnPool {
 pub async fn run(store: Store, layers: Vec<String>, progress: Progress) {
     let _t = store.task("running the experiment");
     store.error.set(String::new());
-    store.experiment.set(Vec::new());
+    store.experiment.rows.set(Vec::new());
     let t0 = Instant::now();
     let result = async {
         let (entry, weights) = session::model()
@@ -112,7 +112,7 @@ pub async fn run(store: Store, layers: Vec<String>, progress: Progress) {
         };
         let mut source = OnPool { tally };
         let r = run_profile(&mut source, &p, &layers, &cfg, |rows| {
-            store.experiment.update(|r| r.extend(rows))
+            store.experiment.rows.update(|r| r.extend(rows))
         })
         .await;
         if let Some(t) = ticker {

@@ -36,25 +36,26 @@ async fn installed(
     set_profile(store, profile).await;
     if !layers
         .iter()
-        .any(|(n, _)| *n == store.layer.get_untracked())
+        .any(|(n, _)| *n == store.intervention.layer.get_untracked())
     {
         store
+            .intervention
             .layer
             .set(layers.last().map(|l| l.0.clone()).unwrap_or_default());
-        store.selected.set(Vec::new());
+        store.intervention.selected.set(Vec::new());
     }
-    store.layers.set(layers);
-    store.readout.set(None);
-    store.layer_means.set(Vec::new());
+    store.net.layers.set(layers);
+    store.image.readout.set(None);
+    store.image.layer_means.set(Vec::new());
 }
 
 /// Loads model `id` (the worker fetches and verifies its weights, or generates seeded ones).
 pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
-    store.model.set(id.to_string());
+    store.net.model.set(id.to_string());
     let _t = store.task(format!("loading {id}"));
     store.error.set(String::new());
-    store.rows.set(Vec::new());
-    store.means_json.set(String::new());
+    store.image.rows.set(Vec::new());
+    store.image.means_json.set(String::new());
     let result = async {
         let entry = manifest()
             .ok_or_else(|| Failure::from("no manifest"))?
@@ -70,7 +71,7 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
         .await
     }
     .await;
-    store.progress.set(None);
+    store.net.progress.set(None);
     match result {
         Ok(Event::ModelLoaded { entry, layers }) => {
             installed(store, *entry, layers, None).await;
@@ -116,12 +117,12 @@ pub async fn load_weights_file(store: Store, file: web_sys::File) {
     match call(req, attach).await {
         Ok(Event::ModelLoaded { entry, layers }) => {
             let (id, label) = (entry.id.clone(), entry.label.clone());
-            store.models.update(|ms| {
+            store.net.models.update(|ms| {
                 if !ms.iter().any(|(i, _)| *i == id) {
                     ms.push((id.clone(), label));
                 }
             });
-            store.model.set(id.clone());
+            store.net.model.set(id.clone());
             installed(store, *entry, layers, Some(file)).await;
             store.notice.set(format!(
                 "Loaded {name} as {id}. It stays in this tab; reloading the page forgets it."
@@ -157,12 +158,14 @@ fn summaries(p: &Profile) -> Vec<Vec<UnitSummary>> {
 /// Makes `p` the profile in use (of the loaded model), here and in the worker's readout.
 pub async fn set_profile(store: Store, p: Option<Profile>) {
     store
+        .profile
         .classes
         .set(p.as_ref().map(|p| p.classes.clone()).unwrap_or_default());
     store
+        .profile
         .units
         .set(p.as_ref().map(summaries).unwrap_or_default());
-    store.baseline.set(None);
+    store.image.baseline.set(None);
     let boxed = p.as_ref().map(|p| Box::new(p.clone()));
     keep_profile(p);
     if let Err(f) = call(Request::SetProfile(boxed), Attach::default()).await {

@@ -83,7 +83,7 @@ pub async fn profile_folder(store: Store, files: Vec<web_sys::File>, progress: P
         Ok((p, set, skipped, workers)) => {
             let f1 = p.readout.f1_joint_macro;
             let n = p.images.len();
-            store.local_set.set(Some(format!(
+            store.profile.local_set.set(Some(format!(
                 "{n} images of {} ({})",
                 set.ds.classes.join(", "),
                 set.ds.spec

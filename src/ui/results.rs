@@ -35,10 +35,11 @@ pub fn rows(names: &[String], means: &[Vec<f32>]) -> Vec<LayerRow> {
 
 pub fn show(store: Store, a: Analysis) {
     if let Some(crop) = a.crop {
-        store.crop.set(crop);
+        store.image.crop.set(crop);
     }
-    store.top5.set(a.top5);
+    store.image.top5.set(a.top5);
     let names: Vec<String> = store
+        .net
         .layers
         .with_untracked(|l| l.iter().map(|l| l.0.clone()).collect());
     let json: serde_json::Map<String, serde_json::Value> = names
@@ -47,14 +48,15 @@ pub fn show(store: Store, a: Analysis) {
         .zip(a.means.iter().map(|v| serde_json::json!(v)))
         .collect();
     store
+        .image
         .means_json
         .set(serde_json::Value::Object(json).to_string());
-    store.rows.set(rows(&names, &a.means));
-    store.layer_means.set(a.means);
-    store.readout.set(a.readout);
+    store.image.rows.set(rows(&names, &a.means));
+    store.image.layer_means.set(a.means);
+    store.image.readout.set(a.readout);
     if a.baseline.is_some() {
-        store.baseline.set(a.baseline);
+        store.image.baseline.set(a.baseline);
     }
-    store.forward_ms.set(Some(a.forward_ms));
-    store.image_name.set(a.image);
+    store.image.forward_ms.set(Some(a.forward_ms));
+    store.image.name.set(a.image);
 }

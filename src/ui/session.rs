@@ -80,11 +80,11 @@ pub(super) fn keep_profile(p: Option<Profile>) {
 fn on_event(store: Store, ev: Event) {
     match ev {
         Event::Backend { label, reason, gpu } => {
-            store.backend.set(label);
-            store.backend_reason.set(reason);
-            store.gpu.set(gpu);
+            store.net.backend.set(label);
+            store.net.backend_reason.set(reason);
+            store.net.gpu.set(gpu);
         }
-        Event::Download { got, total } => store.progress.set(Some((got, total))),
+        Event::Download { got, total } => store.net.progress.set(Some((got, total))),
         Event::Notice(n) => store.notice.set(n),
         Event::Error(f) => store.fail(f.message),
         _ => {}
@@ -191,7 +191,7 @@ pub async fn start(store: Store) {
             Manifest::builtin()
         }
     };
-    store.models.set(
+    store.net.models.set(
         manifest
             .models
             .iter()
@@ -212,7 +212,7 @@ pub async fn start(store: Store) {
             .set(format!("Ignored unknown model `{id}` in the link."));
         "vgg16-imagenet-conv".into()
     };
-    store.model.set(id.clone());
+    store.net.model.set(id.clone());
     if let Err(f) = init(&client).await {
         return store.fail(f.message);
     }
@@ -248,8 +248,8 @@ pub async fn run_image(store: Store, name: String, bytes: Vec<u8>) {
         Ok(_) => {
             S.with(|s| s.borrow_mut().image = Some((name, Rc::new(bytes))));
             store.error.set(String::new());
-            store.baseline.set(None);
-            store.heatmap.set(None);
+            store.image.baseline.set(None);
+            store.image.heatmap.set(None);
             rerun(store);
         }
         Err(f) => store.fail(format!("{f}. The previous image is kept.")),
@@ -258,17 +258,20 @@ pub async fn run_image(store: Store, name: String, bytes: Vec<u8>) {
 
 /// The mask the intervention panel describes (empty when nothing is selected).
 pub fn current_mask(store: Store) -> GainMask {
-    let units = store.selected.get_untracked();
-    let layer = store.layer.get_untracked();
+    let units = store.intervention.selected.get_untracked();
+    let layer = store.intervention.layer.get_untracked();
     let n = store
+        .net
         .layers
         .with_untracked(|ls| ls.iter().find(|(l, _)| *l == layer).map_or(0, |l| l.1));
     if units.is_empty() || n == 0 {
         return GainMask::none();
     }
-    match store.mode.get_untracked() {
+    match store.intervention.mode.get_untracked() {
         Mode::Lesion => GainMask::lesion(&layer, n, &units),
-        Mode::Enhance => GainMask::enhance(&layer, n, &units, store.alpha.get_untracked()),
+        Mode::Enhance => {
+            GainMask::enhance(&layer, n, &units, store.intervention.alpha.get_untracked())
+        }
     }
 }
 
@@ -287,8 +290,8 @@ async fn analyse_loop(store: Store) {
     loop {
         let req = Request::Analyse {
             mask: current_mask(store),
-            layer: store.layer.get_untracked(),
-            baseline: store.baseline.with_untracked(|b| b.is_none()),
+            layer: store.intervention.layer.get_untracked(),
+            baseline: store.image.baseline.with_untracked(|b| b.is_none()),
         };
         let result = call(req, Attach::default()).await;
         let stale = S.with(|s| s.borrow().analysis.stale());
@@ -306,7 +309,7 @@ async fn analyse_loop(store: Store) {
 
 /// Computes the focused unit's spatial map for the current image and mask.
 pub async fn unit_map(store: Store, layer: String, unit: usize) {
-    store.heatmap.set(None);
+    store.image.heatmap.set(None);
     if S.with(|s| s.borrow().image.is_none()) {
         return;
     }
@@ -322,9 +325,10 @@ pub async fn unit_map(store: Store, layer: String, unit: usize) {
     };
     match call(req, Attach::default()).await {
         Ok(Event::Map { h, w, values, .. })
-            if S.with(|s| s.borrow().maps) == n && store.focus.get_untracked() == Some(unit) =>
+            if S.with(|s| s.borrow().maps) == n
+                && store.intervention.focus.get_untracked() == Some(unit) =>
         {
-            store.heatmap.set(Some((h, w, values)))
+            store.image.heatmap.set(Some((h, w, values)))
         }
         Ok(_) => {}
         Err(f) if f.kind == ErrorKind::WorkerCrashed => {}

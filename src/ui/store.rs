@@ -23,106 +23,173 @@ pub enum Mode {
 
 pub use crate::labview::UnitSummary;
 
+/// What the page is doing: the status line and the tests read it (`ready` when idle).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Starting,
+    Ready,
+    /// The newest running [`Task`]'s words.
+    Busy(String),
+}
+
+impl Status {
+    pub fn is_ready(&self) -> bool {
+        *self == Status::Ready
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Status::Starting => f.write_str("starting"),
+            Status::Ready => f.write_str("ready"),
+            Status::Busy(what) => f.write_str(what),
+        }
+    }
+}
+
+/// The network in the engine worker, as the page knows it.
 #[derive(Clone, Copy)]
-pub struct Store {
+pub struct NetState {
     /// `WebGPU (adapter)` or `CPU (burn flex)`.
     pub backend: RwSignal<String>,
     /// Why this backend (shown under it).
     pub backend_reason: RwSignal<String>,
-    /// `ready` when idle; otherwise what is happening (the newest running [`Task`]).
-    pub status: RwSignal<String>,
-    /// Work in progress, oldest first.
-    tasks: RwSignal<Vec<(u64, String)>>,
-    next_task: StoredValue<u64>,
     /// Whether the interactive worker runs on a GPU.
     pub gpu: RwSignal<bool>,
-    /// The visible error message, empty when none.
-    pub error: RwSignal<String>,
-    /// `(id, label)` of every model in the manifest.
+    /// `(id, label)` of every model in the manifest (and visitors' files).
     pub models: RwSignal<Vec<(String, String)>>,
     pub model: RwSignal<String>,
     /// Download progress `(received, total)` in bytes.
     pub progress: RwSignal<Option<(u64, u64)>>,
+    /// `(layer, units)` of the loaded network.
+    pub layers: RwSignal<Vec<(String, usize)>>,
+}
+
+/// The current image and what the network made of it.
+#[derive(Clone, Copy)]
+pub struct ImageState {
     /// Name of the last image run.
-    pub image_name: RwSignal<String>,
+    pub name: RwSignal<String>,
+    /// The 224×224 crop the network sees, RGB.
+    pub crop: RwSignal<Vec<u8>>,
     pub rows: RwSignal<Vec<LayerRow>>,
     /// JSON `{layer: [mean per unit]}` of the last image (for tests and export).
     pub means_json: RwSignal<String>,
     /// Milliseconds of the last forward pass.
     pub forward_ms: RwSignal<Option<f64>>,
-    /// A notice that is not an error (e.g. an ignored link parameter).
-    pub notice: RwSignal<String>,
-    /// Class names of the profile (empty without a profile).
-    pub classes: RwSignal<Vec<String>>,
-    /// Per layer, per unit: the profile's statistics.
-    pub units: RwSignal<Vec<Vec<UnitSummary>>>,
-    /// `(layer, units)` of the loaded network.
-    pub layers: RwSignal<Vec<(String, usize)>>,
-    pub layer: RwSignal<String>,
     /// This image's response of every unit, per layer (with the current mask).
     pub layer_means: RwSignal<Vec<Vec<f32>>>,
     /// Emotion probabilities with the current mask, and with none.
     pub readout: RwSignal<Option<Vec<f32>>>,
     pub baseline: RwSignal<Option<Vec<f32>>>,
+    /// ImageNet top-5 `(label, probability)` when the model has a classifier.
+    pub top5: RwSignal<Vec<(String, f32)>>,
+    /// The focused unit's activation map `(h, w, values)` for this image.
+    pub heatmap: RwSignal<Option<(usize, usize, Vec<f32>)>>,
+}
+
+/// The layer on screen, the unit in focus and the gain mask the panel describes.
+#[derive(Clone, Copy)]
+pub struct InterventionState {
+    pub layer: RwSignal<String>,
     /// Units selected for the intervention in `layer`.
     pub selected: RwSignal<Vec<usize>>,
     pub mode: RwSignal<Mode>,
     pub alpha: RwSignal<f32>,
     /// The unit whose detail is shown.
     pub focus: RwSignal<Option<usize>>,
-    /// The 224×224 crop the network sees, RGB.
-    pub crop: RwSignal<Vec<u8>>,
-    /// ImageNet top-5 `(label, probability)` when the model has a classifier.
-    pub top5: RwSignal<Vec<(String, f32)>>,
-    /// The focused unit's activation map `(h, w, values)` for this image.
-    pub heatmap: RwSignal<Option<(usize, usize, Vec<f32>)>>,
+}
+
+/// The emotion profile in use.
+#[derive(Clone, Copy)]
+pub struct ProfileState {
+    /// Class names of the profile (empty without a profile).
+    pub classes: RwSignal<Vec<String>>,
+    /// Per layer, per unit: the profile's statistics.
+    pub units: RwSignal<Vec<Vec<UnitSummary>>>,
     /// The labelled set profiled in this tab, in words (`None` until one is).
     pub local_set: RwSignal<Option<String>>,
-    /// Rows of the last experiment run in this tab.
-    pub experiment: RwSignal<Vec<ConditionResult>>,
+}
+
+/// The lesion/enhance experiment run in this tab.
+#[derive(Clone, Copy)]
+pub struct ExperimentState {
+    pub rows: RwSignal<Vec<ConditionResult>>,
+}
+
+/// The one store, grouped by concern.
+#[derive(Clone, Copy)]
+pub struct Store {
+    pub status: RwSignal<Status>,
+    /// Work in progress, oldest first.
+    tasks: RwSignal<Vec<(u64, String)>>,
+    next_task: StoredValue<u64>,
+    /// The visible error message, empty when none.
+    pub error: RwSignal<String>,
+    /// A notice that is not an error (e.g. an ignored link parameter).
+    pub notice: RwSignal<String>,
+    pub net: NetState,
+    pub image: ImageState,
+    pub intervention: InterventionState,
+    pub profile: ProfileState,
+    pub experiment: ExperimentState,
 }
 
 impl Store {
     pub fn new() -> Self {
         Self {
-            backend: RwSignal::new("detecting…".into()),
-            backend_reason: RwSignal::new(String::new()),
-            status: RwSignal::new("starting".into()),
+            status: RwSignal::new(Status::Starting),
             tasks: RwSignal::new(Vec::new()),
             next_task: StoredValue::new(0),
-            gpu: RwSignal::new(false),
             error: RwSignal::new(String::new()),
-            models: RwSignal::new(Vec::new()),
-            model: RwSignal::new(String::new()),
-            progress: RwSignal::new(None),
-            image_name: RwSignal::new(String::new()),
-            rows: RwSignal::new(Vec::new()),
-            means_json: RwSignal::new(String::new()),
-            forward_ms: RwSignal::new(None),
             notice: RwSignal::new(String::new()),
-            classes: RwSignal::new(Vec::new()),
-            units: RwSignal::new(Vec::new()),
-            layers: RwSignal::new(Vec::new()),
-            layer: RwSignal::new(String::new()),
-            layer_means: RwSignal::new(Vec::new()),
-            readout: RwSignal::new(None),
-            baseline: RwSignal::new(None),
-            selected: RwSignal::new(Vec::new()),
-            mode: RwSignal::new(Mode::Lesion),
-            alpha: RwSignal::new(1.0),
-            focus: RwSignal::new(None),
-            crop: RwSignal::new(Vec::new()),
-            top5: RwSignal::new(Vec::new()),
-            heatmap: RwSignal::new(None),
-            local_set: RwSignal::new(None),
-            experiment: RwSignal::new(Vec::new()),
+            net: NetState {
+                backend: RwSignal::new("detecting…".into()),
+                backend_reason: RwSignal::new(String::new()),
+                gpu: RwSignal::new(false),
+                models: RwSignal::new(Vec::new()),
+                model: RwSignal::new(String::new()),
+                progress: RwSignal::new(None),
+                layers: RwSignal::new(Vec::new()),
+            },
+            image: ImageState {
+                name: RwSignal::new(String::new()),
+                crop: RwSignal::new(Vec::new()),
+                rows: RwSignal::new(Vec::new()),
+                means_json: RwSignal::new(String::new()),
+                forward_ms: RwSignal::new(None),
+                layer_means: RwSignal::new(Vec::new()),
+                readout: RwSignal::new(None),
+                baseline: RwSignal::new(None),
+                top5: RwSignal::new(Vec::new()),
+                heatmap: RwSignal::new(None),
+            },
+            intervention: InterventionState {
+                layer: RwSignal::new(String::new()),
+                selected: RwSignal::new(Vec::new()),
+                mode: RwSignal::new(Mode::Lesion),
+                alpha: RwSignal::new(1.0),
+                focus: RwSignal::new(None),
+            },
+            profile: ProfileState {
+                classes: RwSignal::new(Vec::new()),
+                units: RwSignal::new(Vec::new()),
+                local_set: RwSignal::new(None),
+            },
+            experiment: ExperimentState {
+                rows: RwSignal::new(Vec::new()),
+            },
         }
     }
 
     /// Index of the current layer.
     pub fn layer_index(&self) -> Option<usize> {
-        self.layer
-            .with(|l| self.layers.with(|ls| ls.iter().position(|(n, _)| n == l)))
+        self.intervention.layer.with(|l| {
+            self.net
+                .layers
+                .with(|ls| ls.iter().position(|(n, _)| n == l))
+        })
     }
 
     /// Shows `msg` as the error (the work that failed has ended with its [`Task`]).
@@ -135,7 +202,7 @@ impl Store {
         let id = self.next_task.get_value() + 1;
         self.next_task.set_value(id);
         let what = what.into();
-        self.status.set(what.clone());
+        self.status.set(Status::Busy(what.clone()));
         self.tasks.update(|t| t.push((id, what)));
         Task { store: *self, id }
     }
@@ -145,8 +212,8 @@ impl Store {
         self.tasks.update(|t| t.retain(|x| x.0 != id));
         let now = self
             .tasks
-            .with_untracked(|t| t.last().map(|x| x.1.clone()))
-            .unwrap_or_else(|| "ready".into());
+            .with_untracked(|t| t.last().map(|x| Status::Busy(x.1.clone())))
+            .unwrap_or(Status::Ready);
         self.status.set(now);
     }
 }
@@ -172,7 +239,7 @@ impl Task {
             .tasks
             .with_untracked(|t| t.last().is_some_and(|x| x.0 == id))
         {
-            self.store.status.set(what);
+            self.store.status.set(Status::Busy(what));
         }
     }
 }

@@ -8,17 +8,17 @@ use leptos::prelude::*;
 /// Applies `layer`, `units`, `mode` and `alpha` from the link after a model has loaded.
 pub fn apply(store: Store) {
     let mut ignored = Vec::new();
-    let layers = store.layers.get_untracked();
+    let layers = store.net.layers.get_untracked();
     if let Some(l) = query_param("layer") {
         if layers.iter().any(|(n, _)| *n == l) {
-            store.layer.set(l);
+            store.intervention.layer.set(l);
         } else {
             ignored.push(format!("layer `{l}`"));
         }
     }
     let n = layers
         .iter()
-        .find(|(n, _)| *n == store.layer.get_untracked())
+        .find(|(n, _)| *n == store.intervention.layer.get_untracked())
         .map_or(0, |l| l.1);
     if let Some(u) = query_param("units").filter(|u| !u.is_empty()) {
         let parsed: Result<Vec<usize>, _> =
@@ -27,20 +27,20 @@ pub fn apply(store: Store) {
             Ok(mut v) if v.iter().all(|x| *x < n) => {
                 v.sort();
                 v.dedup();
-                store.selected.set(v);
+                store.intervention.selected.set(v);
             }
             _ => ignored.push(format!("units `{u}`")),
         }
     }
     match query_param("mode").as_deref() {
         None => {}
-        Some("lesion") => store.mode.set(Mode::Lesion),
-        Some("enhance") => store.mode.set(Mode::Enhance),
+        Some("lesion") => store.intervention.mode.set(Mode::Lesion),
+        Some("enhance") => store.intervention.mode.set(Mode::Enhance),
         Some(m) => ignored.push(format!("mode `{m}`")),
     }
     if let Some(a) = query_param("alpha") {
         match a.parse::<f32>() {
-            Ok(x) if (0.0..=5.0).contains(&x) => store.alpha.set(x),
+            Ok(x) if (0.0..=5.0).contains(&x) => store.intervention.alpha.set(x),
             _ => ignored.push(format!("alpha `{a}` (0 to 5)")),
         }
     }
@@ -60,21 +60,21 @@ pub fn write(store: Store) {
     let Ok(params) = web_sys::UrlSearchParams::new() else {
         return;
     };
-    params.set("model", &store.model.get());
-    params.set("layer", &store.layer.get());
-    let units = store.selected.get();
+    params.set("model", &store.net.model.get());
+    params.set("layer", &store.intervention.layer.get());
+    let units = store.intervention.selected.get();
     if !units.is_empty() {
         let list: Vec<String> = units.iter().map(|u| u.to_string()).collect();
         params.set("units", &list.join(","));
         params.set(
             "mode",
-            match store.mode.get() {
+            match store.intervention.mode.get() {
                 Mode::Lesion => "lesion",
                 Mode::Enhance => "enhance",
             },
         );
-        if store.mode.get() == Mode::Enhance {
-            params.set("alpha", &format!("{:.1}", store.alpha.get()));
+        if store.intervention.mode.get() == Mode::Enhance {
+            params.set("alpha", &format!("{:.1}", store.intervention.alpha.get()));
         }
     }
     // Device settings stay in the link as given.

@@ -1,6 +1,6 @@
 // The classroom flow: a `path,label` CSV set profiled in the browser, the images that drive a
 // unit most (checked against the native CLI), and "Run experiment" (checked against
-// `neurons experiment` on the profile the page exports), plus cancel.
+// `neurons experiment` on the profile the page exports, computed on 2 pool workers), plus cancel.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -53,7 +53,7 @@ test("a CSV set is profiled; a unit's top images and the experiment match the na
   const set = await csvSet();
   const browser = await launch(NO_WEBGPU);
   try {
-    const { page } = await openApp(browser, server.base + "?model=alexnet-untrained&layer=conv5");
+    const { page } = await openApp(browser, server.base + "?model=alexnet-untrained&layer=conv5&workers=2");
     const notice = await profileCsv(page, set);
     assert.match(notice, /Profiled 12 images/);
     assert.match(notice, /missing\.jpg/);

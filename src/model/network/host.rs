@@ -31,6 +31,14 @@ pub(super) struct HostRun {
 }
 
 impl HostStack {
+    /// The host copy of conv layer `name`'s weights.
+    pub(super) fn conv(&self, name: &str) -> Option<&HostConv> {
+        self.steps.iter().find_map(|s| match s {
+            HostStep::Conv(n, c) if *n == name => Some(c),
+            _ => None,
+        })
+    }
+
     /// Host copies of the conv weights, or `None` when a conv has a stride other than 1.
     pub fn build(arch: Arch, weights: &TensorMap) -> Option<Self> {
         let mut steps = Vec::new();

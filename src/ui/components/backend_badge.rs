@@ -8,8 +8,8 @@ pub fn BackendBadge() -> impl IntoView {
     let s = use_store();
     view! {
         <p class="backend">
-            "Running on: " <strong data-testid="backend">{move || s.backend.get()}</strong>
-            <span class="reason">{move || s.backend_reason.get()}</span>
+            "Running on: " <strong data-testid="backend">{move || s.net.backend.get()}</strong>
+            <span class="reason">{move || s.net.backend_reason.get()}</span>
         </p>
     }
 }

@@ -9,12 +9,12 @@ use leptos::prelude::*;
 pub fn EmotionReadout() -> impl IntoView {
     let s = use_store();
     let prob = move |name: &str| {
-        let classes = s.classes.get();
+        let classes = s.profile.classes.get();
         let i = classes.iter().position(|c| c == name)?;
-        s.readout.get().and_then(|r| r.get(i).copied())
+        s.image.readout.get().and_then(|r| r.get(i).copied())
     };
     view! {
-        <section class="stage" hidden=move || s.classes.get().is_empty()>
+        <section class="stage" hidden=move || s.profile.classes.get().is_empty()>
             <h2>"Emotion readout"</h2>
             <p class="hint">
                 "A small readout trained on the frozen network's features (as in the paper) guesses "
@@ -26,8 +26,8 @@ pub fn EmotionReadout() -> impl IntoView {
                  data-neutral=move || prob("neutral").map(|p| p.to_string()).unwrap_or_default()
                  data-unpleasant=move || prob("unpleasant").map(|p| p.to_string()).unwrap_or_default()>
                 {move || {
-                    let (r, b) = (s.readout.get(), s.baseline.get());
-                    s.classes.get().into_iter().enumerate().map(|(i, c)| {
+                    let (r, b) = (s.image.readout.get(), s.image.baseline.get());
+                    s.profile.classes.get().into_iter().enumerate().map(|(i, c)| {
                         let p = r.as_ref().and_then(|r| r.get(i).copied());
                         let delta = match (p, b.as_ref().and_then(|b| b.get(i).copied())) {
                             (Some(p), Some(q)) if (p - q).abs() > 5e-4 => format!(" ({:+.1} pts)", 100.0 * (p - q)),

@@ -18,9 +18,14 @@ pub fn ExperimentPanel() -> impl IntoView {
     let progress: Progress = RwSignal::new(None);
     let start = move |_| {
         let layers: Vec<String> = if all_layers.get_untracked() {
-            s.layers.get_untracked().into_iter().map(|l| l.0).collect()
+            s.net
+                .layers
+                .get_untracked()
+                .into_iter()
+                .map(|l| l.0)
+                .collect()
         } else {
-            vec![s.layer.get_untracked()]
+            vec![s.intervention.layer.get_untracked()]
         };
         spawn_local(run(s, layers, progress));
     };
@@ -29,17 +34,18 @@ pub fn ExperimentPanel() -> impl IntoView {
             s.fail(e)
         }
     };
-    let stem = move || format!("{}-experiment", s.model.get_untracked());
+    let stem = move || format!("{}-experiment", s.net.model.get_untracked());
     let save_csv = move |_| {
         fail(download(
             &format!("{}.csv", stem()),
             "text/csv",
-            &results_csv(&s.experiment.get_untracked()),
+            &results_csv(&s.experiment.rows.get_untracked()),
         ))
     };
     let charts = move || {
-        let rows = s.experiment.get();
-        s.classes
+        let rows = s.experiment.rows.get();
+        s.profile
+            .classes
             .get()
             .into_iter()
             .filter(|c| rows.iter().any(|r| r.emotion == *c))
@@ -57,21 +63,21 @@ pub fn ExperimentPanel() -> impl IntoView {
                 "The boost α is chosen on validation images (α = 0 … "
                 {ALPHA_MAX} " in steps of " {ALPHA_STEP} "); " {CONTROL_DRAWS} " random draws."
             </p>
-            <p class="hint" hidden=move || s.local_set.get().is_some()>
+            <p class="hint" hidden=move || s.profile.local_set.get().is_some()>
                 "Profile a labelled set of your own images above first: the experiment re-runs its held-out images."
             </p>
-            <p class="hint" hidden=move || s.local_set.get().is_none()>
-                "Set: " {move || s.local_set.get().unwrap_or_default()}
+            <p class="hint" hidden=move || s.profile.local_set.get().is_none()>
+                "Set: " {move || s.profile.local_set.get().unwrap_or_default()}
             </p>
             <div class="controls">
                 <label><input type="radio" name="exp-scope" checked=move || !all_layers.get()
                     on:change=move |_| all_layers.set(false)/>
-                    {move || format!(" this layer ({})", s.layer.get())}</label>
+                    {move || format!(" this layer ({})", s.intervention.layer.get())}</label>
                 <label><input type="radio" name="exp-scope" data-testid="experiment-all-layers"
                     checked=move || all_layers.get() on:change=move |_| all_layers.set(true)/>
                     " all layers (slow)"</label>
                 <button data-testid="run-experiment" on:click=start
-                    disabled=move || s.local_set.get().is_none() || s.status.get() != "ready">"Run experiment"</button>
+                    disabled=move || s.profile.local_set.get().is_none() || !s.status.get().is_ready()>"Run experiment"</button>
             </div>
             {move || progress.get().map(|(done, total, eta, workers)| view! {
                 <p data-testid="experiment-progress" data-workers=workers.to_string()>
@@ -81,8 +87,8 @@ pub fn ExperimentPanel() -> impl IntoView {
                     <button data-testid="cancel-experiment" on:click=move |_| cancel()>"Cancel"</button>
                 </p>
             })}
-            <div data-testid="experiment-results" hidden=move || s.experiment.get().is_empty()
-                 data-csv=move || results_csv(&s.experiment.get())>
+            <div data-testid="experiment-results" hidden=move || s.experiment.rows.get().is_empty()
+                 data-csv=move || results_csv(&s.experiment.rows.get())>
                 <div class="controls">
                     <button on:click=save_csv>"Results (CSV)"</button>
                 </div>
@@ -95,7 +101,7 @@ pub fn ExperimentPanel() -> impl IntoView {
                     <caption class="hint">"Test F1 of each emotion's readout. Control: the same number of random units, mean ± sd over draws."</caption>
                     <thead><tr><th>"Layer"</th><th>"Emotion"</th><th>"Units"</th><th>"Before"</th><th>"Lesion"</th>
                         <th>"Control lesion"</th><th>"Enhance (α)"</th><th>"Control enhance"</th></tr></thead>
-                    <tbody>{move || s.experiment.get().into_iter().map(|r| view! {
+                    <tbody>{move || s.experiment.rows.get().into_iter().map(|r| view! {
                         <tr><td>{r.layer}</td><td>{r.emotion}</td><td>{r.n_units}</td>
                             <td>{format!("{:.2}", r.f1_before)}</td><td>{format!("{:.2}", r.f1_lesion)}</td>
                             <td>{format!("{:.2} ± {:.2}", r.control_lesion.mean, r.control_lesion.sd)}</td>

@@ -31,8 +31,8 @@ pub fn ExportPanel() -> impl IntoView {
             Some(url) => click_link(
                 &format!(
                     "{}-{}-grid.png",
-                    s.model.get_untracked(),
-                    s.layer.get_untracked()
+                    s.net.model.get_untracked(),
+                    s.intervention.layer.get_untracked()
                 ),
                 &url,
             ),

@@ -54,7 +54,7 @@ pub fn ImageInput() -> impl IntoView {
     let s = use_store();
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
-        let rgb = s.crop.get();
+        let rgb = s.image.crop.get();
         if let Some(c) = canvas.get() {
             crate::ui::canvas::put_crop(&c, &rgb);
         }
@@ -100,7 +100,7 @@ pub fn ImageInput() -> impl IntoView {
                     }
                 }).collect_view()}
             </div>
-            <div class="crop" hidden=move || s.crop.get().is_empty()>
+            <div class="crop" hidden=move || s.image.crop.get().is_empty()>
                 <canvas node_ref=canvas width=CROP.to_string() height=CROP.to_string()
                         aria-label="The 224 by 224 grayscale crop the network sees"></canvas>
                 <p class="hint">"What the network sees: shorter side resized to 256, centre 224×224, in grayscale as in the paper."</p>

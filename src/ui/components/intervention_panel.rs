@@ -15,7 +15,7 @@ pub fn InterventionPanel() -> impl IntoView {
     // The layer's selected units preferring the chosen emotion, best SI first; `limit` keeps the top k.
     let select_selective = move |limit: Option<usize>| {
         let Some(li) = s.layer_index() else { return };
-        let units = s.units.get_untracked();
+        let units = s.profile.units.get_untracked();
         let Some(layer) = units.get(li) else {
             return s
                 .notice
@@ -30,18 +30,20 @@ pub fn InterventionPanel() -> impl IntoView {
             idx.truncate(k);
         }
         idx.sort();
-        s.selected.set(idx);
+        s.intervention.selected.set(idx);
         apply();
     };
     let select_top = move |_| select_selective(Some(top_k.get_untracked()));
     let select_all = move |_| select_selective(None);
     let select_random = move |_| {
         let n = s
+            .net
             .layers
             .get_untracked()
             .get(s.layer_index().unwrap_or(0))
             .map_or(0, |l| l.1);
         let k = s
+            .intervention
             .selected
             .get_untracked()
             .len()
@@ -56,13 +58,13 @@ pub fn InterventionPanel() -> impl IntoView {
         }
         idx.truncate(k);
         idx.sort();
-        s.selected.set(idx);
+        s.intervention.selected.set(idx);
         apply();
     };
     let reset = move |_| {
-        s.selected.set(Vec::new());
-        s.mode.set(Mode::Lesion);
-        s.alpha.set(1.0);
+        s.intervention.selected.set(Vec::new());
+        s.intervention.mode.set(Mode::Lesion);
+        s.intervention.alpha.set(1.0);
         apply();
     };
     view! {
@@ -76,7 +78,7 @@ pub fn InterventionPanel() -> impl IntoView {
             <div class="controls">
                 <label>"Emotion "
                     <select on:change=move |ev| emotion.set(event_target_value(&ev).parse().unwrap_or(0))>
-                        {move || s.classes.get().into_iter().enumerate().map(|(i, c)| view! { <option value=i.to_string()>{c}</option> }).collect_view()}
+                        {move || s.profile.classes.get().into_iter().enumerate().map(|(i, c)| view! { <option value=i.to_string()>{c}</option> }).collect_view()}
                     </select>
                 </label>
                 <label>" top "
@@ -89,24 +91,24 @@ pub fn InterventionPanel() -> impl IntoView {
             </div>
             <div class="controls" role="radiogroup" aria-label="Intervention">
                 <label><input type="radio" name="mode" data-testid="mode-lesion"
-                    prop:checked=move || s.mode.get() == Mode::Lesion
-                    on:change=move |_| { s.mode.set(Mode::Lesion); apply(); }/>" Lesion (gain 0)"</label>
+                    prop:checked=move || s.intervention.mode.get() == Mode::Lesion
+                    on:change=move |_| { s.intervention.mode.set(Mode::Lesion); apply(); }/>" Lesion (gain 0)"</label>
                 <label><input type="radio" name="mode" data-testid="mode-enhance"
-                    prop:checked=move || s.mode.get() == Mode::Enhance
-                    on:change=move |_| { s.mode.set(Mode::Enhance); apply(); }/>" Enhance (gain 1 + α)"</label>
+                    prop:checked=move || s.intervention.mode.get() == Mode::Enhance
+                    on:change=move |_| { s.intervention.mode.set(Mode::Enhance); apply(); }/>" Enhance (gain 1 + α)"</label>
                 <label>" α "
                     <input type="range" min="0" max="5" step="0.1" data-testid="alpha" aria-label="alpha"
-                        disabled=move || s.mode.get() == Mode::Lesion
-                        prop:value=move || s.alpha.get().to_string()
-                        on:change=move |ev| { s.alpha.set(event_target_value(&ev).parse().unwrap_or(1.0)); apply(); }/>
-                    {move || format!(" {:.1}", s.alpha.get())}
+                        disabled=move || s.intervention.mode.get() == Mode::Lesion
+                        prop:value=move || s.intervention.alpha.get().to_string()
+                        on:change=move |ev| { s.intervention.alpha.set(event_target_value(&ev).parse().unwrap_or(1.0)); apply(); }/>
+                    {move || format!(" {:.1}", s.intervention.alpha.get())}
                 </label>
                 <button data-testid="reset" on:click=reset>"Reset"</button>
             </div>
             <p>{move || {
-                let n = s.selected.get().len();
+                let n = s.intervention.selected.get().len();
                 if n == 0 { "No units selected: the network runs unaltered.".to_string() }
-                else { format!("{n} unit(s) of {} {}.", s.layer.get(), match s.mode.get() { Mode::Lesion => "lesioned".to_string(), Mode::Enhance => format!("enhanced ×{:.1}", 1.0 + s.alpha.get()) }) }
+                else { format!("{n} unit(s) of {} {}.", s.intervention.layer.get(), match s.intervention.mode.get() { Mode::Lesion => "lesioned".to_string(), Mode::Enhance => format!("enhanced ×{:.1}", 1.0 + s.intervention.alpha.get()) }) }
             }}</p>
         </section>
     }

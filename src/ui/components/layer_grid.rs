@@ -20,8 +20,8 @@ fn cols(n: usize) -> usize {
 /// z-score of this image's response for unit `u`, when there is a profile and an image.
 /// Reads the signals in place (no clone of the layer's 4,224 summaries per call).
 fn z(s: &Store, li: usize, u: usize) -> Option<f32> {
-    let v = s.layer_means.with(|m| m.get(li)?.get(u).copied())?;
-    let (mean, sd) = s.units.with(|units| {
+    let v = s.image.layer_means.with(|m| m.get(li)?.get(u).copied())?;
+    let (mean, sd) = s.profile.units.with(|units| {
         let st = units.get(li)?.get(u)?;
         Some((st.mean, st.sd))
     })?;
@@ -30,7 +30,7 @@ fn z(s: &Store, li: usize, u: usize) -> Option<f32> {
 
 pub fn describe(s: &Store, li: usize, u: usize) -> String {
     let mut t = format!("unit {u}");
-    let stats = s.units.with(|units| {
+    let stats = s.profile.units.with(|units| {
         units
             .get(li)
             .and_then(|l| l.get(u))
@@ -38,11 +38,13 @@ pub fn describe(s: &Store, li: usize, u: usize) -> String {
     });
     if let Some((preferred, si, p)) = stats {
         let class = s
+            .profile
             .classes
             .with(|c| c.get(preferred).cloned().unwrap_or_default());
         t += &format!(", prefers {class}, SI {si:.2}, p {p:.3}");
     }
     if let Some(r) = s
+        .image
         .layer_means
         .with(|m| m.get(li).and_then(|m| m.get(u).copied()))
     {
@@ -59,9 +61,9 @@ fn ordering(s: &Store, sort: &str, filter: Option<usize>) -> Vec<usize> {
     let Some(li) = s.layer_index() else {
         return Vec::new();
     };
-    let n = s.layers.with(|l| l.get(li).map_or(0, |l| l.1));
-    s.units.with(|units| {
-        s.layer_means.with(|means| {
+    let n = s.net.layers.with(|l| l.get(li).map_or(0, |l| l.1));
+    s.profile.units.with(|units| {
+        s.image.layer_means.with(|means| {
             order_units(
                 n,
                 units.get(li).map(|v| v.as_slice()),
@@ -76,7 +78,7 @@ fn ordering(s: &Store, sort: &str, filter: Option<usize>) -> Vec<usize> {
 fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement, order: &[usize]) {
     let Some(li) = s.layer_index() else { return };
     let n = order.len();
-    let c = cols(s.layers.get().get(li).map_or(0, |l| l.1));
+    let c = cols(s.net.layers.get().get(li).map_or(0, |l| l.1));
     let rows = n.div_ceil(c);
     canvas.set_width((c as f64 * CELL) as u32);
     canvas.set_height((rows as f64 * CELL) as u32);
@@ -90,13 +92,14 @@ fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement, order: &[usize]) {
     };
     ctx.set_fill_style_str("#f3f3f0");
     ctx.fill_rect(0.0, 0.0, c as f64 * CELL, rows as f64 * CELL);
-    let selected = s.selected.get();
+    let selected = s.intervention.selected.get();
     // One clone of this layer's responses; the summaries are read in place.
     let means: Vec<f32> = s
+        .image
         .layer_means
         .with(|m| m.get(li).cloned().unwrap_or_default());
     let max = means.iter().cloned().fold(0.0, f32::max);
-    let looks: Vec<(&'static str, f64)> = s.units.with(|units| {
+    let looks: Vec<(&'static str, f64)> = s.profile.units.with(|units| {
         let stats = units.get(li);
         order
             .iter()
@@ -123,7 +126,7 @@ fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement, order: &[usize]) {
             ctx.set_line_width(2.0);
             ctx.stroke_rect(x + 1.5, y + 1.5, CELL - 3.0, CELL - 3.0);
         }
-        if s.focus.get() == Some(u) {
+        if s.intervention.focus.get() == Some(u) {
             ctx.set_stroke_style_str("#F0E442");
             ctx.stroke_rect(x + 0.5, y + 0.5, CELL - 1.0, CELL - 1.0);
         }
@@ -131,8 +134,8 @@ fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement, order: &[usize]) {
 }
 
 fn toggle(s: Store, u: usize, add: bool) {
-    s.focus.set(Some(u));
-    s.selected.update(|sel| {
+    s.intervention.focus.set(Some(u));
+    s.intervention.selected.update(|sel| {
         if !add {
             *sel = vec![u];
         } else if let Some(i) = sel.iter().position(|x| *x == u) {
@@ -160,7 +163,7 @@ pub fn LayerGrid() -> impl IntoView {
     });
     let on_click = move |ev: leptos::ev::MouseEvent| {
         let li = s.layer_index().unwrap_or(0);
-        let c = cols(s.layers.get_untracked().get(li).map_or(0, |l| l.1));
+        let c = cols(s.net.layers.get_untracked().get(li).map_or(0, |l| l.1));
         let (x, y) = (
             (ev.offset_x() as f64 / CELL) as usize,
             (ev.offset_y() as f64 / CELL) as usize,
@@ -170,19 +173,19 @@ pub fn LayerGrid() -> impl IntoView {
         }
     };
     let on_layer = move |ev| {
-        s.layer.set(event_target_value(&ev));
-        s.selected.set(Vec::new());
-        s.focus.set(None);
+        s.intervention.layer.set(event_target_value(&ev));
+        s.intervention.selected.set(Vec::new());
+        s.intervention.focus.set(None);
         rerun(s);
     };
     view! {
         <section class="stage">
             <h2>"Units of a layer"</h2>
             <label for="layer-select">"Layer "</label>
-            <select id="layer-select" data-testid="layer-select" on:change=on_layer prop:value=move || s.layer.get()>
-                {move || s.layers.get().into_iter().map(|(l, n)| {
+            <select id="layer-select" data-testid="layer-select" on:change=on_layer prop:value=move || s.intervention.layer.get()>
+                {move || s.net.layers.get().into_iter().map(|(l, n)| {
                     let label = format!("{l} ({n} units)");
-                    view! { <option value=l.clone() selected=s.layer.get_untracked() == l>{label}</option> }
+                    view! { <option value=l.clone() selected=s.intervention.layer.get_untracked() == l>{label}</option> }
                 }).collect_view()}
             </select>
             <label>" Sort "
@@ -195,11 +198,11 @@ pub fn LayerGrid() -> impl IntoView {
             <label>" Show "
                 <select on:change=move |ev| filter.set(event_target_value(&ev).parse().ok())>
                     <option value="all">"all units"</option>
-                    {move || s.classes.get().into_iter().enumerate().map(|(i, c)| view! { <option value=i.to_string()>{format!("units preferring {c}")}</option> }).collect_view()}
+                    {move || s.profile.classes.get().into_iter().enumerate().map(|(i, c)| view! { <option value=i.to_string()>{format!("units preferring {c}")}</option> }).collect_view()}
                 </select>
             </label>
             <p class="legend">
-                {move || s.classes.get().into_iter().enumerate().map(|(i, c)| view! {
+                {move || s.profile.classes.get().into_iter().enumerate().map(|(i, c)| view! {
                     <span><span class="swatch" style=format!("background:{}", PALETTE[i % PALETTE.len()])></span>{format!("prefers {c}")}</span>
                 }).collect_view()}
                 <br/>
@@ -209,14 +212,14 @@ pub fn LayerGrid() -> impl IntoView {
             <ul class="sr-list" aria-label="Units of this layer">
                 {move || {
                     let li = s.layer_index().unwrap_or(0);
-                    let layer = s.layers.get().get(li).cloned().unwrap_or_default().0;
+                    let layer = s.net.layers.get().get(li).cloned().unwrap_or_default().0;
                     order.get().into_iter().map(|u| {
                         let layer = layer.clone();
                         view! {
                             <li><button data-testid="unit" data-layer=layer data-unit=u.to_string()
-                                aria-pressed=move || s.selected.get().contains(&u).to_string()
+                                aria-pressed=move || s.intervention.selected.get().contains(&u).to_string()
                                 aria-label=move || describe(&s, li, u)
-                                on:focus=move |_| s.focus.set(Some(u))
+                                on:focus=move |_| s.intervention.focus.set(Some(u))
                                 on:click=move |ev: leptos::ev::MouseEvent| toggle(s, u, ev.shift_key() || ev.ctrl_key())>
                                 {u}
                             </button></li>
@@ -224,7 +227,7 @@ pub fn LayerGrid() -> impl IntoView {
                     }).collect_view()
                 }}
             </ul>
-            <p class="focus-text" aria-live="polite">{move || s.focus.get().map(|u| describe(&s, s.layer_index().unwrap_or(0), u))}</p>
+            <p class="focus-text" aria-live="polite">{move || s.intervention.focus.get().map(|u| describe(&s, s.layer_index().unwrap_or(0), u))}</p>
         </section>
     }
 }

@@ -7,16 +7,16 @@ use leptos::prelude::*;
 pub fn LayerSummary() -> impl IntoView {
     let s = use_store();
     view! {
-        <section class="stage" hidden=move || s.rows.get().is_empty()>
-            <h2>"Unit responses: " {move || s.image_name.get()}</h2>
+        <section class="stage" hidden=move || s.image.rows.get().is_empty()>
+            <h2>"Unit responses: " {move || s.image.name.get()}</h2>
             <p class="hint">
                 "A unit's response is the average of its activation map after ReLU. "
-                {move || s.forward_ms.get().map(|ms| format!("Forward pass: {ms:.0} ms."))}
+                {move || s.image.forward_ms.get().map(|ms| format!("Forward pass: {ms:.0} ms."))}
             </p>
             <table>
                 <thead><tr><th>"Layer"</th><th>"Units"</th><th>"Mean response"</th><th>"Strongest unit"</th></tr></thead>
                 <tbody>
-                    {move || s.rows.get().into_iter().map(|r| view! {
+                    {move || s.image.rows.get().into_iter().map(|r| view! {
                         <tr>
                             <td>{r.name}</td>
                             <td>{r.units}</td>
@@ -26,7 +26,7 @@ pub fn LayerSummary() -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-            <pre data-testid="means" hidden>{move || s.means_json.get()}</pre>
+            <pre data-testid="means" hidden>{move || s.image.means_json.get()}</pre>
         </section>
     }
 }

@@ -39,9 +39,9 @@ pub fn ModelPanel() -> impl IntoView {
         <section class="stage drop" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
             <label for="model-select">"Model "</label>
             <select id="model-select" data-testid="model-select" on:change=on_change
-                    prop:value=move || s.model.get()>
-                {move || s.models.get().into_iter().map(|(id, label)| {
-                    let selected = s.model.get_untracked() == id;
+                    prop:value=move || s.net.model.get()>
+                {move || s.net.models.get().into_iter().map(|(id, label)| {
+                    let selected = s.net.model.get_untracked() == id;
                     view! { <option value=id.clone() selected=selected>{label}</option> }
                 }).collect_view()}
             </select>

@@ -9,8 +9,8 @@ pub fn StatusBar() -> impl IntoView {
     let s = use_store();
     view! {
         <section class="status" aria-live="polite">
-            "Status: " <span data-testid="status">{move || s.status.get()}</span>
-            {move || s.progress.get().map(|(got, total)| view! {
+            "Status: " <span data-testid="status">{move || s.status.get().to_string()}</span>
+            {move || s.net.progress.get().map(|(got, total)| view! {
                 <progress max=total.to_string() value=got.to_string()></progress>
                 <span>{format!(" {:.1} / {:.1} MB", got as f64 / 1e6, total as f64 / 1e6)}</span>
             })}
@@ -19,7 +19,7 @@ pub fn StatusBar() -> impl IntoView {
                 <span data-testid="error">{move || s.error.get()}</span>
                 {move || s.error.get().starts_with("could not load").then(|| view! {
                     " " <button on:click=move |_| {
-                        let id = s.model.get_untracked();
+                        let id = s.net.model.get_untracked();
                         spawn_local(async move { let _ = models::load_model(s, &id).await; });
                     }>"Retry"</button>
                 })}

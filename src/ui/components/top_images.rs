@@ -40,7 +40,11 @@ pub fn TopImages() -> impl IntoView {
     let shown = RwSignal::new(Vec::<Shown>::new());
     let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
-        let (focus, layer, _) = (s.focus.get(), s.layer.get(), s.local_set.get());
+        let (focus, layer, _) = (
+            s.intervention.focus.get(),
+            s.intervention.layer.get(),
+            s.profile.local_set.get(),
+        );
         generation.update_value(|g| *g += 1);
         let gen = generation.get_value();
         let (Some(u), Some(set), Some(m)) = (focus, local_set::get(), model()) else {

@@ -32,27 +32,32 @@ pub fn UnitDetail() -> impl IntoView {
     let s = use_store();
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
-        if let Some(u) = s.focus.get() {
-            let _ = (s.crop.get(), s.selected.get(), s.mode.get(), s.alpha.get());
-            spawn_local(unit_map(s, s.layer.get_untracked(), u));
+        if let Some(u) = s.intervention.focus.get() {
+            let _ = (
+                s.image.crop.get(),
+                s.intervention.selected.get(),
+                s.intervention.mode.get(),
+                s.intervention.alpha.get(),
+            );
+            spawn_local(unit_map(s, s.intervention.layer.get_untracked(), u));
         }
     });
     Effect::new(move |_| {
-        if let (Some(c), Some(m)) = (canvas.get(), s.heatmap.get()) {
-            draw(&c, &s.crop.get_untracked(), &m);
+        if let (Some(c), Some(m)) = (canvas.get(), s.image.heatmap.get()) {
+            draw(&c, &s.image.crop.get_untracked(), &m);
         }
     });
     view! {
-        <section class="stage" hidden=move || s.focus.get().is_none()>
-            <h2>"Unit " {move || s.focus.get().map(|u| u.to_string())} " of " {move || s.layer.get()}</h2>
+        <section class="stage" hidden=move || s.intervention.focus.get().is_none()>
+            <h2>"Unit " {move || s.intervention.focus.get().map(|u| u.to_string())} " of " {move || s.intervention.layer.get()}</h2>
             <div class="detail">
-                <canvas node_ref=canvas data-testid="heatmap" width=CROP.to_string() height=CROP.to_string() hidden=move || s.heatmap.get().is_none()
+                <canvas node_ref=canvas data-testid="heatmap" width=CROP.to_string() height=CROP.to_string() hidden=move || s.image.heatmap.get().is_none()
                         aria-label="Where in the image this unit responds (orange = strong)"></canvas>
                 <div>
                 {move || {
-                    let (u, li) = (s.focus.get()?, s.layer_index()?);
-                    let st = s.units.get().get(li)?.get(u)?.clone();
-                    let classes = s.classes.get();
+                    let (u, li) = (s.intervention.focus.get()?, s.layer_index()?);
+                    let st = s.profile.units.get().get(li)?.get(u)?.clone();
+                    let classes = s.profile.classes.get();
                     Some(view! {
                         <p>"Selectivity index (SI) " <strong>{format!("{:.2}", st.si)}</strong>
                            ", preferred emotion " <strong>{classes.get(st.preferred).cloned().unwrap_or_default()}</strong>
