@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh serve
+export PATH="$PWD/tools/node_modules/.bin:$PATH"  # binaryen 132's wasm-opt for trunk
 if [ ! -f weights/vgg16-imagenet-conv.safetensors ]; then
   cargo build --release --features cli --bin neurons
   ./target/release/neurons weights fetch vgg16-imagenet-conv ||

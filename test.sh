@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh test
+export PATH="$PWD/tools/node_modules/.bin:$PATH"  # binaryen 132's wasm-opt for trunk
 step() { echo; echo "== $* ($(date +%T))"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check

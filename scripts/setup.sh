@@ -7,7 +7,6 @@ mode=${1:-test}
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 
 pkgs=()
-command -v wasm-opt >/dev/null || pkgs+=(binaryen)
 if [ "$mode" = test ]; then
   command -v chromium >/dev/null || pkgs+=(chromium)
   command -v chromedriver >/dev/null || pkgs+=(chromium-driver)
@@ -32,6 +31,10 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb\$"; then
   # Without --locked: with it the install fails on this toolchain.
   cargo install wasm-bindgen-cli --version "$wb"
 fi
+
+# wasm-opt for the page's wasm (binaryen 132, pinned in tools/package-lock.json).
+[ -x tools/node_modules/.bin/wasm-opt ] ||
+  (cd tools && npm ci --no-audit --no-fund --silent)
 
 if [ "$mode" = test ]; then
   python3 -c 'import onnxruntime, onnx, numpy, PIL' 2>/dev/null ||

@@ -80,6 +80,36 @@ pub fn order_units(
     order
 }
 
+/// A layer's selected units preferring emotion `e`, best SI first when `limit` keeps the top
+/// ones; returned in unit order.
+pub fn selective_units(layer: &[UnitSummary], e: usize, limit: Option<usize>) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..layer.len())
+        .filter(|&u| layer[u].selected && layer[u].preferred == e)
+        .collect();
+    idx.sort_by(|a, b| layer[*b].si.total_cmp(&layer[*a].si).then(a.cmp(b)));
+    if let Some(k) = limit {
+        idx.truncate(k);
+    }
+    idx.sort();
+    idx
+}
+
+/// `units=3,1,7` from a link: sorted, deduplicated, each below `n`; `None` if any part is not.
+pub fn parse_units(text: &str, n: usize) -> Option<Vec<usize>> {
+    let mut v = text
+        .split(',')
+        .map(|x| x.trim().parse::<usize>().ok().filter(|u| *u < n))
+        .collect::<Option<Vec<usize>>>()?;
+    v.sort();
+    v.dedup();
+    Some(v)
+}
+
+/// `alpha=` from a link: a number in 0…5.
+pub fn parse_alpha(text: &str) -> Option<f32> {
+    text.parse::<f32>().ok().filter(|x| (0.0..=5.0).contains(x))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +124,29 @@ mod tests {
             mean,
             sd,
         }
+    }
+
+    #[test]
+    fn selections_and_link_parsing() {
+        let mut l = vec![
+            unit(0.2, 1, 0.0, 1.0),
+            unit(0.9, 1, 0.0, 1.0),
+            unit(0.5, 0, 0.0, 1.0),
+            unit(0.7, 1, 0.0, 1.0),
+        ];
+        for u in &mut l {
+            u.selected = true;
+        }
+        l[3].selected = false;
+        assert_eq!(selective_units(&l, 1, None), [0, 1]);
+        assert_eq!(selective_units(&l, 1, Some(1)), [1]);
+        assert!(selective_units(&l, 2, None).is_empty());
+        assert_eq!(parse_units("7, 3,3,1", 8), Some(vec![1, 3, 7]));
+        assert_eq!(parse_units("1,8", 8), None);
+        assert_eq!(parse_units("1,x", 8), None);
+        assert_eq!(parse_alpha("2.5"), Some(2.5));
+        assert_eq!(parse_alpha("6"), None);
+        assert_eq!(parse_alpha("NaN"), None);
     }
 
     #[test]

@@ -172,7 +172,9 @@ pub fn work_of(above: usize, k: usize, cfg: &ExperimentConfig, n_val: usize, n_t
     ((val + test) * above) as u64
 }
 
-fn draw(n_units: usize, k: usize, rng: &mut SplitMix64) -> Vec<usize> {
+/// `k` of `0..n_units` without replacement (the random-unit control; the lab's "same number at
+/// random" button draws with the same function).
+pub fn draw(n_units: usize, k: usize, rng: &mut SplitMix64) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..n_units).collect();
     for i in 0..k.min(n_units) {
         let j = i + (rng.next_u64() % (n_units - i) as u64) as usize;

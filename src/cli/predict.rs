@@ -61,16 +61,13 @@ pub fn load_network(
     Ok((Network::load(entry.arch, &map, &eng.device)?, entry))
 }
 
+/// The ImageNet top-5 (the same softmax and ordering as the lab's object guess).
 fn softmax_top5(logits: &[f32], labels: &[&str]) -> Value {
-    let max = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-    let exps: Vec<f64> = logits.iter().map(|l| ((l - max) as f64).exp()).collect();
-    let sum: f64 = exps.iter().sum();
-    let mut idx: Vec<usize> = (0..logits.len()).collect();
-    idx.sort_by(|a, b| logits[*b].total_cmp(&logits[*a]));
+    let p = crate::analysis::head::softmax(logits);
     Value::Array(
-        idx.iter()
-            .take(5)
-            .map(|&i| json!({"class": i, "label": labels.get(i).copied().unwrap_or("?"), "prob": exps[i] / sum}))
+        crate::analysis::head::top_k(&p, 5)
+            .into_iter()
+            .map(|i| json!({"class": i, "label": labels.get(i).copied().unwrap_or("?"), "prob": p[i]}))
             .collect(),
     )
 }

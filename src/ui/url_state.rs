@@ -3,6 +3,7 @@
 
 use super::fetch::query_param;
 use super::store::{Mode, Store};
+use crate::labview::{parse_alpha, parse_units};
 use leptos::prelude::*;
 
 /// Applies `layer`, `units`, `mode` and `alpha` from the link after a model has loaded.
@@ -21,15 +22,9 @@ pub fn apply(store: Store) {
         .find(|(n, _)| *n == store.intervention.layer.get_untracked())
         .map_or(0, |l| l.1);
     if let Some(u) = query_param("units").filter(|u| !u.is_empty()) {
-        let parsed: Result<Vec<usize>, _> =
-            u.split(',').map(|x| x.trim().parse::<usize>()).collect();
-        match parsed {
-            Ok(mut v) if v.iter().all(|x| *x < n) => {
-                v.sort();
-                v.dedup();
-                store.intervention.selected.set(v);
-            }
-            _ => ignored.push(format!("units `{u}`")),
+        match parse_units(&u, n) {
+            Some(v) => store.intervention.selected.set(v),
+            None => ignored.push(format!("units `{u}`")),
         }
     }
     match query_param("mode").as_deref() {
@@ -39,9 +34,9 @@ pub fn apply(store: Store) {
         Some(m) => ignored.push(format!("mode `{m}`")),
     }
     if let Some(a) = query_param("alpha") {
-        match a.parse::<f32>() {
-            Ok(x) if (0.0..=5.0).contains(&x) => store.intervention.alpha.set(x),
-            _ => ignored.push(format!("alpha `{a}` (0 to 5)")),
+        match parse_alpha(&a) {
+            Some(x) => store.intervention.alpha.set(x),
+            None => ignored.push(format!("alpha `{a}` (0 to 5)")),
         }
     }
     if !ignored.is_empty() {

@@ -1,5 +1,7 @@
 //! Choosing units to lesion or enhance: presets, mode, α, reset. Only the gain mask changes.
 
+use crate::analysis::experiment::draw;
+use crate::labview::selective_units;
 use crate::ui::session::rerun;
 use crate::ui::store::{use_store, Mode};
 use crate::weights::init::SplitMix64;
@@ -21,16 +23,9 @@ pub fn InterventionPanel() -> impl IntoView {
                 .notice
                 .set("This model has no profile: selective units are unknown.".into());
         };
-        let e = emotion.get_untracked();
-        let mut idx: Vec<usize> = (0..layer.len())
-            .filter(|&u| layer[u].selected && layer[u].preferred == e)
-            .collect();
-        idx.sort_by(|a, b| layer[*b].si.total_cmp(&layer[*a].si).then(a.cmp(b)));
-        if let Some(k) = limit {
-            idx.truncate(k);
-        }
-        idx.sort();
-        s.intervention.selected.set(idx);
+        s.intervention
+            .selected
+            .set(selective_units(layer, emotion.get_untracked(), limit));
         apply();
     };
     let select_top = move |_| select_selective(Some(top_k.get_untracked()));
@@ -51,12 +46,7 @@ pub fn InterventionPanel() -> impl IntoView {
             .min(n);
         draws.update(|d| *d += 1);
         let mut rng = SplitMix64::new(0x5eed ^ draws.get_untracked());
-        let mut idx: Vec<usize> = (0..n).collect();
-        for i in 0..k {
-            let j = i + (rng.next_u64() % (n - i) as u64) as usize;
-            idx.swap(i, j);
-        }
-        idx.truncate(k);
+        let mut idx = draw(n, k, &mut rng);
         idx.sort();
         s.intervention.selected.set(idx);
         apply();
@@ -100,7 +90,7 @@ pub fn InterventionPanel() -> impl IntoView {
                     <input type="range" min="0" max="5" step="0.1" data-testid="alpha" aria-label="alpha"
                         disabled=move || s.intervention.mode.get() == Mode::Lesion
                         prop:value=move || s.intervention.alpha.get().to_string()
-                        on:change=move |ev| { s.intervention.alpha.set(event_target_value(&ev).parse().unwrap_or(1.0)); apply(); }/>
+                        on:input=move |ev| { s.intervention.alpha.set(event_target_value(&ev).parse().unwrap_or(1.0)); apply(); }/>
                     {move || format!(" {:.1}", s.intervention.alpha.get())}
                 </label>
                 <button data-testid="reset" on:click=reset>"Reset"</button>
