@@ -116,7 +116,7 @@ async fn init(c: &Client) -> Result<(), Failure> {
 /// The worker died: start a new one and give it the same model, profile and image.
 async fn restart(store: Store, why: String) {
     let _t = store.task("restarting the engine");
-    store.fail(format!(
+    store.notice.set(format!(
         "The engine stopped ({why}). It was restarted; your model, image and settings are kept."
     ));
     let started = match spawn_client(store) {
@@ -288,6 +288,7 @@ async fn analyse_loop(store: Store) {
     let name = S.with(|s| s.borrow().image.as_ref().map(|i| i.0.clone()));
     let _t = store.task(format!("running {}", name.unwrap_or_default()));
     loop {
+        store.error.set(String::new());
         let req = Request::Analyse {
             mask: current_mask(store),
             layer: store.intervention.layer.get_untracked(),
