@@ -19,6 +19,10 @@ pub mod weights;
 #[cfg(feature = "cli")]
 pub mod cli;
 
+/// Browser glue shared by both wasm binaries.
+#[cfg(all(target_family = "wasm", feature = "web"))]
+pub mod web;
+
 /// The page (wasm, built without the engine): store, components, the worker client.
 #[cfg(all(target_family = "wasm", feature = "app"))]
 pub mod ui;

@@ -119,7 +119,10 @@ pub enum Request {
     Init { backend: BackendChoice, pool: bool },
     /// Load `entry`: its weights from the site (through Cache Storage), from its seed, or from
     /// the attached file (a visitor's weights file that [`Request::CheckWeights`] accepted).
-    LoadModel { entry: ModelEntry, from_file: bool },
+    LoadModel {
+        entry: Box<ModelEntry>,
+        from_file: bool,
+    },
     /// Check the attached visitor's weights file against `manifest` and load it.
     CheckWeights { name: String, manifest: Manifest },
     /// The profile whose readout scores emotions (`None`: no readout).

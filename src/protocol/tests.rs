@@ -34,7 +34,7 @@ fn every_request_round_trips() {
             pool: true,
         },
         Request::LoadModel {
-            entry: Manifest::builtin().models[0].clone(),
+            entry: Box::new(Manifest::builtin().models[0].clone()),
             from_file: false,
         },
         Request::CheckWeights {

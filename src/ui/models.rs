@@ -63,7 +63,7 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
             .clone();
         call(
             Request::LoadModel {
-                entry,
+                entry: Box::new(entry),
                 from_file: false,
             },
             Attach::default(),

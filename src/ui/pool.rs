@@ -151,7 +151,7 @@ async fn ready(
         .map(|_| {
             (
                 Request::LoadModel {
-                    entry: entry.clone(),
+                    entry: Box::new(entry.clone()),
                     from_file: file.is_some(),
                 },
                 Attach {

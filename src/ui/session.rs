@@ -144,7 +144,7 @@ async fn restart(store: Store, why: String) {
         };
         if let Err(f) = call(
             Request::LoadModel {
-                entry: e,
+                entry: Box::new(e),
                 from_file,
             },
             attach,

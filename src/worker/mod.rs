@@ -84,7 +84,7 @@ async fn handle(m: Incoming) -> Result<Event, Failure> {
             } else {
                 None
             };
-            state::load_model(id, entry, file).await
+            state::load_model(id, *entry, file).await
         }
         Request::CheckWeights { name, manifest } => {
             let file = m
