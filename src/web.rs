@@ -80,4 +80,3 @@ pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("cannot read {}: {}", file.name(), js_err(e)))?;
     Ok(Uint8Array::new(&buf).to_vec())
 }
-
