@@ -1,5 +1,7 @@
 //! DOM-free logic of the lab's views, native-tested: what the profile says about a unit, its
-//! z-scored response, and the order the layer grid shows units in.
+//! z-scored response, how the grid draws it, and the order the layer grid shows units in.
+
+use crate::analysis::charts::PALETTE;
 
 /// What the profile says about one unit (the grid and the detail view read these).
 #[derive(Clone, Debug, PartialEq)]
@@ -21,6 +23,19 @@ pub fn zscore(v: f32, mean: f32, sd: f32) -> f32 {
     } else {
         0.0
     }
+}
+
+/// How the grid draws a unit: its preferred emotion's colour (Okabe–Ito; grey without a
+/// profile) and an opacity from this image's response: the logistic of its z-score against the
+/// profile, else the response over the layer's largest `max`, else a neutral 0.35.
+pub fn unit_style(st: Option<&UnitSummary>, v: Option<f32>, max: f32) -> (&'static str, f64) {
+    let color = st.map_or("#555555", |st| PALETTE[st.preferred % PALETTE.len()]);
+    let strength = match (st, v) {
+        (Some(st), Some(v)) => 1.0 / (1.0 + (-zscore(v, st.mean, st.sd) as f64).exp()),
+        (None, Some(v)) if max > 0.0 => (v / max) as f64,
+        _ => 0.35,
+    };
+    (color, strength)
 }
 
 /// How the grid orders a layer's units.
@@ -147,6 +162,19 @@ mod tests {
         assert_eq!(parse_alpha("2.5"), Some(2.5));
         assert_eq!(parse_alpha("6"), None);
         assert_eq!(parse_alpha("NaN"), None);
+    }
+
+    #[test]
+    fn unit_styles() {
+        let st = unit(0.5, 1, 2.0, 1.0);
+        let (c, a) = unit_style(Some(&st), Some(2.0), 9.0);
+        assert_eq!(c, PALETTE[1]);
+        assert!((a - 0.5).abs() < 1e-12, "z = 0 is half opacity");
+        let (_, hi) = unit_style(Some(&st), Some(5.0), 9.0);
+        assert!((hi - 1.0 / (1.0 + (-3f64).exp())).abs() < 1e-12);
+        assert_eq!(unit_style(None, Some(3.0), 6.0), ("#555555", 0.5));
+        assert_eq!(unit_style(None, Some(3.0), 0.0), ("#555555", 0.35));
+        assert_eq!(unit_style(Some(&st), None, 1.0).1, 0.35);
     }
 
     #[test]

@@ -43,6 +43,10 @@ pub fn start() {
     });
     scope.set_onmessage(Some(on.as_ref().unchecked_ref()));
     on.forget();
+    if let Some(p) = scope.performance() {
+        let ms = p.now();
+        web_sys::console::log_1(&format!("engine: worker ready {ms:.0} ms after its start").into());
+    }
     post(0, Event::Ready);
 }
 

@@ -2,7 +2,7 @@
 //! it, for a rebuild), the profile's readout, and the GPU-loss recovery. Kept in one
 //! thread-local of `Rc`s: a request clones what it needs before it awaits.
 
-use super::fetch::{fetch_cached, forget_cached, has_webgpu, read_file};
+use super::fetch::{fetch_cached, forget_cached, has_webgpu, read_file, sha256_hex};
 use super::gpu_probe::probe;
 use super::transport::post;
 use crate::analysis::profile::Profile;
@@ -10,11 +10,12 @@ use crate::engine::{BackendKind, Engine};
 use crate::model::Network;
 use crate::protocol::{BackendChoice, ErrorKind, Event, Failure};
 use crate::weights::manifest::{Manifest, ModelEntry};
-use crate::weights::{load_entry, sha256_hex, TensorMap};
+use crate::weights::{load_entry, TensorMap};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use web_time::Instant;
 
 pub struct Loaded {
     pub entry: ModelEntry,
@@ -158,6 +159,7 @@ pub async fn load_model(
     file: Option<web_sys::File>,
 ) -> Result<Event, Failure> {
     let eng = engine()?;
+    let t0 = Instant::now();
     let bytes = match (&file, &entry.file) {
         (Some(f), _) => Some(read_file(f).await.map_err(Failure::bad_input)?),
         (None, Some(f)) => {
@@ -166,10 +168,6 @@ pub async fn load_model(
             let bytes = fetch_cached(&url, |got, total| post(id, Event::Download { got, total }))
                 .await
                 .map_err(|e| Failure::new(ErrorKind::Download, e))?;
-            if sha256_hex(&bytes) != entry.sha256 {
-                // A damaged or tampered copy: never keep it in the cache.
-                forget_cached(&url).await;
-            }
             Some(bytes)
         }
         (None, None) => {
@@ -180,9 +178,22 @@ pub async fn load_model(
             None
         }
     };
+    let fetched = t0.elapsed().as_secs_f64() * 1e3;
     let map = match (&file, bytes) {
         // A visitor's file was checked when it was first loaded (its digest is the entry's).
         (Some(_), Some(b)) => TensorMap::from_safetensors(&b).map_err(Failure::bad_input)?,
+        // The site's weights: checked once against the manifest; a damaged or tampered copy is
+        // never kept in the cache.
+        (None, Some(b)) if sha256_hex(&b).await == entry.sha256 => {
+            TensorMap::from_safetensors(&b).map_err(|e| Failure::new(ErrorKind::Download, e))?
+        }
+        (None, Some(b)) => {
+            if let Some(f) = &entry.file {
+                forget_cached(&format!("weights/{f}")).await;
+            }
+            let e = load_entry(&entry, Some(&b)).err().unwrap_or_default();
+            return Err(Failure::new(ErrorKind::Download, e));
+        }
         (_, b) => load_entry(&entry, b.as_deref()).map_err(|e| {
             let kind = if entry.file.is_some() {
                 ErrorKind::Download
@@ -192,7 +203,16 @@ pub async fn load_model(
             Failure::new(kind, e)
         })?,
     };
+    let checked = t0.elapsed().as_secs_f64() * 1e3;
     let net = Network::load(entry.arch, &map, &eng.device)?;
+    web_sys::console::log_1(
+        &format!(
+            "engine: {} fetched in {fetched:.0} ms, checked and parsed by {checked:.0} ms, built by {:.0} ms",
+            entry.id,
+            t0.elapsed().as_secs_f64() * 1e3
+        )
+        .into(),
+    );
     Ok(install(entry, net, file))
 }
 
@@ -207,7 +227,7 @@ pub async fn check_weights(
     post(id, Event::Status(format!("checking {name}")));
     let bytes = read_file(&file).await.map_err(Failure::bad_input)?;
     let eng = engine()?;
-    let sha = sha256_hex(&bytes);
+    let sha = sha256_hex(&bytes).await;
     let map = TensorMap::from_safetensors(&bytes).map_err(|e| {
         Failure::bad_input(format!(
             "{e} (expected a .safetensors weights file, as `neurons weights convert` writes)"

@@ -3,7 +3,7 @@
 //! adds. A keyboard-reachable list gives the same information as text.
 
 use crate::analysis::charts::PALETTE;
-use crate::labview::{order_units, zscore, Sort};
+use crate::labview::{order_units, unit_style, zscore, Sort};
 use crate::ui::session::rerun;
 use crate::ui::store::{use_store, Store};
 use leptos::html::Canvas;
@@ -103,16 +103,7 @@ fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement, order: &[usize]) {
         let stats = units.get(li);
         order
             .iter()
-            .map(|&u| {
-                let st = stats.and_then(|l| l.get(u));
-                let color = st.map_or("#555555", |st| PALETTE[st.preferred % PALETTE.len()]);
-                let strength = match (st, means.get(u)) {
-                    (Some(st), Some(v)) => 1.0 / (1.0 + (-zscore(*v, st.mean, st.sd) as f64).exp()),
-                    (None, Some(v)) if max > 0.0 => (v / max) as f64,
-                    _ => 0.35,
-                };
-                (color, strength)
-            })
+            .map(|&u| unit_style(stats.and_then(|l| l.get(u)), means.get(u).copied(), max))
             .collect()
     });
     for (pos, (&u, (color, strength))) in order.iter().zip(looks).enumerate() {
