@@ -8,6 +8,7 @@ use super::session::{call, keep_profile, manifest, model, rerun, set_model};
 use super::store::{Store, UnitSummary};
 use crate::analysis::profile::Profile;
 use crate::protocol::{Event, Failure, Request};
+use crate::web::next_task;
 use crate::weights::manifest::ModelEntry;
 use leptos::prelude::*;
 
@@ -25,7 +26,10 @@ async fn installed(
         Profile::parse(&text, Some(&id))
     };
     let profile = match shipped.await {
-        Ok(p) => Some(p),
+        Ok(p) => {
+            next_task().await;
+            Some(p)
+        }
         Err(e) => {
             store.notice.set(format!(
                 "No emotion profile for {id} ({e}): unit responses are shown without emotion colours."
@@ -166,6 +170,8 @@ pub async fn set_profile(store: Store, p: Option<Profile>) {
         .units
         .set(p.as_ref().map(summaries).unwrap_or_default());
     store.image.baseline.set(None);
+    // The grid redraws with the new summaries in this task; the copy for the worker in the next.
+    next_task().await;
     let boxed = p.as_ref().map(|p| Box::new(p.clone()));
     keep_profile(p);
     if let Err(f) = call(Request::SetProfile(boxed), Attach::default()).await {
