@@ -161,19 +161,16 @@ fn summaries(p: &Profile) -> Vec<Vec<UnitSummary>> {
 
 /// Makes `p` the profile in use (of the loaded model), here and in the worker's readout.
 pub async fn set_profile(store: Store, p: Option<Profile>) {
-    store
-        .profile
-        .classes
-        .set(p.as_ref().map(|p| p.classes.clone()).unwrap_or_default());
-    store
-        .profile
-        .units
-        .set(p.as_ref().map(summaries).unwrap_or_default());
-    store.image.baseline.set(None);
-    // The grid redraws with the new summaries in this task; the copy for the worker in the next.
-    next_task().await;
+    let classes = p.as_ref().map(|p| p.classes.clone()).unwrap_or_default();
+    let units = p.as_ref().map(summaries).unwrap_or_default();
     let boxed = p.as_ref().map(|p| Box::new(p.clone()));
+    // In place before the signals change: the views read it when they redraw.
     keep_profile(p);
+    store.profile.classes.set(classes);
+    store.profile.units.set(units);
+    store.image.baseline.set(None);
+    // The views redraw in this task; the message to the worker is written in the next.
+    next_task().await;
     if let Err(f) = call(Request::SetProfile(boxed), Attach::default()).await {
         store.fail(f.message);
     }
