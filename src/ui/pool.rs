@@ -79,8 +79,8 @@ pub fn cancel() {
     }
 }
 
-/// Calls every worker with its own request and waits for all the answers, in worker order.
-/// The first failure stops the others' work from being used (and fails the job).
+/// Calls the workers with a request each (the first workers, when there are fewer requests) and
+/// waits for all the answers, in worker order. The first failure fails the job.
 async fn all(pool: &Pool, reqs: Vec<(Request, Attach)>) -> Result<Vec<Event>, Failure> {
     let mut rxs = Vec::new();
     for (w, (req, attach)) in pool.workers.iter().zip(reqs) {
@@ -239,7 +239,7 @@ pub async fn responses(
     let used = reqs.len();
     let mut parts = Vec::new();
     let mut failed = Vec::new();
-    for ev in all_some(&pool, reqs).await? {
+    for ev in all(&pool, reqs).await? {
         if let Event::Responses {
             first,
             responses,
@@ -252,18 +252,6 @@ pub async fn responses(
     }
     failed.sort_by_key(|f| f.0);
     Ok((merge_responses(parts), failed, used))
-}
-
-/// Like [`all`], for fewer requests than workers (the first ones get them).
-async fn all_some(pool: &Pool, reqs: Vec<(Request, Attach)>) -> Result<Vec<Event>, Failure> {
-    let n = reqs.len();
-    let sub = Pool {
-        workers: pool.workers[..n.min(pool.workers.len())].to_vec(),
-        model: pool.model.clone(),
-        broken: pool.broken.clone(),
-        sink: pool.sink.clone(),
-    };
-    all(&sub, reqs).await
 }
 
 /// Gives the pool the experiment's val and test images, split across its workers.
