@@ -9,6 +9,7 @@ pub mod arch;
 #[cfg(feature = "engine")]
 pub mod engine;
 pub mod labview;
+pub mod lesson;
 pub mod model;
 #[cfg(feature = "engine")]
 pub mod preprocess;
