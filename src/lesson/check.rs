@@ -18,7 +18,7 @@ pub enum Check {
     LesionRandom,
     /// Selective units were enhanced with α > 0.
     Enhance,
-    /// An untrained network is in use and has read the image.
+    /// An untrained network is in use and a readout of it was measured.
     Untrained,
     /// The experiment has results.
     Experiment,
@@ -72,7 +72,7 @@ impl Check {
             Check::Enhance => f.measures.iter().any(|m| {
                 m.act == Act::Enhance && m.selection == Selection::Selective && m.alpha > 0.0
             }),
-            Check::Untrained => f.image && !f.trained,
+            Check::Untrained => !f.trained && f.measures.iter().any(|m| !m.trained),
             Check::Experiment => f.experiment_rows > 0,
         }
     }
@@ -170,13 +170,18 @@ impl Measure {
         match self.act {
             Act::None => "none".into(),
             Act::Lesion => format!("lesion {} {what} units", self.units),
-            Act::Enhance => format!("enhance {} {what} units ×{:.1}", self.units, 1.0 + self.alpha),
+            Act::Enhance => format!(
+                "enhance {} {what} units ×{:.1}",
+                self.units,
+                1.0 + self.alpha
+            ),
         }
     }
 
     /// The class the readout rates highest without intervention.
     pub fn top_class(&self) -> Option<&str> {
-        let i = (0..self.baseline.len()).max_by(|a, b| self.baseline[*a].total_cmp(&self.baseline[*b]))?;
+        let i = (0..self.baseline.len())
+            .max_by(|a, b| self.baseline[*a].total_cmp(&self.baseline[*b]))?;
         self.classes.get(i).map(|s| s.as_str())
     }
 }
@@ -218,28 +223,54 @@ pub(crate) mod tests {
         assert!(Check::LesionSelective.done(&facts(&list)));
         assert!(!Check::LesionRandom.done(&facts(&list)));
         let list = [sel.clone(), few];
-        assert!(!Check::LesionRandom.done(&facts(&list)), "a different count is no control");
+        assert!(
+            !Check::LesionRandom.done(&facts(&list)),
+            "a different count is no control"
+        );
         let mut other = same.clone();
         other.image = "dog.jpg".into();
         let list = [sel.clone(), other];
-        assert!(!Check::LesionRandom.done(&facts(&list)), "another image is no control");
+        assert!(
+            !Check::LesionRandom.done(&facts(&list)),
+            "another image is no control"
+        );
         let list = [sel, same];
         assert!(Check::LesionRandom.done(&facts(&list)));
-        assert!(!Check::LesionSelective.done(&facts(&[m(Selection::Random, Act::Lesion, 20, 0.0)])));
+        assert!(!Check::LesionSelective.done(&facts(&[m(
+            Selection::Random,
+            Act::Lesion,
+            20,
+            0.0
+        )])));
     }
 
     #[test]
     fn enhance_untrained_and_state_checks() {
-        let f = |ms: &[Measure]| Check::Enhance.done(&Facts { measures: ms, ..Default::default() });
-        assert!(!f(&[m(Selection::Selective, Act::Enhance, 20, 0.0)]), "α = 0 changes nothing");
+        let f = |ms: &[Measure]| {
+            Check::Enhance.done(&Facts {
+                measures: ms,
+                ..Default::default()
+            })
+        };
+        assert!(
+            !f(&[m(Selection::Selective, Act::Enhance, 20, 0.0)]),
+            "α = 0 changes nothing"
+        );
         assert!(!f(&[m(Selection::Random, Act::Enhance, 20, 2.0)]));
         assert!(f(&[m(Selection::Selective, Act::Enhance, 20, 2.0)]));
-        let mut facts = Facts { image: true, trained: true, ..Default::default() };
+        let mut facts = Facts {
+            image: true,
+            trained: true,
+            ..Default::default()
+        };
         assert!(Check::Image.done(&facts) && !Check::Untrained.done(&facts));
         facts.trained = false;
         assert!(Check::Untrained.done(&facts));
         facts.image = false;
-        assert!(!Check::Untrained.done(&facts), "the untrained network must read the image");
+        assert!(
+            !Check::Untrained.done(&facts),
+            "the untrained network must read the image"
+        );
         assert!(!Check::Experiment.done(&facts) && !Check::LastLayer.done(&facts));
         facts.experiment_rows = 3;
         facts.last_layer = true;
@@ -268,7 +299,10 @@ pub(crate) mod tests {
         assert_eq!(list.len(), 200);
         assert_eq!(list[199].units, 299);
         assert_eq!(list[0].describe(), "lesion 100 chosen units");
-        assert_eq!(m(Selection::Selective, Act::Enhance, 20, 2.0).describe(), "enhance 20 selective units ×3.0");
+        assert_eq!(
+            m(Selection::Selective, Act::Enhance, 20, 2.0).describe(),
+            "enhance 20 selective units ×3.0"
+        );
         assert_eq!(m(Selection::None, Act::None, 0, 0.0).describe(), "none");
         assert_eq!(list[0].top_class(), Some("pleasant"));
     }

@@ -58,6 +58,7 @@ pub struct Labels {
     pub print: String,
     pub measured: String,
     pub exit: String,
+    pub about: String,
 }
 
 impl Default for Labels {
@@ -79,6 +80,7 @@ impl Default for Labels {
             print: s("Print or save as PDF"),
             measured: s("Measured"),
             exit: s("Leave the lesson"),
+            about: s("About this lesson"),
         }
     }
 }
@@ -102,6 +104,7 @@ impl Labels {
             "print" => &mut self.print,
             "measured" => &mut self.measured,
             "exit" => &mut self.exit,
+            "about" => &mut self.about,
             _ => return None,
         })
     }
@@ -131,7 +134,10 @@ mod tests {
         assert_eq!(en.lang, "en");
         assert_eq!(en.steps.len(), 6);
         assert!(en.steps[5].optional && !en.steps[0].optional);
-        assert!(en.steps.iter().all(|s| !s.task.is_empty() && !s.question.is_empty()));
+        assert!(en
+            .steps
+            .iter()
+            .all(|s| !s.task.is_empty() && !s.question.is_empty()));
         let fr = parse(include_str!("../../static/lessons/fr.md")).unwrap();
         assert_eq!(fr.lang, "fr");
         assert_eq!(fr.steps.len(), en.steps.len());

@@ -53,6 +53,9 @@ pub enum LessonError {
     },
 }
 
+/// Numbered lines of a section.
+type Lines<'a> = Vec<(usize, &'a str)>;
+
 /// Parses a lesson file's bytes (see the module's doc for the format).
 pub fn parse_bytes(bytes: &[u8]) -> Result<Lesson, LessonError> {
     if bytes.len() > MAX_LESSON_BYTES {
@@ -82,7 +85,9 @@ pub fn parse(text: &str) -> Result<Lesson, LessonError> {
         if line.is_empty() {
             continue;
         }
-        let (key, value) = line.split_once(':').ok_or(LessonError::BadLine { line: n })?;
+        let (key, value) = line
+            .split_once(':')
+            .ok_or(LessonError::BadLine { line: n })?;
         let (key, value) = (key.trim(), value.trim().to_string());
         match key {
             "lang" => {
@@ -105,7 +110,7 @@ pub fn parse(text: &str) -> Result<Lesson, LessonError> {
     }
     let body: Vec<(usize, &str)> = it.copied().collect();
     let mut intro = Vec::new();
-    let mut steps: Vec<(usize, String, Vec<(usize, &str)>)> = Vec::new();
+    let mut steps: Vec<(usize, String, Lines)> = Vec::new();
     for &(n, line) in &body {
         if let Some(t) = line.strip_prefix("## ") {
             steps.push((n, t.trim().to_string(), Vec::new()));
@@ -129,7 +134,11 @@ pub fn parse(text: &str) -> Result<Lesson, LessonError> {
     Ok(Lesson {
         lang: lang.ok_or(LessonError::Missing("lang"))?,
         title: title.ok_or(LessonError::Missing("title"))?,
-        intro: paragraphs(&intro).into_iter().map(|p| p.1).collect::<Vec<_>>().join("\n\n"),
+        intro: paragraphs(&intro)
+            .into_iter()
+            .map(|p| p.1)
+            .collect::<Vec<_>>()
+            .join("\n\n"),
         steps,
         labels,
     })
@@ -141,9 +150,7 @@ fn uncommented(text: &str) -> Vec<(usize, &str)> {
     let mut in_comment = false;
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
-        if in_comment {
-            in_comment = !t.ends_with("-->");
-        } else if t.starts_with("<!--") {
+        if in_comment || t.starts_with("<!--") {
             in_comment = !t.ends_with("-->");
         } else {
             out.push((i + 1, line));
@@ -172,7 +179,12 @@ fn paragraphs(lines: &[(usize, &str)]) -> Vec<(usize, String)> {
     out
 }
 
-fn step(number: usize, line: usize, title: String, body: &[(usize, &str)]) -> Result<Step, LessonError> {
+fn step(
+    number: usize,
+    line: usize,
+    title: String,
+    body: &[(usize, &str)],
+) -> Result<Step, LessonError> {
     let (mut checks, mut optional) = (Vec::new(), false);
     let (mut context, mut task, mut question) = (None, None, None);
     // `check:` and `optional:` are lines of their own; the rest forms paragraphs.
@@ -202,7 +214,11 @@ fn step(number: usize, line: usize, title: String, body: &[(usize, &str)]) -> Re
     for (n, p) in paragraphs(&text) {
         let set = |slot: &mut Option<String>, part: &'static str, text: &str| {
             if slot.is_some() {
-                return Err(LessonError::Duplicate { step: number, line: n, part });
+                return Err(LessonError::Duplicate {
+                    step: number,
+                    line: n,
+                    part,
+                });
             }
             *slot = Some(text.trim().to_string());
             Ok(())
@@ -215,7 +231,11 @@ fn step(number: usize, line: usize, title: String, body: &[(usize, &str)]) -> Re
             set(&mut context, "context", &p)?;
         }
     }
-    let missing = |part| LessonError::MissingPart { step: number, line, part };
+    let missing = |part| LessonError::MissingPart {
+        step: number,
+        line,
+        part,
+    };
     Ok(Step {
         title,
         context: context.unwrap_or_default(),
@@ -242,7 +262,10 @@ mod tests {
         assert_eq!(l.steps.len(), 2);
         let s = &l.steps[0];
         assert_eq!((s.title.as_str(), s.context.as_str()), ("One", "Why."));
-        assert_eq!((s.task.as_str(), s.question.as_str()), ("this now.", "what?"));
+        assert_eq!(
+            (s.task.as_str(), s.question.as_str()),
+            ("this now.", "what?")
+        );
         assert_eq!(s.checks, vec![Check::Image, Check::LastLayer]);
         assert!(!s.optional && l.steps[1].optional);
         assert!(l.steps[1].checks.is_empty() && l.steps[1].context.is_empty());
@@ -256,32 +279,59 @@ mod tests {
         assert_eq!(e("---\nlang en\n---"), LessonError::BadLine { line: 2 });
         assert_eq!(
             e("---\ncolour: red\n---"),
-            LessonError::UnknownKey { line: 2, key: "colour".into() }
+            LessonError::UnknownKey {
+                line: 2,
+                key: "colour".into()
+            }
         );
         assert_eq!(e("---\nlang: ../x\n---"), LessonError::BadLang { line: 2 });
-        assert_eq!(e("---\nlang: en\n---\n## A\nDo: a\n\nAsk: b"), LessonError::Missing("title"));
-        assert_eq!(e("---\nlang: en\ntitle: t\n---\nintro only"), LessonError::NoSteps);
+        assert_eq!(
+            e("---\nlang: en\n---\n## A\nDo: a\n\nAsk: b"),
+            LessonError::Missing("title")
+        );
+        assert_eq!(
+            e("---\nlang: en\ntitle: t\n---\nintro only"),
+            LessonError::NoSteps
+        );
         assert!(matches!(
             e("---\nlang: en\ntitle: t\n---\n## A\ncheck: fly\n\nDo: a\n\nAsk: b"),
             LessonError::UnknownCheck { line: 6, .. }
         ));
         assert_eq!(
             e("---\nlang: en\ntitle: t\n---\n## A\nDo: a"),
-            LessonError::MissingPart { step: 1, line: 5, part: "Ask:" }
+            LessonError::MissingPart {
+                step: 1,
+                line: 5,
+                part: "Ask:"
+            }
         );
         assert_eq!(
             e("---\nlang: en\ntitle: t\n---\n## A\nDo: a\n\nDo: b\n\nAsk: c"),
-            LessonError::Duplicate { step: 1, line: 8, part: "Do:" }
+            LessonError::Duplicate {
+                step: 1,
+                line: 8,
+                part: "Do:"
+            }
         );
         assert_eq!(
             e("---\nlang: en\ntitle: t\n---\n## A\noptional: maybe\n\nDo: a\n\nAsk: b"),
             LessonError::BadOptional { line: 6 }
         );
-        assert_eq!(parse_bytes(&[0xff, 0xfe]).unwrap_err(), LessonError::NotText);
+        assert_eq!(
+            parse_bytes(&[0xff, 0xfe]).unwrap_err(),
+            LessonError::NotText
+        );
         let big = vec![b'a'; MAX_LESSON_BYTES + 1];
-        assert_eq!(parse_bytes(&big).unwrap_err(), LessonError::TooLarge(big.len()));
-        let msg = e("---\nlang: en\ntitle: t\n---\n## A\ncheck: fly\n\nDo: a\n\nAsk: b").to_string();
-        assert!(msg.starts_with("line 6: unknown check `fly` (known: image,"), "{msg}");
+        assert_eq!(
+            parse_bytes(&big).unwrap_err(),
+            LessonError::TooLarge(big.len())
+        );
+        let msg =
+            e("---\nlang: en\ntitle: t\n---\n## A\ncheck: fly\n\nDo: a\n\nAsk: b").to_string();
+        assert!(
+            msg.starts_with("line 6: unknown check `fly` (known: image,"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -308,13 +358,21 @@ mod tests {
                 }
                 _ => {
                     let (a, c) = (next() as usize % base.len(), next() as usize % base.len());
-                    b = [&base[..a.min(c)], &base[a.max(c)..], &base[a.min(c)..a.max(c)]].concat();
+                    b = [
+                        &base[..a.min(c)],
+                        &base[a.max(c)..],
+                        &base[a.min(c)..a.max(c)],
+                    ]
+                    .concat();
                 }
             }
             if parse_bytes(&b).is_err() {
                 refused += 1;
             }
         }
-        assert!(refused > 100, "the mutations must reach the error paths ({refused})");
+        assert!(
+            refused > 100,
+            "the mutations must reach the error paths ({refused})"
+        );
     }
 }

@@ -47,7 +47,11 @@ impl Worksheet {
                 question: s.question.clone(),
                 answer: answers.get(i).cloned().unwrap_or_default(),
                 done: done.get(i).copied().unwrap_or(false),
-                measures: measures.iter().filter(|m| m.step == i + 1).cloned().collect(),
+                measures: measures
+                    .iter()
+                    .filter(|m| m.step == i + 1)
+                    .cloned()
+                    .collect(),
             })
             .collect();
         Self {
@@ -71,7 +75,12 @@ impl Worksheet {
             esc(&self.lang),
             esc(&self.lesson)
         );
-        h += &format!("<h1>{}</h1>\n<p class=\"who\">{} · {}</p>\n", esc(&self.lesson), esc(&self.student), esc(&self.date));
+        h += &format!(
+            "<h1>{}</h1>\n<p class=\"who\">{} · {}</p>\n",
+            esc(&self.lesson),
+            esc(&self.student),
+            esc(&self.date)
+        );
         for s in &self.steps {
             h += &format!(
                 "<section><h2>{}. {}{}</h2>\n<p class=\"q\">{}</p>\n<p class=\"a\"><b>{}:</b> {}</p>\n",
@@ -110,7 +119,11 @@ fn measures_table(ms: &[Measure], measured: &str) -> String {
             esc(&m.describe())
         );
         for (i, p) in m.readout.iter().enumerate() {
-            let delta = m.baseline.get(i).map(|b| 100.0 * (p - b)).filter(|d| d.abs() >= 0.05);
+            let delta = m
+                .baseline
+                .get(i)
+                .map(|b| 100.0 * (p - b))
+                .filter(|d| d.abs() >= 0.05);
             t += &format!(
                 "<td>{:.1}%{}</td>",
                 100.0 * p,
@@ -149,8 +162,19 @@ mod tests {
         let lesson = parse(ENGLISH).unwrap();
         let mut lesion = m(Selection::Selective, Act::Lesion, 20, 0.0);
         lesion.image = "<script>.png".into();
-        let answers = vec!["pleasant".to_string(), String::new(), "it <fell> & rose".into()];
-        let w = Worksheet::build(&lesson, " Ada ", "2026-12-01 10:00", &answers, &[true, true, true], &[lesion]);
+        let answers = vec![
+            "pleasant".to_string(),
+            String::new(),
+            "it <fell> & rose".into(),
+        ];
+        let w = Worksheet::build(
+            &lesson,
+            " Ada ",
+            "2026-12-01 10:00",
+            &answers,
+            &[true, true, true],
+            &[lesion],
+        );
         assert_eq!(w.student, "Ada");
         assert_eq!(w.steps.len(), 6);
         assert_eq!(w.steps[2].measures.len(), 1, "measured in step 3");
@@ -162,7 +186,10 @@ mod tests {
         assert!(html.contains("it &lt;fell&gt; &amp; rose"));
         assert!(html.contains("&lt;script&gt;.png") && !html.contains("<script"));
         // 50.0 % with a change of −10.0 points from 60 %; 20.0 % up 10.0 from 10 %.
-        assert!(html.contains("<td>50.0% (-10.0)</td><td>30.0%</td><td>20.0% (+10.0)</td>"), "{html}");
+        assert!(
+            html.contains("<td>50.0% (-10.0)</td><td>30.0%</td><td>20.0% (+10.0)</td>"),
+            "{html}"
+        );
         assert!(html.contains("<td>lesion 20 selective units</td>"));
     }
 }

@@ -1,9 +1,8 @@
 //! The app shell: provides the store, starts the runtime, lays out the stages.
 
 use super::components::{
-    BackendBadge, DatasetProfiler, EmotionReadout, ExperimentPanel, ExportPanel, ImageInput,
-    InterventionPanel, LayerGrid, LayerSummary, ModelPanel, ObjectGuess, ProfileOverview,
-    StatusBar, UnitDetail,
+    BackendBadge, EmotionReadout, ImageInput, InterventionPanel, LayerGrid, LessonPanel,
+    ModelPanel, ObjectGuess, PanelTabs, StatusBar,
 };
 use super::session;
 use super::store::Store;
@@ -12,36 +11,45 @@ use leptos::task::spawn_local;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
+/// The layout: a top bar (model, backend), the status line, then the workbench: the image, the
+/// layer's unit grid, and the readout above the intervention controls, on one laptop screen
+/// (the lesson's step joins it in lesson mode); the other panels are tabs below.
 #[component]
 pub fn App() -> impl IntoView {
     let store = Store::new();
     provide_context(store);
     spawn_local(session::start(store));
+    spawn_local(super::lesson::start(store));
     install_test_hooks();
+    let lab_class = move || {
+        if store.lesson.step.get() > 0 {
+            "lab with-lesson"
+        } else {
+            "lab"
+        }
+    };
+    let lesson_link = move || format!("?lesson=1&model={}", store.net.model.get());
     view! {
-        <header>
-            <h1>"Emotion Neurons"</h1>
-            <p class="lede">
-                "Do units in a network trained only to recognise objects respond to the emotion of a picture? "
-                "Pick a model, give it an image, and see how every unit of every layer responds. "
-                "Everything runs in this tab: your images never leave your device."
-            </p>
-            <BackendBadge/>
-        </header>
-        <main>
-            <StatusBar/>
+        <header class="topbar">
+            <div class="brand">
+                <h1>"Emotion Neurons"</h1>
+                <p class="lede">
+                    "Do units of a network trained only to name objects respond to a picture's emotion? "
+                    "Everything runs in this tab: your images never leave your device."
+                </p>
+            </div>
             <ModelPanel/>
-            <ImageInput/>
-            <EmotionReadout/>
-            <ObjectGuess/>
-            <LayerGrid/>
-            <UnitDetail/>
-            <InterventionPanel/>
-            <LayerSummary/>
-            <ProfileOverview/>
-            <DatasetProfiler/>
-            <ExperimentPanel/>
-            <ExportPanel/>
+            <BackendBadge/>
+            <a class="lesson-link" data-testid="lesson-link" href=lesson_link
+               hidden=move || store.lesson.step.get() > 0>"Guided lesson"</a>
+        </header>
+        <StatusBar/>
+        <main class=lab_class>
+            <LessonPanel/>
+            <div class="col-image"><ImageInput/><ObjectGuess/></div>
+            <div class="col-grid"><LayerGrid/></div>
+            <div class="col-side"><EmotionReadout/><InterventionPanel/></div>
+            <PanelTabs/>
         </main>
         <footer>
             "After Liu, Bo, Ding & Fang (2024), PLOS Computational Biology. "

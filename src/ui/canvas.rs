@@ -31,3 +31,23 @@ pub fn put_crop(canvas: &HtmlCanvasElement, rgb: &[u8]) {
         .collect();
     put_rgba(canvas, &rgba, CROP as u32, CROP as u32);
 }
+
+/// The crop in gray with a unit's map `(h, w, values)` in orange on top, nearest-neighbour
+/// upsampled to 224²; anything of the wrong size is ignored.
+pub fn put_map(canvas: &HtmlCanvasElement, crop: &[u8], (h, w, v): &(usize, usize, Vec<f32>)) {
+    use crate::protocol::CROP;
+    if crop.len() != CROP * CROP * 3 || v.len() != h * w {
+        return;
+    }
+    let max = v.iter().cloned().fold(0.0f32, f32::max).max(1e-12);
+    let mut rgba = Vec::with_capacity(CROP * CROP * 4);
+    for y in 0..CROP {
+        for x in 0..CROP {
+            let a = v[(y * h / CROP) * w + x * w / CROP] / max;
+            let g = crop[(y * CROP + x) * 3] as f32 * 0.6;
+            let mix = |c: f32| (g * (1.0 - a) + c * a).round() as u8;
+            rgba.extend([mix(230.0), mix(159.0), mix(0.0), 255]);
+        }
+    }
+    put_rgba(canvas, &rgba, CROP as u32, CROP as u32);
+}

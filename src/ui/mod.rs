@@ -7,6 +7,7 @@ pub mod components;
 pub mod download;
 pub mod experiment;
 pub mod fetch;
+pub mod lesson;
 pub mod local_set;
 pub mod models;
 pub mod pool;

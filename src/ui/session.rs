@@ -233,6 +233,13 @@ pub async fn start(store: Store) {
     super::url_state::apply(store);
     drop(t);
     rerun(store);
+    match query_param("example") {
+        Some(f) if super::components::is_example(&f) => super::components::take_example(store, f),
+        Some(f) => store.notice.set(format!(
+            "Ignored the unknown example image `{f}` in the link."
+        )),
+        None => {}
+    }
     Effect::new(move |_| super::url_state::write(store));
 }
 

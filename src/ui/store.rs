@@ -2,6 +2,7 @@
 //! the engine worker ([`super::session`] talks to it).
 
 use crate::analysis::experiment::ConditionResult;
+use crate::lesson::{Lesson, Measure, Selection};
 use leptos::prelude::*;
 
 /// One row of the results table.
@@ -99,6 +100,32 @@ pub struct InterventionState {
     pub alpha: RwSignal<f32>,
     /// The unit whose detail is shown.
     pub focus: RwSignal<Option<usize>>,
+    /// How `selected` was chosen (the lesson tells a selective lesion from its random control).
+    pub selection: RwSignal<Selection>,
+}
+
+/// The panels below the workbench.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Unit,
+    Responses,
+    Profile,
+    ProfileSet,
+    Experiment,
+    Export,
+}
+
+/// The guided lesson (`?lesson=N`); `step` is 0 when it is off.
+#[derive(Clone, Copy)]
+pub struct LessonState {
+    pub lesson: RwSignal<Option<Lesson>>,
+    /// The current step, 1-based; 0 without a lesson.
+    pub step: RwSignal<usize>,
+    pub answers: RwSignal<Vec<String>>,
+    pub student: RwSignal<String>,
+    /// Steps whose checks held once (they stay done when the student goes back).
+    pub done: RwSignal<Vec<bool>>,
+    pub measures: RwSignal<Vec<Measure>>,
 }
 
 /// The emotion profile in use.
@@ -134,6 +161,9 @@ pub struct Store {
     pub intervention: InterventionState,
     pub profile: ProfileState,
     pub experiment: ExperimentState,
+    pub lesson: LessonState,
+    /// The panel open below the workbench.
+    pub tab: RwSignal<Tab>,
 }
 
 impl Store {
@@ -171,6 +201,7 @@ impl Store {
                 mode: RwSignal::new(Mode::Lesion),
                 alpha: RwSignal::new(1.0),
                 focus: RwSignal::new(None),
+                selection: RwSignal::new(Selection::None),
             },
             profile: ProfileState {
                 classes: RwSignal::new(Vec::new()),
@@ -180,6 +211,15 @@ impl Store {
             experiment: ExperimentState {
                 rows: RwSignal::new(Vec::new()),
             },
+            lesson: LessonState {
+                lesson: RwSignal::new(None),
+                step: RwSignal::new(0),
+                answers: RwSignal::new(Vec::new()),
+                student: RwSignal::new(String::new()),
+                done: RwSignal::new(Vec::new()),
+                measures: RwSignal::new(Vec::new()),
+            },
+            tab: RwSignal::new(Tab::Unit),
         }
     }
 

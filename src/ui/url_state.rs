@@ -1,5 +1,6 @@
-//! The experiment lives in the link: model, layer, selected units, mode and α. A teacher can
-//! share a link that opens the same experiment; invalid parts are ignored with a notice.
+//! The experiment lives in the link: model, layer, selected units, mode and α, a bundled example
+//! image and the lesson's step. A teacher can share a link that opens the same experiment (or
+//! the lesson at a step with a chosen model and image); invalid parts are ignored with a notice.
 
 use super::fetch::query_param;
 use super::store::{Mode, Store};
@@ -72,8 +73,17 @@ pub fn write(store: Store) {
             params.set("alpha", &format!("{:.1}", store.intervention.alpha.get()));
         }
     }
-    // Device settings stay in the link as given.
-    for key in ["backend", "workers"] {
+    // A bundled example image is named, so the link opens it (a visitor's own image is not).
+    let image = store.image.name.get();
+    if crate::ui::components::is_example(&image) {
+        params.set("example", &image);
+    }
+    let step = store.lesson.step.get();
+    if step > 0 {
+        params.set("lesson", &step.to_string());
+    }
+    // Device settings and the lesson's language stay in the link as given.
+    for key in ["backend", "workers", "lang"] {
         if let Some(v) = query_param(key) {
             params.set(key, &v);
         }

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, mkdir, copyFile, writeFile, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { serve, launch, openApp, idle, root, shot, NO_WEBGPU } from "./helpers.mjs";
+import { serve, launch, openApp, idle, root, shot, openTab, NO_WEBGPU } from "./helpers.mjs";
 
 const neurons = path.resolve(root, process.env.NEURONS ?? "target/release/neurons");
 const oasis = path.join(root, "../shared/data/oasis/images");
@@ -75,10 +75,12 @@ test("a CSV set is profiled; a unit's top images and the experiment match the na
     });
 
     // The experiment on conv5, against `neurons experiment` on the profile the page exports.
+    await openTab(page, "export");
     const [download] = await Promise.all([page.waitForEvent("download"),
       page.getByRole("button", { name: "Profile (JSON)" }).click()]);
     const profile = path.join(set.dir, "profile.json");
     await download.saveAs(profile);
+    await openTab(page, "experiment");
     await page.getByTestId("run-experiment").click();
     await page.waitForFunction(() => document.querySelector('[data-testid="experiment-results"]')?.dataset.csv?.split("\n").length > 3 &&
       document.querySelector('[data-testid="status"]')?.textContent === "ready", null, { timeout: 600_000 });

@@ -60,8 +60,8 @@ export async function launch(args) {
 }
 
 /** Opens the app and waits until it is idle with a model loaded and no error. */
-export async function openApp(browser, url) {
-  const page = await browser.newPage();
+export async function openApp(browser, url, pageOptions = {}) {
+  const page = await browser.newPage(pageOptions);
   const logs = [];
   page.on("console", (m) => logs.push(m.text()));
   await page.goto(url);
@@ -91,12 +91,28 @@ export function assertClose(ours, native, tol) {
   return worst;
 }
 
-/** Saves a full-page screenshot as a test artifact: target/screenshots/<name>.png. */
-export async function shot(page, name) {
+/** Saves a screenshot as a test artifact: target/screenshots/<name>.png (the whole page, or
+ * only what the viewport shows with `fullPage = false`). */
+export async function shot(page, name, fullPage = true) {
   const { mkdir } = await import("node:fs/promises");
   const dir = path.join(root, "target/screenshots");
   await mkdir(dir, { recursive: true });
-  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage });
+}
+
+/** Opens one of the panels below the workbench (`unit`, `responses`, `profile`, `profile-set`,
+ * `experiment`, `export`). */
+export async function openTab(page, id) {
+  await page.getByTestId(`tab-${id}`).click();
+}
+
+/** Whether the element's box lies wholly inside the viewport (not scrolled away, not clipped). */
+export async function inViewport(locator) {
+  return locator.evaluate((e) => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0 &&
+      r.bottom <= innerHeight && r.right <= innerWidth;
+  });
 }
 
 /** The readout's pleasant, neutral and unpleasant probabilities. */

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { serve, launch, openApp, idle, testImage, readout, shot, NO_WEBGPU } from "./helpers.mjs";
+import { serve, launch, openApp, idle, testImage, readout, shot, openTab, NO_WEBGPU } from "./helpers.mjs";
 
 let server;
 before(async () => { server = await serve(); });
@@ -47,13 +47,14 @@ async function profileFolder(page, dir) {
 
 async function exportProfile(page, dir, name) {
   const [download] = await Promise.all([page.waitForEvent("download"),
-    page.getByRole("button", { name: "Profile (JSON)" }).click()]);
+    openTab(page, "export").then(() => page.getByRole("button", { name: "Profile (JSON)" }).click())]);
   const p = path.join(dir, name);
   await download.saveAs(p);
   return readFile(p, "utf8");
 }
 
 async function experimentCsv(page) {
+  await openTab(page, "experiment");
   await page.getByTestId("run-experiment").click();
   await page.waitForFunction(() => document.querySelector('[data-testid="experiment-results"]')?.dataset.csv?.split("\n").length > 3 &&
     document.querySelector('[data-testid="status"]')?.textContent === "ready", null, { timeout: 600_000 });

@@ -14,13 +14,8 @@ pub fn EmotionReadout() -> impl IntoView {
         s.image.readout.get().and_then(|r| r.get(i).copied())
     };
     view! {
-        <section class="stage" hidden=move || s.profile.classes.get().is_empty()>
-            <h2>"Emotion readout"</h2>
-            <p class="hint">
-                "A small readout trained on the frozen network's features (as in the paper) guesses "
-                "how people rated this picture. Bars show its probabilities; the marks show the change "
-                "from the unaltered network when units are lesioned or enhanced."
-            </p>
+        <section class="card readout-card" hidden=move || s.profile.classes.get().is_empty()>
+            <h2>"Emotion readout" <span class="hint">{move || { let n = s.image.name.get(); if n.is_empty() { String::new() } else { format!(" · {n}") } }}</span></h2>
             <div data-testid="readout" class="readout"
                  data-pleasant=move || prob("pleasant").map(|p| p.to_string()).unwrap_or_default()
                  data-neutral=move || prob("neutral").map(|p| p.to_string()).unwrap_or_default()
@@ -44,6 +39,14 @@ pub fn EmotionReadout() -> impl IntoView {
                     }).collect_view()
                 }}
             </div>
+            <details>
+                <summary>"What is this?"</summary>
+                <p class="hint">
+                    "A small readout trained on the frozen network's features (as in the paper) guesses "
+                    "how people rated this picture. Bars show its probabilities; the figures in brackets "
+                    "show the change from the unaltered network when units are lesioned or enhanced."
+                </p>
+            </details>
         </section>
     }
 }

@@ -28,19 +28,20 @@ fn take(s: Store, file: Option<web_sys::File>) {
 
 /// One bundled example image (static/examples/examples.json, made by scripts/make_examples.py).
 #[derive(Clone, serde::Deserialize)]
-struct Example {
-    file: String,
+pub(crate) struct Example {
+    pub(crate) file: String,
     title: String,
     credit: String,
     licence: String,
 }
 
-fn examples() -> Vec<Example> {
+pub(crate) fn examples() -> Vec<Example> {
     serde_json::from_str(include_str!("../../../static/examples/examples.json"))
         .expect("bundled examples.json parses")
 }
 
-fn take_example(s: Store, file: String) {
+/// Runs the bundled example `file` (a link's `example=` too).
+pub(crate) fn take_example(s: Store, file: String) {
     spawn_local(async move {
         match fetch_bytes(&format!("examples/{file}"), |_, _| {}).await {
             Ok(bytes) => crate::ui::session::run_image(s, file, bytes).await,
@@ -53,10 +54,15 @@ fn take_example(s: Store, file: String) {
 pub fn ImageInput() -> impl IntoView {
     let s = use_store();
     let canvas = NodeRef::<Canvas>::new();
+    // The crop, or the focused unit's map over it (so it shows beside the grid).
+    let show_map = RwSignal::new(true);
+    let mapped = move || show_map.get() && s.image.heatmap.with(|m| m.is_some());
     Effect::new(move |_| {
         let rgb = s.image.crop.get();
-        if let Some(c) = canvas.get() {
-            crate::ui::canvas::put_crop(&c, &rgb);
+        let Some(c) = canvas.get() else { return };
+        match s.image.heatmap.get().filter(|_| show_map.get()) {
+            Some(m) => crate::ui::canvas::put_map(&c, &rgb, &m),
+            None => crate::ui::canvas::put_crop(&c, &rgb),
         }
     });
     let on_change = move |ev: leptos::ev::Event| {
@@ -81,29 +87,34 @@ pub fn ImageInput() -> impl IntoView {
         );
     });
     view! {
-        <section class="stage drop" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
-            <label for="upload">"Image "</label>
-            <input id="upload" type="file" accept="image/*" data-testid="upload-input" on:change=on_change/>
-            <span class="hint">" or drop or paste an image here. It never leaves this device."</span>
+        <section class="card drop upload" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
+            <h2>"Image"</h2>
+            <label class="file-button" title="Choose, drop or paste an image. It never leaves this device.">"Choose an image…"
+                <input type="file" accept="image/*" data-testid="upload-input" on:change=on_change/></label>
+            <p class="hint">"or drop or paste one, or try an example. It never leaves this device."</p>
             <div class="examples" role="group" aria-label="Example images">
-                <span class="hint">"Or try an example: "</span>
                 {examples().into_iter().map(|ex| {
                     let label = format!("Example: {} ({})", ex.title, ex.licence);
                     let tip = format!("{label}. {}", ex.credit);
                     let src = format!("examples/{}", ex.file);
                     let file = ex.file.clone();
                     view! {
-                        <button class="example" data-testid="example" aria-label=label title=tip
+                        <button class="example" data-testid="example" data-file=ex.file.clone() aria-label=label title=tip
                                 on:click=move |_| take_example(s, file.clone())>
-                            <img src=src alt="" width="72" height="48"/>
+                            <img src=src alt="" width="52" height="36"/>
                         </button>
                     }
                 }).collect_view()}
             </div>
             <div class="crop" hidden=move || s.image.crop.get().is_empty()>
-                <canvas node_ref=canvas width=CROP.to_string() height=CROP.to_string()
-                        aria-label="The 224 by 224 grayscale crop the network sees"></canvas>
-                <p class="hint">"What the network sees: shorter side resized to 256, centre 224×224, in grayscale as in the paper."</p>
+                <canvas node_ref=canvas width=CROP.to_string() height=CROP.to_string() data-testid="crop"
+                        data-map=move || mapped().to_string()
+                        aria-label=move || if mapped() { "The crop the network sees, with the focused unit's response map in orange" } else { "The 224 by 224 grayscale crop the network sees" }></canvas>
+                <label hidden=move || s.intervention.focus.get().is_none()>
+                    <input type="checkbox" prop:checked=move || show_map.get() on:change=move |ev| show_map.set(event_target_checked(&ev))/>
+                    {move || format!(" unit {}'s map (orange)", s.intervention.focus.get().unwrap_or(0))}
+                </label>
+                <p class="hint" hidden=move || s.intervention.focus.get().is_some()>"What the network sees: 224×224, grayscale, as in the paper."</p>
             </div>
         </section>
     }

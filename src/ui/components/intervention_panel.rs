@@ -2,6 +2,7 @@
 
 use crate::analysis::experiment::draw;
 use crate::labview::selective_units;
+use crate::lesson::Selection;
 use crate::ui::session::rerun;
 use crate::ui::store::{use_store, Mode};
 use crate::weights::init::SplitMix64;
@@ -26,6 +27,7 @@ pub fn InterventionPanel() -> impl IntoView {
         s.intervention
             .selected
             .set(selective_units(layer, emotion.get_untracked(), limit));
+        s.intervention.selection.set(Selection::Selective);
         apply();
     };
     let select_top = move |_| select_selective(Some(top_k.get_untracked()));
@@ -49,22 +51,19 @@ pub fn InterventionPanel() -> impl IntoView {
         let mut idx = draw(n, k, &mut rng);
         idx.sort();
         s.intervention.selected.set(idx);
+        s.intervention.selection.set(Selection::Random);
         apply();
     };
     let reset = move |_| {
         s.intervention.selected.set(Vec::new());
+        s.intervention.selection.set(Selection::None);
         s.intervention.mode.set(Mode::Lesion);
         s.intervention.alpha.set(1.0);
         apply();
     };
     view! {
-        <section class="stage">
-            <h2>"Intervene"</h2>
-            <p class="hint">
-                "Lesioning silences units (their output is multiplied by 0); enhancing multiplies it by 1 + α. "
-                "The paper found that lesioning a layer's emotion-selective units hurts the readout far more "
-                "than lesioning the same number of random units. Try it: compare “top selective” with “random”."
-            </p>
+        <section class="card" data-testid="intervention" aria-labelledby="intervene-title">
+            <h2 id="intervene-title">"Intervene"</h2>
             <div class="controls">
                 <label>"Emotion "
                     <select on:change=move |ev| emotion.set(event_target_value(&ev).parse().unwrap_or(0))>
@@ -76,7 +75,7 @@ pub fn InterventionPanel() -> impl IntoView {
                         on:change=move |ev| top_k.set(event_target_value(&ev).parse().unwrap_or(20).clamp(1, 4096))/>
                 </label>
                 <button data-testid="select-top-selective" on:click=select_top>"Select top selective units"</button>
-                <button data-testid="select-all-selective" on:click=select_all>"All selective units of the layer"</button>
+                <button data-testid="select-all-selective" on:click=select_all>"All selective units"</button>
                 <button data-testid="select-random" on:click=select_random>"Same number at random"</button>
             </div>
             <div class="controls" role="radiogroup" aria-label="Intervention">
@@ -95,11 +94,19 @@ pub fn InterventionPanel() -> impl IntoView {
                 </label>
                 <button data-testid="reset" on:click=reset>"Reset"</button>
             </div>
-            <p>{move || {
+            <p class="summary" data-testid="intervention-summary">{move || {
                 let n = s.intervention.selected.get().len();
                 if n == 0 { "No units selected: the network runs unaltered.".to_string() }
                 else { format!("{n} unit(s) of {} {}.", s.intervention.layer.get(), match s.intervention.mode.get() { Mode::Lesion => "lesioned".to_string(), Mode::Enhance => format!("enhanced ×{:.1}", 1.0 + s.intervention.alpha.get()) }) }
             }}</p>
+            <details>
+                <summary>"How it works"</summary>
+                <p class="hint">
+                    "Lesioning silences units (their output is multiplied by 0); enhancing multiplies it by 1 + α. "
+                    "The paper found that lesioning a layer's emotion-selective units hurts the readout far more "
+                    "than lesioning the same number of random units. Try it: compare “top selective” with “random”."
+                </p>
+            </details>
         </section>
     }
 }

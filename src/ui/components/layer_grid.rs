@@ -126,6 +126,9 @@ fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement, order: &[usize]) {
 
 fn toggle(s: Store, u: usize, add: bool) {
     s.intervention.focus.set(Some(u));
+    s.intervention
+        .selection
+        .set(crate::lesson::Selection::Manual);
     s.intervention.selected.update(|sel| {
         if !add {
             *sel = vec![u];
@@ -155,9 +158,13 @@ pub fn LayerGrid() -> impl IntoView {
     let on_click = move |ev: leptos::ev::MouseEvent| {
         let li = s.layer_index().unwrap_or(0);
         let c = cols(s.net.layers.get_untracked().get(li).map_or(0, |l| l.1));
+        // The canvas may be drawn smaller than its pixels (a phone's column).
+        let scale = canvas
+            .get_untracked()
+            .map_or(1.0, |c| c.width() as f64 / (c.client_width().max(1) as f64));
         let (x, y) = (
-            (ev.offset_x() as f64 / CELL) as usize,
-            (ev.offset_y() as f64 / CELL) as usize,
+            (ev.offset_x() as f64 * scale / CELL) as usize,
+            (ev.offset_y() as f64 * scale / CELL) as usize,
         );
         if let Some(&u) = order.get_untracked().get(y * c + x).filter(|_| x < c) {
             toggle(s, u, ev.shift_key());
@@ -166,38 +173,40 @@ pub fn LayerGrid() -> impl IntoView {
     let on_layer = move |ev| {
         s.intervention.layer.set(event_target_value(&ev));
         s.intervention.selected.set(Vec::new());
+        s.intervention.selection.set(crate::lesson::Selection::None);
         s.intervention.focus.set(None);
         rerun(s);
     };
     view! {
-        <section class="stage">
-            <h2>"Units of a layer"</h2>
-            <label for="layer-select">"Layer "</label>
-            <select id="layer-select" data-testid="layer-select" on:change=on_layer prop:value=move || s.intervention.layer.get()>
-                {move || s.net.layers.get().into_iter().map(|(l, n)| {
-                    let label = format!("{l} ({n} units)");
-                    view! { <option value=l.clone() selected=s.intervention.layer.get_untracked() == l>{label}</option> }
-                }).collect_view()}
-            </select>
-            <label>" Sort "
-                <select on:change=move |ev| sort.set(event_target_value(&ev))>
-                    <option value="unit">"by unit number"</option>
-                    <option value="si">"by selectivity (SI)"</option>
-                    <option value="response">"by this image's response"</option>
+        <section class="card">
+            <div class="controls grid-head">
+                <h2>"Units of a layer"</h2>
+                <label for="layer-select">"Layer "</label>
+                <select id="layer-select" data-testid="layer-select" on:change=on_layer prop:value=move || s.intervention.layer.get()>
+                    {move || s.net.layers.get().into_iter().map(|(l, n)| {
+                        let label = format!("{l} ({n} units)");
+                        view! { <option value=l.clone() selected=s.intervention.layer.get_untracked() == l>{label}</option> }
+                    }).collect_view()}
                 </select>
-            </label>
-            <label>" Show "
-                <select on:change=move |ev| filter.set(event_target_value(&ev).parse().ok())>
-                    <option value="all">"all units"</option>
-                    {move || s.profile.classes.get().into_iter().enumerate().map(|(i, c)| view! { <option value=i.to_string()>{format!("units preferring {c}")}</option> }).collect_view()}
-                </select>
-            </label>
+                <label>"Sort "
+                    <select on:change=move |ev| sort.set(event_target_value(&ev))>
+                        <option value="unit">"unit number"</option>
+                        <option value="si">"selectivity (SI)"</option>
+                        <option value="response">"response"</option>
+                    </select>
+                </label>
+                <label>"Show "
+                    <select on:change=move |ev| filter.set(event_target_value(&ev).parse().ok())>
+                        <option value="all">"all"</option>
+                        {move || s.profile.classes.get().into_iter().enumerate().map(|(i, c)| view! { <option value=i.to_string()>{format!("prefers {c}")}</option> }).collect_view()}
+                    </select>
+                </label>
+            </div>
             <p class="legend">
                 {move || s.profile.classes.get().into_iter().enumerate().map(|(i, c)| view! {
-                    <span><span class="swatch" style=format!("background:{}", PALETTE[i % PALETTE.len()])></span>{format!("prefers {c}")}</span>
+                    <span><span class="swatch" style=format!("background:{}", PALETTE[i % PALETTE.len()])></span>{c}</span>
                 }).collect_view()}
-                <br/>
-                "Brighter = stronger response to this image than usual. Click a unit to select it; shift-click to add."
+                " · brighter = stronger than usual"
             </p>
             <canvas node_ref=canvas id="unit-grid" class="grid" on:click=on_click aria-hidden="true"></canvas>
             <ul class="sr-list" aria-label="Units of this layer">
@@ -218,7 +227,10 @@ pub fn LayerGrid() -> impl IntoView {
                     }).collect_view()
                 }}
             </ul>
-            <p class="focus-text" aria-live="polite">{move || s.intervention.focus.get().map(|u| describe(&s, s.layer_index().unwrap_or(0), u))}</p>
+            <p class="focus-text" aria-live="polite">{move || match s.intervention.focus.get() {
+                Some(u) => describe(&s, s.layer_index().unwrap_or(0), u),
+                None => "Colour = the emotion a unit prefers. Click a unit to select it; shift-click adds.".into(),
+            }}</p>
         </section>
     }
 }

@@ -9,12 +9,15 @@ mod image_input;
 mod intervention_panel;
 mod layer_grid;
 mod layer_summary;
+mod lesson_panel;
 mod model_panel;
 mod object_guess;
+mod panel_tabs;
 mod profile_overview;
 mod status_bar;
 mod top_images;
 mod unit_detail;
+mod worksheet_export;
 
 pub use backend_badge::BackendBadge;
 pub use dataset_profiler::DatasetProfiler;
@@ -22,11 +25,24 @@ pub use emotion_readout::EmotionReadout;
 pub use experiment_panel::ExperimentPanel;
 pub use export_panel::ExportPanel;
 pub use image_input::ImageInput;
+
+/// Whether `name` is a bundled example image's file name.
+pub fn is_example(name: &str) -> bool {
+    !name.is_empty() && image_input::examples().iter().any(|e| e.file == name)
+}
+
+/// Runs the bundled example `file`.
+pub fn take_example(s: crate::ui::store::Store, file: String) {
+    image_input::take_example(s, file)
+}
 pub use intervention_panel::InterventionPanel;
 pub use layer_grid::LayerGrid;
 pub use layer_summary::LayerSummary;
+pub use lesson_panel::LessonPanel;
 pub use model_panel::ModelPanel;
 pub use object_guess::ObjectGuess;
+pub use panel_tabs::PanelTabs;
 pub use profile_overview::ProfileOverview;
 pub use status_bar::StatusBar;
 pub use unit_detail::UnitDetail;
+pub use worksheet_export::WorksheetExport;

@@ -36,21 +36,18 @@ pub fn ModelPanel() -> impl IntoView {
         );
     };
     view! {
-        <section class="stage drop" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
+        <section class="model drop" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
             <label for="model-select">"Model "</label>
             <select id="model-select" data-testid="model-select" on:change=on_change
+                    title="An untrained control has random weights: the paper's check that selectivity comes from learning to recognise objects, not from the architecture."
                     prop:value=move || s.net.model.get()>
                 {move || s.net.models.get().into_iter().map(|(id, label)| {
                     let selected = s.net.model.get_untracked() == id;
                     view! { <option value=id.clone() selected=selected>{label}</option> }
                 }).collect_view()}
             </select>
-            <label class="file-option">" or your own weights (.safetensors) "
+            <label class="file-button" title="A .safetensors file of VGG-16 or AlexNet weights, from this device">"Your own weights…"
                 <input type="file" accept=".safetensors" data-testid="weights-input" on:change=on_file/></label>
-            <p class="hint">
-                "An untrained control has random weights: the paper's check that selectivity comes "
-                "from learning to recognise objects, not from the architecture."
-            </p>
         </section>
     }
 }

@@ -7,9 +7,8 @@ use leptos::prelude::*;
 pub fn ObjectGuess() -> impl IntoView {
     let s = use_store();
     view! {
-        <section class="stage" hidden=move || s.image.top5.get().is_empty()>
-            <h2>"What object the network sees (ImageNet top-5)"</h2>
-            <p class="hint">"The network was trained only to name objects. An untrained control's guesses are random."</p>
+        <section class="card" hidden=move || s.image.top5.get().is_empty()>
+            <h2>"Objects it sees (top 5)"</h2>
             <ol data-testid="top5">
                 {move || s.image.top5.get().into_iter().map(|(l, p)| view! { <li>{format!("{l} ({:.1}%)", 100.0 * p)}</li> }).collect_view()}
             </ol>

@@ -9,24 +9,6 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-/// The crop in gray with the map in orange on top, nearest-neighbour upsampled to 224².
-fn draw(canvas: &web_sys::HtmlCanvasElement, crop: &[u8], (h, w, v): &(usize, usize, Vec<f32>)) {
-    if crop.len() != CROP * CROP * 3 || v.len() != h * w {
-        return;
-    }
-    let max = v.iter().cloned().fold(0.0f32, f32::max).max(1e-12);
-    let mut rgba = Vec::with_capacity(CROP * CROP * 4);
-    for y in 0..CROP {
-        for x in 0..CROP {
-            let a = v[(y * h / CROP) * w + x * w / CROP] / max;
-            let g = crop[(y * CROP + x) * 3] as f32 * 0.6;
-            let mix = |c: f32| (g * (1.0 - a) + c * a).round() as u8;
-            rgba.extend([mix(230.0), mix(159.0), mix(0.0), 255]);
-        }
-    }
-    crate::ui::canvas::put_rgba(canvas, &rgba, CROP as u32, CROP as u32);
-}
-
 #[component]
 pub fn UnitDetail() -> impl IntoView {
     let s = use_store();
@@ -44,7 +26,7 @@ pub fn UnitDetail() -> impl IntoView {
     });
     Effect::new(move |_| {
         if let (Some(c), Some(m)) = (canvas.get(), s.image.heatmap.get()) {
-            draw(&c, &s.image.crop.get_untracked(), &m);
+            crate::ui::canvas::put_map(&c, &s.image.crop.get_untracked(), &m);
         }
     });
     view! {
