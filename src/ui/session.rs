@@ -315,7 +315,10 @@ async fn analyse_loop(store: Store) {
     }
 }
 
-/// Computes the focused unit's spatial map for the current image and mask.
+/// Computes the focused unit's spatial map for the current image: its own response pattern,
+/// before any gain. Interventions act within the layer on screen, so a lesion would only blank
+/// the map of a lesioned unit (and a boost scale it), which tells a student nothing about where
+/// the unit looks.
 pub async fn unit_map(store: Store, layer: String, unit: usize) {
     store.image.heatmap.set(None);
     if S.with(|s| s.borrow().image.is_none()) {
@@ -327,7 +330,7 @@ pub async fn unit_map(store: Store, layer: String, unit: usize) {
         s.maps
     });
     let req = Request::UnitMap {
-        mask: current_mask(store),
+        mask: GainMask::none(),
         layer,
         unit,
     };

@@ -101,7 +101,7 @@ pub fn ImageInput() -> impl IntoView {
                     view! {
                         <button class="example" data-testid="example" data-file=ex.file.clone() aria-label=label title=tip
                                 on:click=move |_| take_example(s, file.clone())>
-                            <img src=src alt="" width="52" height="36"/>
+                            <img src=src alt="" width="44" height="32"/>
                         </button>
                     }
                 }).collect_view()}

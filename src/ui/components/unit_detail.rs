@@ -15,12 +15,7 @@ pub fn UnitDetail() -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
         if let Some(u) = s.intervention.focus.get() {
-            let _ = (
-                s.image.crop.get(),
-                s.intervention.selected.get(),
-                s.intervention.mode.get(),
-                s.intervention.alpha.get(),
-            );
+            s.image.crop.track();
             spawn_local(unit_map(s, s.intervention.layer.get_untracked(), u));
         }
     });
@@ -52,7 +47,7 @@ pub fn UnitDetail() -> impl IntoView {
                     })
                 }}
                 <p class="hint">
-                    "Orange shows where in the picture this unit responds. Tuning value: how far the unit's "
+                    "Orange shows where in the picture this unit responds (before any lesion or boost). Tuning value: how far the unit's "
                     "average response to one emotion sits above or below its average over all images, in "
                     "standard deviations. SI: how well it separates its preferred emotion from the other two "
                     "(a d′). p: how often shuffled labels give an SI at least this large (Liu et al. 2024)."
