@@ -258,15 +258,19 @@ pub(crate) mod tests {
         );
         assert!(!f(&[m(Selection::Random, Act::Enhance, 20, 2.0)]));
         assert!(f(&[m(Selection::Selective, Act::Enhance, 20, 2.0)]));
+        let mut untrained = m(Selection::None, Act::None, 0, 0.0);
+        untrained.trained = false;
+        let list = [untrained];
         let mut facts = Facts {
             image: true,
             trained: true,
+            measures: &list,
             ..Default::default()
         };
         assert!(Check::Image.done(&facts) && !Check::Untrained.done(&facts));
         facts.trained = false;
         assert!(Check::Untrained.done(&facts));
-        facts.image = false;
+        facts.measures = &[];
         assert!(
             !Check::Untrained.done(&facts),
             "the untrained network must read the image"

@@ -167,6 +167,7 @@ test("a teacher's link, kept answers, a translation and a broken lesson file", {
   await page.goto(server.base + "?lesson=2&lang=fr");
   await page.waitForFunction(() => /Étape 2 sur 6/.test(document.querySelector('[data-testid="lesson-step"]')?.textContent ?? ""));
   assert.equal(await page.getByTestId("lesson-step").getAttribute("lang"), "fr");
+  await idle(page);
   await shot(page, "lesson-fr", false);
   // A teacher's file with a typo in a check is refused with its line; the lesson stays.
   const dir = await mkdtemp(path.join(tmpdir(), "neurons-lesson-"));
