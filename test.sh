@@ -21,10 +21,14 @@ fi
 step "native tests of the burn-free core (protocol, scheduling, statistics)"
 cargo test --no-default-features --lib -- --quiet
 step "native tests"
-cargo test --release --features cli -- --nocapture
+native_log=$(mktemp)
+cargo test --release --features cli -- --nocapture 2>&1 | tee "$native_log"
+skipped=$(grep -c '^skip:' "$native_log" || true)
 step "site build"
 trunk build --release
 step "browser tests"
 NEURONS=target/release/neurons node --test --test-concurrency=1 tests/browser/
 step "browser bench, quick (ours vs onnxruntime-web; agreement checked first)"
 node bench/browser/bench.mjs --quick
+step "summary"
+echo "all checks passed; tests skipped for want of OASIS (NEURONS_OASIS): $skipped"

@@ -1,22 +1,26 @@
-//! The science pipeline end to end on real OASIS images (a small subset, untrained AlexNet):
-//! determinism, the statistics against numpy, bad profiles refused, bad images skipped, and the
-//! experiment's outputs.
+//! The science pipeline end to end (untrained AlexNet): determinism, the statistics against
+//! numpy, bad profiles refused, bad images skipped, the experiment's outputs and the overlap of two
+//! sets, all on sets the tests draw themselves; and the OASIS loader on real OASIS when it is
+//! there (`NEURONS_OASIS`, skipped with a line when not).
 #![cfg(feature = "cli")]
 
 mod common;
 use common::*;
 use std::process::Command;
 
-const OASIS: &str = "oasis:../shared/data/oasis";
+/// `folder:DIR` of a drawn set of 20 images per class, inside `dir`.
+fn drawn(dir: &std::path::Path) -> String {
+    format!("folder:{}", drawn_set(&dir.join("set"), 20).display())
+}
 
-fn profile(out: &std::path::Path, seed: &str, extra: &[&str]) -> String {
+fn profile(out: &std::path::Path, set: &str, seed: &str, extra: &[&str]) -> String {
     let mut args = vec![
         "--quiet",
         "profile",
         "--model",
         "alexnet-untrained",
         "--dataset",
-        OASIS,
+        set,
         "--limit",
         "60",
         "--permutations",
@@ -38,10 +42,11 @@ fn profiles_are_deterministic_and_match_numpy() {
         dir.path().join("b"),
         dir.path().join("c"),
     );
-    let stdout = profile(&a, "7", &["--dump-responses"]);
+    let set = drawn(dir.path());
+    let stdout = profile(&a, &set, "7", &["--dump-responses"]);
     assert!(stdout.contains("training split only"), "{stdout}");
-    profile(&b, "7", &[]);
-    profile(&c, "8", &[]);
+    profile(&b, &set, "7", &[]);
+    profile(&c, &set, "8", &[]);
     let read = |p: &std::path::Path| std::fs::read(p.join("profile.json")).unwrap();
     assert_eq!(read(&a), read(&b), "same seed, byte-identical profile");
     assert_ne!(read(&a), read(&c), "another seed, another split");
@@ -70,7 +75,8 @@ fn profiles_are_deterministic_and_match_numpy() {
 fn bad_profiles_are_refused_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("p");
-    profile(&good, "1", &[]);
+    let set = drawn(dir.path());
+    profile(&good, &set, "1", &[]);
     let text = std::fs::read_to_string(good.join("profile.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let edit = |f: &dyn Fn(&mut serde_json::Value)| {
@@ -113,7 +119,7 @@ fn bad_profiles_are_refused_with_a_reason() {
             "--profile",
             p.to_str().unwrap(),
             "--dataset",
-            OASIS,
+            &set,
             "--out",
             "/tmp/none",
         ]);
@@ -127,24 +133,8 @@ fn bad_profiles_are_refused_with_a_reason() {
 #[test]
 fn unreadable_images_are_skipped_by_name_and_tiny_classes_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let set = dir.path().join("set");
-    let oasis = root().join("../shared/data/oasis/images");
-    for (class, names) in [
-        ("pleasant", ["Baby 1", "Baby 2", "Baby 3"]),
-        (
-            "unpleasant",
-            ["Angry face 1", "Angry face 2", "Angry face 3"],
-        ),
-    ] {
-        std::fs::create_dir_all(set.join(class)).unwrap();
-        for n in names {
-            std::os::unix::fs::symlink(
-                oasis.join(format!("{n}.jpg")),
-                set.join(class).join(format!("{n}.jpg")),
-            )
-            .unwrap();
-        }
-    }
+    let set = drawn_set(&dir.path().join("set"), 3);
+    std::fs::remove_dir_all(set.join("neutral")).unwrap();
     std::fs::write(
         set.join("pleasant/broken.jpg"),
         b"\xff\xd8\xff not really a jpeg",
@@ -173,8 +163,8 @@ fn unreadable_images_are_skipped_by_name_and_tiny_classes_refused() {
         "{stderr}"
     );
     // Removing all but one unpleasant image leaves a class too small.
-    for n in ["Angry face 2", "Angry face 3"] {
-        std::fs::remove_file(set.join(format!("unpleasant/{n}.jpg"))).unwrap();
+    for n in ["unpleasant1", "unpleasant2"] {
+        std::fs::remove_file(set.join(format!("unpleasant/{n}.png"))).unwrap();
     }
     let e = neurons_err(&[
         "profile",
@@ -192,7 +182,8 @@ fn unreadable_images_are_skipped_by_name_and_tiny_classes_refused() {
 fn experiment_writes_table_csv_and_charts() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("p");
-    profile(&p, "3", &[]);
+    let set = drawn(dir.path());
+    profile(&p, &set, "3", &[]);
     let out = dir.path().join("e");
     let stdout = neurons_ok(&[
         "--quiet",
@@ -200,7 +191,7 @@ fn experiment_writes_table_csv_and_charts() {
         "--profile",
         p.join("profile.json").to_str().unwrap(),
         "--dataset",
-        OASIS,
+        &set,
         "--out",
         out.to_str().unwrap(),
         "--layers",
@@ -266,29 +257,22 @@ fn experiment_writes_table_csv_and_charts() {
 
 #[test]
 fn overlap_of_two_sets_reports_chance_level() {
-    // Two disjoint halves of an OASIS subset, as two `path,label` CSVs.
+    // Two disjoint halves of a drawn set, as two `path,label` CSVs.
     let dir = tempfile::tempdir().unwrap();
-    let oasis = root().join("../shared/data/oasis");
-    let csv = std::fs::read_to_string(oasis.join("OASIS.csv")).unwrap();
+    let set = drawn_set(&dir.path().join("set"), 20);
     let mut a = String::from("path,label\n");
     let mut b = a.clone();
-    for (i, line) in csv.lines().skip(1).take(120).enumerate() {
-        let f: Vec<&str> = line.split(',').collect();
-        let v: f64 = f[4].parse().unwrap();
-        let label = if v < 3.5 {
-            "unpleasant"
-        } else if v <= 5.0 {
-            "neutral"
-        } else {
-            "pleasant"
-        };
-        let row = format!("{}/images/{}.jpg,{label}\n", oasis.display(), f[1].trim());
-        if i % 2 == 0 {
-            a += &row
-        } else {
-            b += &row
+    for class in ["pleasant", "neutral", "unpleasant"] {
+        for i in 0..20 {
+            let row = format!("set/{class}/{class}{i}.png,{class}\n");
+            if i % 2 == 0 {
+                a += &row
+            } else {
+                b += &row
+            }
         }
     }
+    let _ = set;
     std::fs::write(dir.path().join("a.csv"), a).unwrap();
     std::fs::write(dir.path().join("b.csv"), b).unwrap();
     for s in ["a", "b"] {
@@ -329,4 +313,48 @@ fn overlap_of_two_sets_reports_chance_level() {
         "/nonexistent.json",
     ]);
     assert!(e.contains("cannot read"), "{e}");
+}
+
+#[test]
+fn oasis_is_read_with_its_ratings_and_recorded_by_checksum() {
+    let Some(oasis) = oasis_or_skip("oasis_is_read_with_its_ratings_and_recorded_by_checksum")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p");
+    let spec = format!("oasis:{}", oasis.display());
+    profile(&out, &spec, "1", &[]);
+    let p: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("profile.json")).unwrap()).unwrap();
+    // By name and the checksum of its CSV, not by this machine's path.
+    let csv = std::fs::read(oasis.join("OASIS.csv")).unwrap();
+    let want = format!(
+        "OASIS (OASIS.csv sha256 {})",
+        &emotion_neurons::weights::sha256_hex(&csv)[..16]
+    );
+    assert_eq!(p["dataset"], want.as_str());
+    assert_eq!(p["thresholds"]["low"], 3.5);
+    assert_eq!(p["images"].as_array().unwrap().len(), 60);
+    // The first 60 rows of OASIS.csv, labelled by their valence.
+    let text = String::from_utf8(csv).unwrap();
+    for (row, (name, label)) in text.lines().skip(1).zip(
+        p["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(p["labels"].as_array().unwrap()),
+    ) {
+        let f: Vec<&str> = row.split(',').collect();
+        assert_eq!(name.as_str().unwrap(), format!("{}.jpg", f[1].trim()));
+        let v: f64 = f[4].parse().unwrap();
+        let want = if v > 5.0 {
+            0
+        } else if v >= 3.5 {
+            1
+        } else {
+            2
+        };
+        assert_eq!(label.as_u64().unwrap(), want, "{row}");
+    }
 }

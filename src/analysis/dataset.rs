@@ -32,7 +32,8 @@ pub struct Item {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Dataset {
-    /// `oasis:PATH`, `folder:PATH` or `csv:FILE`.
+    /// The set by name and checksum, never by a path on this machine (profiles record it):
+    /// `OASIS (OASIS.csv sha256 …)`, `labels.csv (sha256 …)`, `folder `set` (12 images, …)`.
     pub spec: String,
     pub classes: Vec<String>,
     pub items: Vec<Item>,
@@ -57,7 +58,6 @@ impl Dataset {
                 ))
             }
         };
-        ds.spec = spec.to_string();
         ds.check_sizes()?;
         Ok(ds)
     }
@@ -145,6 +145,7 @@ pub fn oasis(dir: &Path, t: Thresholds) -> Result<Dataset, String> {
             .ok_or_else(|| format!("{}: no `{name}` column", csv_path.display()))
     };
     let (theme, valence) = (col("Theme")?, col("Valence_mean")?);
+    let spec = format!("OASIS (OASIS.csv sha256 {})", sha16(text.as_bytes()));
     let classes: Vec<String> = EMOTIONS.iter().map(|s| s.to_string()).collect();
     let (mut items, mut skipped) = (Vec::new(), Vec::new());
     for (n, line) in lines.enumerate() {
@@ -173,7 +174,7 @@ pub fn oasis(dir: &Path, t: Thresholds) -> Result<Dataset, String> {
         }
     }
     Ok(Dataset {
-        spec: String::new(),
+        spec,
         classes,
         items,
         skipped,
@@ -213,8 +214,20 @@ pub fn folder(dir: &Path) -> Result<Dataset, String> {
             }
         }
     }
+    let listing: String = items
+        .iter()
+        .map(|it| format!("{}\n", relative(&it.path, dir)))
+        .collect();
+    let name = dir
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    let spec = format!(
+        "folder `{name}` ({} images, listing sha256 {})",
+        items.len(),
+        sha16(listing.as_bytes())
+    );
     Ok(Dataset {
-        spec: String::new(),
+        spec,
         classes: names,
         items,
         skipped,
@@ -227,14 +240,33 @@ pub fn csv(file: &Path) -> Result<Dataset, String> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let base = file.parent().unwrap_or(Path::new("."));
-    parse_csv(&text, &file.display().to_string(), |p| {
+    let mut ds = parse_csv(&text, &file.display().to_string(), |p| {
         let path = base.join(p);
         if path.is_file() {
             Ok(path)
         } else {
             Err(format!("{} not found", path.display()))
         }
-    })
+    })?;
+    let name = file
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    ds.spec = format!("{name} (sha256 {})", sha16(text.as_bytes()));
+    Ok(ds)
+}
+
+/// The first 16 hex digits of a SHA-256: enough to tell data sets apart in a profile.
+pub fn sha16(bytes: &[u8]) -> String {
+    crate::weights::sha256_hex(bytes)[..16].to_string()
+}
+
+/// `path` relative to `dir`, with `/` separators (a listing that does not name this machine).
+fn relative(path: &Path, dir: &Path) -> String {
+    let p = path.strip_prefix(dir).unwrap_or(path);
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The rows of a `path,label` CSV named `source`; `resolve` turns a row's path into an item
@@ -297,6 +329,12 @@ mod tests {
             touch(&d.path().join(format!("images/{n}.jpg")));
         }
         let ds = oasis(d.path(), Thresholds::default()).unwrap();
+        assert!(
+            ds.spec.starts_with("OASIS (OASIS.csv sha256 "),
+            "{}",
+            ds.spec
+        );
+        assert_eq!(ds.spec.len(), "OASIS (OASIS.csv sha256 )".len() + 16);
         assert_eq!(ds.labels(), [2, 1, 1, 0]);
         assert!(ds.items[1].path.ends_with("War 2.jpg"));
         assert_eq!(ds.skipped.len(), 1);
@@ -325,6 +363,12 @@ mod tests {
             touch(&d.path().join(f));
         }
         let ds = folder(d.path()).unwrap();
+        let dir = d.path().display().to_string();
+        assert!(
+            ds.spec.starts_with("folder `") && !ds.spec.contains(&dir),
+            "{}",
+            ds.spec
+        );
         assert_eq!(ds.classes, ["pleasant", "neutral"]);
         assert_eq!(ds.counts(), [2, 2]);
         assert_eq!(ds.skipped.len(), 1);

@@ -19,15 +19,23 @@ pub fn folder_dataset(paths: &[String]) -> Dataset {
         pairs.push((i, parts[parts.len() - 2].to_string()));
     }
     let classes = order_classes(pairs.iter().map(|(_, c)| c.clone()).collect());
-    let items = pairs
+    let items: Vec<Item> = pairs
         .iter()
         .map(|(i, c)| Item {
             path: PathBuf::from(&paths[*i]),
             label: classes.iter().position(|k| k == c).unwrap_or(0),
         })
         .collect();
+    let listing: String = items
+        .iter()
+        .map(|it: &Item| format!("{}\n", it.path.display()))
+        .collect();
     Dataset {
-        spec: "folder (in this browser)".into(),
+        spec: format!(
+            "folder ({} images, listing sha256 {}, in this browser)",
+            items.len(),
+            super::dataset::sha16(listing.as_bytes())
+        ),
         classes,
         items,
         skipped,
@@ -64,7 +72,11 @@ pub fn csv_dataset(text: &str, csv_path: &str, paths: &[String]) -> Result<Datas
         }
     };
     let mut ds = parse_csv(text, csv_path, resolve)?;
-    ds.spec = format!("{csv_path} (in this browser)");
+    let name = csv_path.rsplit('/').next().unwrap_or(csv_path);
+    ds.spec = format!(
+        "{name} (sha256 {}, in this browser)",
+        super::dataset::sha16(text.as_bytes())
+    );
     Ok(ds)
 }
 

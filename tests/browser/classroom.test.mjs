@@ -7,15 +7,10 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, mkdir, copyFile, writeFile, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { serve, launch, openApp, idle, root, shot, openTab, NO_WEBGPU } from "./helpers.mjs";
+import { serve, launch, openApp, idle, root, shot, openTab, drawnSet, NO_WEBGPU } from "./helpers.mjs";
 
 const neurons = path.resolve(root, process.env.NEURONS ?? "target/release/neurons");
-const oasis = path.join(root, "../shared/data/oasis/images");
-const SET = {
-  pleasant: ["Baby 1", "Baby 2", "Beach 1", "Dog 1"],
-  neutral: ["Bark 1", "Bed 1", "Cardboard 1", "Cardboard 2"],
-  unpleasant: ["Angry face 1", "Angry face 2", "Animal carcass 1", "Dog attack 1"],
-};
+const CLASSES = ["pleasant", "neutral", "unpleasant"];
 let server;
 before(async () => { server = await serve(); });
 after(() => server.close());
@@ -23,18 +18,20 @@ after(() => server.close());
 /** A folder with img/<name>.jpg and labels.csv (two bad rows); returns { dir, csv, images }. */
 async function csvSet() {
   const dir = await mkdtemp(path.join(tmpdir(), "neurons-csv-"));
+  const drawn = await drawnSet(4);
   await mkdir(path.join(dir, "img"));
   const rows = ["path,label"];
   const images = [];
-  for (const [label, names] of Object.entries(SET)) {
-    for (const n of names) {
+  for (const label of CLASSES) {
+    for (let i = 0; i < 4; i++) {
+      const n = `${label} ${i}`;
       const p = path.join(dir, "img", `${n}.jpg`);
-      await copyFile(path.join(oasis, `${n}.jpg`), p);
+      await copyFile(path.join(drawn, label, `${label}${i}.jpg`), p);
       images.push(p);
       rows.push(`img/${n}.jpg,${label}`);
     }
   }
-  rows.push("img/missing.jpg,pleasant", "img/Baby 1.jpg,happy");
+  rows.push("img/missing.jpg,pleasant", "img/pleasant 0.jpg,happy");
   const csv = path.join(dir, "labels.csv");
   await writeFile(csv, rows.join("\n") + "\n");
   return { dir, csv, images };

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, mkdir, copyFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { serve, testImage, launch, openApp, idle, shot, root, WEBGPU, QUIET, readout } from "./helpers.mjs";
+import { serve, testImage, launch, openApp, idle, shot, root, drawnSet, WEBGPU, QUIET, readout } from "./helpers.mjs";
 
 let server;
 before(async () => { server = await serve(); });
@@ -48,12 +48,7 @@ test("a lost GPU device moves the session to the CPU and keeps its state", { tim
 });
 
 test("a profiling run during a GPU loss finishes, and the engine moves to the CPU", { timeout: 600_000 }, async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), "neurons-gpu-set-"));
-  const sets = { pleasant: ["Baby 1", "Baby 2", "Beach 1", "Dog 1"], unpleasant: ["Angry face 1", "Angry face 2", "Animal carcass 1", "Dog attack 1"] };
-  for (const [cls, names] of Object.entries(sets)) {
-    await mkdir(path.join(dir, cls), { recursive: true });
-    for (const n of names) await copyFile(path.join(root, "../shared/data/oasis/images", `${n}.jpg`), path.join(dir, cls, `${n}.jpg`));
-  }
+  const dir = await drawnSet(4, ["pleasant", "unpleasant"]);
   const browser = await launch([...QUIET, ...WEBGPU]);
   try {
     const { page, logs } = await openApp(browser, server.base + "?model=alexnet-untrained&backend=webgpu");

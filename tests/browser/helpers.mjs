@@ -48,6 +48,24 @@ Image.fromarray(a, "L").save("${p}")`]);
   return p;
 }
 
+/** A labelled set drawn for the test (no data set needed): `per` JPEG images in each of
+ * `classes`' sub-folders of `dir` (a new temporary folder when not given), each class with its
+ * own stripe frequency and noise level, named `<class><i>.jpg`. Returns `dir`. */
+export async function drawnSet(per, classes = ["pleasant", "neutral", "unpleasant"], dir = null) {
+  dir ??= await mkdtemp(path.join(tmpdir(), "neurons-drawn-"));
+  execFileSync("python3", ["-c", `
+import os, numpy as np
+from PIL import Image
+rng = np.random.default_rng(7)
+for k, cls in enumerate(${JSON.stringify(classes)}):
+    os.makedirs(os.path.join(${JSON.stringify(dir)}, cls), exist_ok=True)
+    for i in range(${per}):
+        y, x = np.mgrid[0:160, 0:200]
+        a = 128 + 60 * np.sin((x * (k + 1) + y * i) / 9.0) + rng.normal(0, 20 + 15 * k, (160, 200))
+        Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "L").save(os.path.join(${JSON.stringify(dir)}, cls, f"{cls}{i}.jpg"), quality=92)`]);
+  return dir;
+}
+
 /** `neurons predict --json` for one image: { layers, readout? }. */
 export function native(model, image, extra = []) {
   const out = execFileSync(neurons, ["--weights-dir", path.join(root, "weights"), "predict",

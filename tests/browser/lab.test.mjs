@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { writeFile } from "node:fs/promises";
-import { serve, testImage, native, launch, openApp, idle, root, shot, NO_WEBGPU, readout } from "./helpers.mjs";
+import { serve, testImage, native, launch, openApp, idle, root, shot, drawnSet, NO_WEBGPU, readout } from "./helpers.mjs";
 
 let server;
 before(async () => { server = await serve(); });
@@ -84,15 +84,10 @@ test("a shared link reopens the experiment; invalid parts are ignored with a not
 });
 
 test("a folder of images is profiled in the browser and drives the readout", { timeout: 600_000 }, async () => {
-  const { mkdtemp, mkdir, copyFile, writeFile } = await import("node:fs/promises");
+  const { mkdtemp, writeFile } = await import("node:fs/promises");
   const { tmpdir } = await import("node:os");
   const dir = await mkdtemp(path.join(tmpdir(), "neurons-set-"));
-  const oasis = path.join(root, "../shared/data/oasis/images");
-  const sets = { pleasant: ["Baby 1", "Baby 2", "Beach 1", "Dog 1"], unpleasant: ["Angry face 1", "Angry face 2", "Animal carcass 1", "Dog attack 1"] };
-  for (const [cls, names] of Object.entries(sets)) {
-    await mkdir(path.join(dir, "set", cls), { recursive: true });
-    for (const n of names) await copyFile(path.join(oasis, `${n}.jpg`), path.join(dir, "set", cls, `${n}.jpg`));
-  }
+  await drawnSet(4, ["pleasant", "unpleasant"], path.join(dir, "set"));
   await writeFile(path.join(dir, "set", "pleasant", "broken.jpg"), "not an image");
   const browser = await launch(NO_WEBGPU);
   try {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, mkdir, copyFile, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { serve, testImage, launch, idle, root, NO_WEBGPU } from "./helpers.mjs";
+import { serve, testImage, launch, idle, root, drawnSet, NO_WEBGPU } from "./helpers.mjs";
 
 let server;
 before(async () => { server = await serve(); });
@@ -13,16 +13,10 @@ after(() => server?.close());
 
 test("no request leaves the origin and none carries image data", { timeout: 600_000 }, async () => {
   const img = await testImage("private.png", 41);
-  const dir = await mkdtemp(path.join(tmpdir(), "neurons-private-"));
-  const names = { pleasant: ["Baby 1", "Beach 1"], unpleasant: ["Angry face 1", "Dog attack 1"] };
+  const dir = await drawnSet(2, ["pleasant", "unpleasant"]);
   const uploaded = [await readFile(img)];
-  for (const [cls, list] of Object.entries(names)) {
-    await mkdir(path.join(dir, cls), { recursive: true });
-    for (const n of list) {
-      const p = path.join(dir, cls, `${n}.jpg`);
-      await copyFile(path.join(root, "../shared/data/oasis/images", `${n}.jpg`), p);
-      uploaded.push(await readFile(p));
-    }
+  for (const cls of ["pleasant", "unpleasant"]) {
+    for (let i = 0; i < 2; i++) uploaded.push(await readFile(path.join(dir, cls, `${cls}${i}.jpg`)));
   }
   const browser = await launch(NO_WEBGPU);
   const requests = [];

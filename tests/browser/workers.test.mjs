@@ -8,27 +8,11 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { serve, launch, openApp, idle, testImage, readout, shot, openTab, NO_WEBGPU } from "./helpers.mjs";
+import { serve, launch, openApp, idle, testImage, readout, shot, openTab, drawnSet, NO_WEBGPU } from "./helpers.mjs";
 
 let server;
 before(async () => { server = await serve(); });
 after(() => server.close());
-
-/** A folder with `per` drawn images in each of pleasant/, neutral/, unpleasant/. */
-async function drawnSet(per) {
-  const dir = await mkdtemp(path.join(tmpdir(), "neurons-drawn-"));
-  execFileSync("python3", ["-c", `
-import os, numpy as np
-from PIL import Image
-rng = np.random.default_rng(7)
-for k, cls in enumerate(["pleasant", "neutral", "unpleasant"]):
-    os.makedirs(os.path.join("${dir}", cls))
-    for i in range(${per}):
-        y, x = np.mgrid[0:160, 0:200]
-        a = 128 + 60 * np.sin((x * (k + 1) + y * i) / 9.0) + rng.normal(0, 20 + 15 * k, (160, 200))
-        Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "L").save(os.path.join("${dir}", cls, f"{cls}{i}.png"))`]);
-  return dir;
-}
 
 /** Records every long task (> 50 ms) of the page's main thread from the start. */
 const LONGTASKS = () => {

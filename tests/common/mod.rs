@@ -149,3 +149,42 @@ pub fn python(script: &str, args: &[&std::ffi::OsStr]) -> Vec<u8> {
     );
     out.stdout
 }
+
+/// Where OASIS is: `NEURONS_OASIS`, else `../shared/data/oasis` beside the project (this
+/// workspace's copy). `None`, with one `skip:` line naming the test, when it is not there: a
+/// fresh clone has no OASIS (README: where it comes from) and its tests skip.
+pub fn oasis_or_skip(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("NEURONS_OASIS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/data/oasis"));
+    if dir.join("OASIS.csv").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skip: {test}: OASIS not found at {} (set NEURONS_OASIS; see the README)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// A labelled set drawn for the test, so the statistics and the experiment run without any data
+/// set: `per` images in each of pleasant/, neutral/ and unpleasant/ under `dir`, each class with
+/// its own stripe frequency and noise level (so some units do separate them). Returns `dir`.
+pub fn drawn_set(dir: &Path, per: u32) -> PathBuf {
+    let mut rng = emotion_neurons::weights::init::SplitMix64::new(7);
+    for (k, class) in ["pleasant", "neutral", "unpleasant"].iter().enumerate() {
+        std::fs::create_dir_all(dir.join(class)).unwrap();
+        for i in 0..per {
+            let img = ImageBuffer::from_fn(200, 160, |x, y| {
+                let wave = ((x as f64 * (k + 1) as f64 + y as f64 * i as f64) / 9.0).sin();
+                let noise = (rng.next_u64() % 1000) as f64 / 1000.0 - 0.5;
+                let v = 128.0 + 60.0 * wave + (40.0 + 30.0 * k as f64) * noise;
+                Luma([v.clamp(0.0, 255.0) as u8])
+            });
+            img.save(dir.join(class).join(format!("{class}{i}.png")))
+                .unwrap();
+        }
+    }
+    dir.to_path_buf()
+}
