@@ -19,11 +19,15 @@ export const NO_WEBGPU = [...QUIET, "--disable-features=WebGPU"];
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm",
   ".css": "text/css", ".json": "application/json" };
 
-/** Serves dist/; returns { base, close }. */
-export async function serve() {
+/** Serves `dir` (dist/ by default) under the path `prefix` (as GitHub Pages serves a project
+ * under /<name>/); returns { base, close, setDir } (`setDir` swaps in another build: a deploy). */
+export async function serve({ prefix = "/", dir = dist } = {}) {
+  let root = dir;
   const server = createServer(async (req, res) => {
     const url = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    const p = path.join(dist, url.endsWith("/") ? url + "index.html" : url);
+    if (!url.startsWith(prefix)) return res.writeHead(404).end();
+    const rel = "/" + url.slice(prefix.length);
+    const p = path.join(root, rel.endsWith("/") ? rel + "index.html" : rel);
     try {
       const body = await readFile(p);
       res.writeHead(200, { "content-type": TYPES[path.extname(p)] ?? "application/octet-stream",
@@ -34,7 +38,8 @@ export async function serve() {
     }
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { base: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
+  return { base: `http://127.0.0.1:${server.address().port}${prefix}`, close: () => server.close(),
+    setDir: (d) => { root = d; } };
 }
 
 /** A 224×224 gray PNG (same bytes for the page and the native run). */
