@@ -10,4 +10,4 @@ if [ ! -f weights/vgg16-imagenet-conv.safetensors ]; then
   ./target/release/neurons weights fetch vgg16-imagenet-conv ||
     echo "serve: could not fetch the pretrained VGG-16; the site uses the untrained default"
 fi
-exec trunk serve --release --address 127.0.0.1 --port "${PORT:-8080}"
+exec trunk serve --release --no-autoreload --address 127.0.0.1 --port "${PORT:-8080}"
