@@ -3,9 +3,20 @@
 # Runtime parity test), the site build and the headless-Chromium browser tests.
 set -euo pipefail
 cd "$(dirname "$0")"
+t0=$(date +%s) t_prev=$t0 stage="" times=""
+# Prints each stage's time as the next begins (and all of them in the summary).
+step() {
+  local now; now=$(date +%s)
+  if [ -n "$stage" ]; then
+    echo "-- $stage: $((now - t_prev)) s"
+    times+="$(printf '%6d s  %s' $((now - t_prev)) "$stage")"$'\n'
+  fi
+  stage="$*" t_prev=$now
+  echo; echo "== $* ($(date +%T))"
+}
+step "setup (installs what is missing)"
 scripts/setup.sh test
 export PATH="$PWD/tools/node_modules/.bin:$PATH"  # binaryen 132's wasm-opt for trunk
-step() { echo; echo "== $* ($(date +%T))"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
 step "clippy native"
@@ -31,4 +42,5 @@ NEURONS=target/release/neurons node --test --test-concurrency=1 tests/browser/
 step "browser bench, quick (ours vs onnxruntime-web; agreement checked first)"
 node bench/browser/bench.mjs --quick
 step "summary"
-echo "all checks passed; tests skipped for want of OASIS (NEURONS_OASIS): $skipped"
+printf '%s' "$times"
+echo "all checks passed in $(( $(date +%s) - t0 )) s; tests skipped for want of OASIS (NEURONS_OASIS): $skipped"

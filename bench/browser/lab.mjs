@@ -3,6 +3,9 @@
 // intervention updates, the longest main-thread task, profiling throughput with 1 and N pool
 // workers, cancel latency, memory per worker, and the gzip size of what the browser downloads.
 //   node bench/browser/lab.mjs [--model vgg16-imagenet-conv] [--webgpu] [--images 24] [--workers 2]
+//                              [--memory-images 900]
+// --memory-images N then profiles N more drawn images on the same pool and reports whether memory
+// stays flat: wasm memory only grows, so each worker's size after the run is its peak.
 // Needs dist/ (trunk build --release) and, for the default model, weights/*.safetensors.
 import { readdir, readFile, mkdtemp } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
@@ -15,6 +18,7 @@ const arg = (k, d) => { const i = process.argv.indexOf(k); return i > 0 ? proces
 const model = arg("--model", "vgg16-imagenet-conv");
 const images = Number(arg("--images", "24"));
 const workersN = Number(arg("--workers", "2"));
+const memoryImages = Number(arg("--memory-images", "0"));
 const webgpu = process.argv.includes("--webgpu");
 const server = await serve();
 const img = await testImage("bench.png", 19);
@@ -122,6 +126,28 @@ try {
   const memN = await pageN.evaluate(() => window.__emotionNeurons.memory());
   rows.push(["wasm memory: engine worker / each pool worker / all workers",
     `${mb(mem.engine)} / ${memN.pool.map(mb).join(", ")} / ${mb(memN.engine + memN.pool.reduce((a, b) => a + b, 0))}`]);
+  if (memoryImages > 0) {
+    // A long run on the same pool: peak wasm memory (never shrinks) and the page's JS heap.
+    const big = await drawnSet(memoryImages);
+    const heap = () => pageN.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
+    let peakHeap = await heap();
+    const heapAtStart = peakHeap;
+    let running = true;
+    const sampler = (async () => {
+      while (running) {
+        peakHeap = Math.max(peakHeap, await heap());
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    })();
+    const secs = await profile(pageN, big);
+    running = false;
+    await sampler;
+    const memBig = await pageN.evaluate(() => window.__emotionNeurons.memory());
+    rows.push([`profiling ${memoryImages} images, ${workersN} pool workers`, `${secs.toFixed(0)} s, ${(memoryImages / secs).toFixed(2)} images/s`]);
+    rows.push([`peak wasm memory: engine / each pool worker, after ${images} images → after ${memoryImages} more`,
+      `${mb(memN.engine)} → ${mb(memBig.engine)} / ${memN.pool.map(mb).join(", ")} → ${memBig.pool.map(mb).join(", ")}`]);
+    rows.push([`page JS heap: before → peak during the ${memoryImages}-image run`, `${mb(heapAtStart)} → ${mb(peakHeap)}`]);
+  }
   // Cancel latency: start a run, cancel once the first images are done.
   await pageN.locator("input[webkitdirectory]").setInputFiles(set);
   await pageN.waitForFunction(() => Number(document.querySelector('[data-testid="profile-progress"] progress')?.value) > 0,
