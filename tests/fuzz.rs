@@ -223,7 +223,9 @@ fn onnx_initializers_are_read_or_refused() {
     let inits = read_initializers(&model).unwrap();
     assert_eq!(inits["w"].0, [2, 3]);
     assert_eq!(inits["b"].1, [1.0, 2.0]);
-    fuzz("ONNX", 2, 20_000, &[model], |b| refused(read_initializers(b)));
+    fuzz("ONNX", 2, 20_000, &[model], |b| {
+        refused(read_initializers(b))
+    });
 }
 
 #[test]
@@ -272,10 +274,16 @@ fn csv_sets_are_read_or_refused() {
         .chars()
         .map(|c| format!("set/img/{c}.jpg"))
         .collect();
-    fuzz("CSV set (CLI)", 6, 10_000, &[csv.clone()], |b| {
-        let text = String::from_utf8_lossy(b);
-        refused(parse_csv(&text, "labels.csv", |p| Ok(PathBuf::from(p))).map(|_| ()))
-    });
+    fuzz(
+        "CSV set (CLI)",
+        6,
+        10_000,
+        std::slice::from_ref(&csv),
+        |b| {
+            let text = String::from_utf8_lossy(b);
+            refused(parse_csv(&text, "labels.csv", |p| Ok(PathBuf::from(p))).map(|_| ()))
+        },
+    );
     fuzz("CSV set (browser)", 7, 10_000, &[csv], |b| {
         let text = String::from_utf8_lossy(b);
         refused(csv_dataset(&text, "set/labels.csv", &paths).map(|_| ()))

@@ -48,7 +48,7 @@ impl Dataset {
             .split_once(':')
             .ok_or_else(|| format!("data set `{spec}`: use oasis:PATH, folder:PATH or csv:FILE"))?;
         let path = Path::new(path);
-        let mut ds = match kind {
+        let ds = match kind {
             "oasis" => oasis(path, thresholds)?,
             "folder" => folder(path)?,
             "csv" => csv(path)?,
