@@ -109,7 +109,14 @@ fn measures_table(ms: &[Measure], measured: &str) -> String {
     for c in classes {
         t += &format!("<th>{}</th>", esc(c));
     }
-    t += "</tr></thead><tbody>\n";
+    t += &format!(
+        "<th>Selective units ({})</th></tr></thead><tbody>\n",
+        classes
+            .iter()
+            .map(|c| esc(c))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    );
     for m in ms {
         t += &format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
@@ -130,7 +137,8 @@ fn measures_table(ms: &[Measure], measured: &str) -> String {
                 delta.map(|d| format!(" ({d:+.1})")).unwrap_or_default()
             );
         }
-        t += "</tr>\n";
+        let sel: Vec<String> = m.selective.iter().map(|n| n.to_string()).collect();
+        t += &format!("<td>{}</td></tr>\n", sel.join(" / "));
     }
     t + "</tbody></table>\n"
 }
@@ -191,5 +199,7 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("<td>lesion 20 selective units</td>"));
+        assert!(html.contains("<th>Selective units (pleasant / neutral / unpleasant)</th>"));
+        assert!(html.contains("<td>100 / 120 / 90</td></tr>"), "{html}");
     }
 }

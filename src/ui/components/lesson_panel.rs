@@ -79,7 +79,6 @@ pub fn LessonPanel() -> impl IntoView {
     let go = move |d: isize| {
         l.step
             .update(|n| *n = (*n as isize + d).clamp(1, steps() as isize) as usize);
-        record(s);
     };
     let on_file = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
