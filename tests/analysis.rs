@@ -259,7 +259,7 @@ fn experiment_writes_table_csv_and_charts() {
 fn overlap_of_two_sets_reports_chance_level() {
     // Two disjoint halves of a drawn set, as two `path,label` CSVs.
     let dir = tempfile::tempdir().unwrap();
-    let set = drawn_set(&dir.path().join("set"), 20);
+    drawn_set(&dir.path().join("set"), 20);
     let mut a = String::from("path,label\n");
     let mut b = a.clone();
     for class in ["pleasant", "neutral", "unpleasant"] {
@@ -272,7 +272,6 @@ fn overlap_of_two_sets_reports_chance_level() {
             }
         }
     }
-    let _ = set;
     std::fs::write(dir.path().join("a.csv"), a).unwrap();
     std::fs::write(dir.path().join("b.csv"), b).unwrap();
     for s in ["a", "b"] {

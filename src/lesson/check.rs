@@ -177,13 +177,6 @@ impl Measure {
             ),
         }
     }
-
-    /// The class the readout rates highest without intervention.
-    pub fn top_class(&self) -> Option<&str> {
-        let i = (0..self.baseline.len())
-            .max_by(|a, b| self.baseline[*a].total_cmp(&self.baseline[*b]))?;
-        self.classes.get(i).map(|s| s.as_str())
-    }
 }
 
 #[cfg(test)]
@@ -308,6 +301,5 @@ pub(crate) mod tests {
             "enhance 20 selective units ×3.0"
         );
         assert_eq!(m(Selection::None, Act::None, 0, 0.0).describe(), "none");
-        assert_eq!(list[0].top_class(), Some("pleasant"));
     }
 }

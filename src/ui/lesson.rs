@@ -5,7 +5,8 @@
 use super::fetch::{fetch_text, query_param, read_file};
 use super::session;
 use super::store::{Mode, Store};
-use crate::lesson::{self, Act, Facts, Lesson, Measure};
+use crate::analysis::head::top_k;
+use crate::lesson::{self, Act, Facts, Labels, Lesson, Measure, Step};
 use leptos::prelude::*;
 
 /// Opens the lesson when the link asks for one (`?lesson=N[&lang=xx]`).
@@ -77,15 +78,26 @@ pub async fn open_file(store: Store, file: web_sys::File) {
     }
 }
 
-/// The current facts (reactive: read inside a memo or effect).
+/// `f` of the current step, `None` without a lesson (reactive).
+pub fn with_step<T>(store: Store, f: impl FnOnce(&Step) -> T) -> Option<T> {
+    let step = store.lesson.step.get();
+    store
+        .lesson
+        .lesson
+        .with(|l| l.as_ref()?.steps.get(step.checked_sub(1)?).map(f))
+}
+
+/// One of the panel's words from the lesson file (reactive; empty without a lesson).
+pub fn label(store: Store, f: fn(&Labels) -> String) -> String {
+    store
+        .lesson
+        .lesson
+        .with(|x| x.as_ref().map(|x| f(&x.labels)).unwrap_or_default())
+}
+
+/// Whether each of the current step's checks holds now (reactive: read inside a memo or effect).
 pub fn checks_now(store: Store) -> Vec<bool> {
-    let Some(checks) = store.lesson.lesson.with(|l| {
-        let step = store.lesson.step.get();
-        l.as_ref()?
-            .steps
-            .get(step.checked_sub(1)?)
-            .map(|s| s.checks.clone())
-    }) else {
+    let Some(checks) = with_step(store, |s| s.checks.clone()) else {
         return Vec::new();
     };
     let _ = store.net.model.get();
@@ -101,7 +113,7 @@ pub fn checks_now(store: Store) -> Vec<bool> {
         .baseline
         .get()
         .or(store.image.readout.get())
-        .and_then(|b| (0..b.len()).max_by(|x, y| b[*x].total_cmp(&b[*y])));
+        .and_then(|b| top_k(&b, 1).first().copied());
     let preferred = store.intervention.focus.get().and_then(|u| {
         let li = store.layer_index()?;
         store

@@ -35,9 +35,13 @@ pub(crate) struct Example {
     licence: String,
 }
 
-pub(crate) fn examples() -> Vec<Example> {
-    serde_json::from_str(include_str!("../../../static/examples/examples.json"))
-        .expect("bundled examples.json parses")
+/// The bundled examples, parsed once (the link's state asks on every change).
+pub(crate) fn examples() -> &'static [Example] {
+    static EXAMPLES: std::sync::LazyLock<Vec<Example>> = std::sync::LazyLock::new(|| {
+        serde_json::from_str(include_str!("../../../static/examples/examples.json"))
+            .expect("bundled examples.json parses")
+    });
+    &EXAMPLES
 }
 
 /// Runs the bundled example `file` (a link's `example=` too).
@@ -93,7 +97,7 @@ pub fn ImageInput() -> impl IntoView {
                 <input type="file" accept="image/*" data-testid="upload-input" on:change=on_change/></label>
             <p class="hint">"or drop or paste one, or try an example. It never leaves this device."</p>
             <div class="examples" role="group" aria-label="Example images">
-                {examples().into_iter().map(|ex| {
+                {examples().iter().map(|ex| {
                     let label = format!("Example: {} ({})", ex.title, ex.licence);
                     let tip = format!("{label}. {}", ex.credit);
                     let src = format!("examples/{}", ex.file);

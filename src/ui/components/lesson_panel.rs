@@ -3,7 +3,7 @@
 //! worksheet. A mode of the same page (`?lesson=N`), beside the workbench.
 
 use super::worksheet_export::WorksheetExport;
-use crate::ui::lesson::{checks_now, open_file, record, save};
+use crate::ui::lesson::{checks_now, label, open_file, record, save, with_step};
 use crate::ui::store::use_store;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -39,25 +39,9 @@ pub fn LessonPanel() -> impl IntoView {
                 .unwrap_or(false)
         })
     };
-    let text = move |f: fn(&crate::lesson::Step) -> String| {
-        l.lesson.with(|x| {
-            x.as_ref()
-                .and_then(|x| x.steps.get(l.step.get().wrapping_sub(1)))
-                .map(f)
-                .unwrap_or_default()
-        })
-    };
-    let label = move |f: fn(&crate::lesson::Labels) -> String| {
-        l.lesson
-            .with(|x| x.as_ref().map(|x| f(&x.labels)).unwrap_or_default())
-    };
-    let optional = move || {
-        l.lesson.with(|x| {
-            x.as_ref()
-                .and_then(|x| x.steps.get(l.step.get().wrapping_sub(1)))
-                .is_some_and(|s| s.optional)
-        })
-    };
+    let text = move |f: fn(&crate::lesson::Step) -> String| with_step(s, f).unwrap_or_default();
+    let label = move |f: fn(&crate::lesson::Labels) -> String| label(s, f);
+    let optional = move || with_step(s, |x| x.optional).unwrap_or(false);
     let last = move || l.step.get() >= steps();
     let answer = move || {
         l.answers.with(|a| {

@@ -3,6 +3,7 @@
 
 use crate::lesson::Worksheet;
 use crate::ui::download::download;
+use crate::ui::lesson::label;
 use crate::ui::store::{use_store, Store};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -96,11 +97,7 @@ pub fn WorksheetExport() -> impl IntoView {
             s.fail(e);
         }
     };
-    let label = move |f: fn(&crate::lesson::Labels) -> String| {
-        s.lesson
-            .lesson
-            .with(|x| x.as_ref().map(|x| f(&x.labels)).unwrap_or_default())
-    };
+    let label = move |f: fn(&crate::lesson::Labels) -> String| label(s, f);
     view! {
         <div class="controls worksheet">
             <button data-testid="worksheet" class="primary" on:click=move |_| run(0)>{move || label(|x| x.worksheet.clone())}</button>
