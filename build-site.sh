@@ -24,12 +24,7 @@ case "$url" in ./*|/*) ;; *) echo "build-site: --public-url must start with / or
 scripts/setup.sh serve
 export PATH="$PWD/tools/node_modules/.bin:$PATH"  # binaryen 132's wasm-opt for trunk
 cargo build --release --features cli --bin neurons
-./target/release/neurons weights list | while read -r id _ _; do
-  if python3 -c "import json,sys; m={x['id']:x for x in json.load(open('weights/manifest.json'))['models']}; sys.exit(0 if m['$id'].get('trained') else 1)"; then
-    ./target/release/neurons --quiet weights fetch "$id" ||
-      echo "build-site: $id could not be fetched here; the site offers it only to visitors who load the file"
-  fi
-done
+scripts/fetch-weights.sh
 trunk build --release --public-url "$url" --dist "$out"
 echo "build-site: $out ($(du -sh "$out" | cut -f1), $(find "$out" -type f | wc -l) files); weights:"
 ls -l "$out"/weights/*.safetensors 2>/dev/null | awk '{printf "  %s %.1f MB\n", $NF, $5/1e6}' || echo "  none"

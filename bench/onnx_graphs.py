@@ -4,6 +4,8 @@ vgg16_from_wheel(wheel): the wheel's own Keras-exported VGG-16, truncated after 
 NCHW input and the 13 post-ReLU maps as outputs.
 alexnet_from_safetensors(path): torchvision AlexNet (features, avgpool as identity at 224²,
 classifier) from a safetensors file, outputs = the 5 post-ReLU maps and the logits.
+vgg16_from_safetensors(path): torchvision VGG-16's 13 convs from a safetensors file, outputs =
+the 13 post-ReLU maps.
 """
 import json, struct, zipfile
 import numpy as np
@@ -92,3 +94,27 @@ def alexnet_from_safetensors(path):
         initializer=inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     return model.SerializeToString(), outputs
+
+
+def vgg16_from_safetensors(path):
+    w = read_safetensors(path)
+    idx = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28]
+    pool_after = {1, 3, 6, 9}
+    nodes, inits, relus, x = [], [], [], "x"
+    for i, f in enumerate(idx):
+        wk, bk = f"features.{f}.weight", f"features.{f}.bias"
+        inits += [numpy_helper.from_array(w[wk], wk), numpy_helper.from_array(w[bk], bk)]
+        nodes.append(helper.make_node("Conv", [x, wk, bk], [f"c{i}"], kernel_shape=[3, 3], pads=[1] * 4))
+        nodes.append(helper.make_node("Relu", [f"c{i}"], [f"r{i}"]))
+        relus.append(f"r{i}")
+        x = f"r{i}"
+        if i in pool_after:
+            nodes.append(helper.make_node("MaxPool", [x], [f"p{i}"], kernel_shape=[2, 2], strides=[2, 2]))
+            x = f"p{i}"
+    graph = helper.make_graph(
+        nodes, "vgg16_conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in relus],
+        initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    return model.SerializeToString(), relus

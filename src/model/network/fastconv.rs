@@ -1,11 +1,12 @@
-//! A fused CPU path for networks whose convolutions all have stride 1 (every VGG-16 layer),
-//! used natively on burn's CPU backend when only spatial means are asked for (profiling,
+//! A fused CPU path for the conv stacks of VGG-16 and AlexNet (stride 1, and AlexNet conv1's
+//! stride 4), used natively on burn's CPU backend when only spatial means are asked for (profiling,
 //! experiments, benchmarks).
 //!
 //! Where the time went (perf, VGG-16 batch 16): burn flex's conv2d spends about as long
 //! converting layouts, gathering im2col tiles and running separate bias, ReLU and gain passes as
 //! in its gemm microkernel. Here the padded input is laid out so that every kernel tap is a
-//! contiguous shift of it: im2col tiles are plain `memcpy`s, one gemm per tile (AVX-512 kernels
+//! contiguous shift of it: im2col tiles are plain `memcpy`s (strided convs gather every s-th
+//! value instead), one gemm per tile (AVX-512 kernels
 //! where the CPU has them), and bias + ReLU + gain + spatial mean happen in one epilogue pass.
 //! Images run in parallel. Checked against burn's own conv2d below and against ONNX Runtime in
 //! `tests/parity.rs`.
@@ -15,13 +16,15 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 use std::cell::RefCell;
 
-/// A stride-1 convolution with host weights: `weight` is torchvision's `[co, ci, k, k]`, which
-/// is already the gemm left-hand side `[co, ci·k·k]` for tiles whose rows are `(ci, dy, dx)`.
+/// A convolution with host weights: `weight` is torchvision's `[co, ci, k, k]`, which is already
+/// the gemm left-hand side `[co, ci·k·k]` for tiles whose rows are `(ci, dy, dx)`.
 pub struct HostConv {
     pub co: usize,
     pub ci: usize,
     pub k: usize,
     pub pad: usize,
+    /// 1 for VGG-16 and AlexNet's conv2–5; 4 for AlexNet's conv1.
+    pub stride: usize,
     pub weight: Vec<f32>,
     pub bias: Vec<f32>,
 }
@@ -60,7 +63,8 @@ const TILE_FLOATS: usize = 1 << 22;
 impl HostConv {
     /// Output size for an `h × w` input.
     pub fn out_size(&self, h: usize, w: usize) -> (usize, usize) {
-        (h + 2 * self.pad + 1 - self.k, w + 2 * self.pad + 1 - self.k)
+        let (p, k, s) = (self.pad, self.k, self.stride);
+        ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1)
     }
 
     /// `relu(conv(x) + bias) · gain` of one image `x` (`[ci, h, w]`): the output
@@ -73,11 +77,14 @@ impl HostConv {
         gains: Option<&[f32]>,
         parallel: bool,
     ) -> (Vec<f32>, Vec<f32>) {
-        let (p, k, ci, co) = (self.pad, self.k, self.ci, self.co);
+        let (p, k, s, ci, co) = (self.pad, self.k, self.stride, self.ci, self.co);
         let (hp, wp) = (h + 2 * p, w + 2 * p);
         let (ho, wo) = self.out_size(h, w);
-        // Output on the padded-width grid: columns x ≥ wo are discarded by the epilogue.
-        let ncols = ho * wp;
+        // Stride 1: output on the padded-width grid (columns x ≥ wo are discarded by the
+        // epilogue), so every tile row is one contiguous copy. Strided: the dense output grid,
+        // gathered every `s`-th value.
+        let row_w = if s == 1 { wp } else { wo };
+        let ncols = ho * row_w;
         let plane = hp * wp + k;
         let kdim = ci * k * k;
         let tn = (TILE_FLOATS / kdim).clamp(64, 8192).min(ncols);
@@ -111,8 +118,13 @@ impl HostConv {
                         for dy in 0..k {
                             for dx in 0..k {
                                 let row = (c * k * k + dy * k + dx) * tn;
-                                let src = c * plane + dy * wp + dx + t0;
-                                tile[row..row + n].copy_from_slice(&padded[src..src + n]);
+                                let at = c * plane + dy * wp + dx;
+                                if s == 1 {
+                                    let src = at + t0;
+                                    tile[row..row + n].copy_from_slice(&padded[src..src + n]);
+                                } else {
+                                    gather(&mut tile[row..row + n], &padded[at..], t0, wo, wp, s);
+                                }
                             }
                         }
                     }
@@ -154,7 +166,7 @@ impl HostConv {
                 for y in 0..ho {
                     let at = out.len();
                     out.extend(
-                        q[o * ncols + y * wp..][..wo]
+                        q[o * ncols + y * row_w..][..wo]
                             .iter()
                             .map(|s| (s + b).max(0.0) * g),
                     );
@@ -166,6 +178,22 @@ impl HostConv {
         };
         SCRATCH.with(|s| *s.borrow_mut() = [padded, q]);
         result
+    }
+}
+
+/// One strided tile row: output columns `t0..t0 + dst.len()` of a `wo`-wide grid read
+/// `src[(s·y)·wp + s·x]` (`src` starts at the row's kernel tap).
+fn gather(dst: &mut [f32], src: &[f32], t0: usize, wo: usize, wp: usize, s: usize) {
+    let (mut y, mut x) = (t0 / wo, t0 % wo);
+    let mut i = 0;
+    while i < dst.len() {
+        let n = (wo - x).min(dst.len() - i);
+        let base = s * y * wp + s * x;
+        for (j, d) in dst[i..i + n].iter_mut().enumerate() {
+            *d = src[base + s * j];
+        }
+        i += n;
+        (y, x) = (y + 1, 0);
     }
 }
 
@@ -232,18 +260,22 @@ mod tests {
             Tensor::<4>::from_data(t(x, vec![1, c.ci, h, w]), &d),
             Tensor::<4>::from_data(t(&c.weight, vec![c.co, c.ci, c.k, c.k]), &d),
             Some(Tensor::<1>::from_data(t(&c.bias, vec![c.co]), &d)),
-            ConvOptions::new([1, 1], [c.pad, c.pad], [1, 1], 1),
+            ConvOptions::new([c.stride; 2], [c.pad, c.pad], [1, 1], 1),
         ));
         y.into_data().try_into_vec().unwrap()
     }
 
     #[test]
     fn conv_matches_burn_for_several_shapes() {
-        for (i, &(ci, co, k, pad, h, w)) in [
-            (3, 8, 3, 1, 17, 13),
-            (16, 5, 5, 2, 9, 11),
-            (4, 6, 1, 0, 7, 7),
-            (300, 4, 3, 1, 6, 5),
+        for (i, &(ci, co, k, pad, stride, h, w)) in [
+            (3, 8, 3, 1, 1, 17, 13),
+            (16, 5, 5, 2, 1, 9, 11),
+            (4, 6, 1, 0, 1, 7, 7),
+            (300, 4, 3, 1, 1, 6, 5),
+            // AlexNet's conv1 (11 × 11, stride 4, pad 2) at odd sizes, and a stride-2 case.
+            (3, 7, 11, 2, 4, 37, 29),
+            (3, 5, 11, 2, 4, 63, 64),
+            (5, 6, 3, 1, 2, 10, 9),
         ]
         .iter()
         .enumerate()
@@ -253,6 +285,7 @@ mod tests {
                 ci,
                 k,
                 pad,
+                stride,
                 weight: random(co * ci * k * k, 1 + i as u64),
                 bias: random(co, 10 + i as u64),
             };

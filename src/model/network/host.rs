@@ -1,5 +1,5 @@
 //! [`Network`](super::Network)'s CPU fast path: the conv stack on host memory with
-//! [`super::fastconv`], for networks whose convolutions all have stride 1 (VGG-16). Images of a
+//! [`super::fastconv`], for VGG-16 and AlexNet (strided convs included). Images of a
 //! batch run in parallel natively; a single image spreads its tiles over the threads instead.
 //! In wasm everything runs on the page's one thread.
 
@@ -39,12 +39,12 @@ impl HostStack {
         })
     }
 
-    /// Host copies of the conv weights, or `None` when a conv has a stride other than 1.
+    /// Host copies of the conv weights, or `None` when a conv's weights are missing.
     pub fn build(arch: Arch, weights: &TensorMap) -> Option<Self> {
         let mut steps = Vec::new();
         for f in arch.features() {
             steps.push(match f {
-                Feature::Conv(c) if c.stride == 1 => {
+                Feature::Conv(c) => {
                     let w = weights.get(&format!("features.{}.weight", c.index))?;
                     let b = weights.get(&format!("features.{}.bias", c.index))?;
                     HostStep::Conv(
@@ -54,12 +54,12 @@ impl HostStack {
                             ci: c.in_channels,
                             k: c.kernel,
                             pad: c.padding,
+                            stride: c.stride,
                             weight: w.data.clone(),
                             bias: b.data.clone(),
                         },
                     )
                 }
-                Feature::Conv(_) => return None,
                 Feature::MaxPool { kernel, stride } => HostStep::Pool {
                     k: kernel,
                     s: stride,
@@ -147,25 +147,36 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn vgg16_fast_path_equals_burns_ops_with_masks_and_cached_inputs() {
+    /// The fast path against burn's own ops, from the input and from a cached layer's input,
+    /// with a lesion in `lesioned` and an enhancement in `enhanced`.
+    fn fast_path_equals_burns_ops(arch: Arch, (c, h, w): (usize, usize, usize), layers: [&str; 3]) {
+        let [lesioned, enhanced, from] = layers;
         let d = Device::flex();
-        let mut net = Network::load(Arch::Vgg16, &he_normal(Arch::Vgg16, false, "t"), &d).unwrap();
-        let data: Vec<f32> = (0..2 * 3 * 40 * 36)
+        let mut net = Network::load(arch, &he_normal(arch, false, "t"), &d).unwrap();
+        let data: Vec<f32> = (0..2 * c * h * w)
             .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
             .collect();
-        let x = || Tensor::<4>::from_data(TensorData::new(data.clone(), [2, 3, 40, 36]), &d);
-        let mut mask = GainMask::lesion("conv3_2", 256, &[0, 5, 9]);
-        mask.set("conv5_1", 512, &[1, 2], 3.5);
-        let step = net.step_of("conv4_1").unwrap();
-        assert!(net.set_fast_cpu(true), "VGG-16 on flex has the fast path");
+        let x = || Tensor::<4>::from_data(TensorData::new(data.clone(), [2, c, h, w]), &d);
+        let units = |l: &str| {
+            arch.convs()
+                .into_iter()
+                .find(|v| v.name == l)
+                .unwrap()
+                .out_channels
+        };
+        let mut mask = GainMask::lesion(lesioned, units(lesioned), &[0, 5, 9]);
+        mask.set(enhanced, units(enhanced), &[1, 2], 3.5);
+        let step = net.step_of(from).unwrap();
+        assert!(net.set_fast_cpu(true), "{arch:?} on flex has the fast path");
         let fast = means(&net, x(), 0, &mask);
         let fast_from = means(&net, net.input_to(step, x()), step, &mask);
         net.set_fast_cpu(false);
         let slow = means(&net, x(), 0, &mask);
         let slow_from = means(&net, net.input_to(step, x()), step, &mask);
-        assert_eq!(fast.len(), 13);
-        assert_eq!(fast_from.len(), 13 - 7);
+        let n = arch.convs().len();
+        let skipped = arch.convs().iter().position(|v| v.name == from).unwrap();
+        assert_eq!(fast.len(), n);
+        assert_eq!(fast_from.len(), n - skipped);
         for (a, b) in fast
             .iter()
             .chain(&fast_from)
@@ -176,9 +187,26 @@ mod tests {
                 assert!((p - q).abs() <= 1e-4 * scale, "{p} vs {q}");
             }
         }
-        // The lesioned units are silent on both paths.
-        assert_eq!(fast[5][5], 0.0);
-        assert_eq!(fast[5][256 + 5], 0.0);
-        assert!(fast[5][4] > 0.0);
+        // The lesioned units are silent on both paths, in both images.
+        let l = arch
+            .convs()
+            .iter()
+            .position(|v| v.name == lesioned)
+            .unwrap();
+        let u = units(lesioned);
+        assert_eq!(fast[l][5], 0.0);
+        assert_eq!(fast[l][u + 5], 0.0);
+        assert!(fast[l].iter().any(|&v| v > 0.0));
+    }
+
+    #[test]
+    fn vgg16_fast_path_equals_burns_ops_with_masks_and_cached_inputs() {
+        fast_path_equals_burns_ops(Arch::Vgg16, (3, 40, 36), ["conv3_2", "conv5_1", "conv4_1"]);
+    }
+
+    /// AlexNet: conv1 has stride 4 and its pools overlap (3 × 3, stride 2); odd input size.
+    #[test]
+    fn alexnet_fast_path_equals_burns_ops_with_masks_and_cached_inputs() {
+        fast_path_equals_burns_ops(Arch::Alexnet, (3, 83, 79), ["conv1", "conv4", "conv3"]);
     }
 }
