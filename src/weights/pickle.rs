@@ -260,7 +260,7 @@ impl<'a> Machine<'a> {
     }
 
     fn set_items(&mut self, items: Vec<Value>) -> Result<(), PickleError> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return malformed("an odd number of values for a dict");
         }
         let Value::Dict(d) = self.top()? else {
