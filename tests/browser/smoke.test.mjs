@@ -2,7 +2,9 @@
 // image, and its unit means equal the native CLI's on the same image.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serve, testImage, native, launch, openApp, assertClose, QUIET, WEBGPU, NO_WEBGPU } from "./helpers.mjs";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { serve, testImage, native, launch, openApp, assertClose, root, QUIET, WEBGPU, NO_WEBGPU } from "./helpers.mjs";
 
 let server;
 before(async () => { server = await serve(); });
@@ -43,4 +45,16 @@ test("without WebGPU the page falls back to the CPU and still matches", { timeou
   assert.match(r.backend, /CPU/);
   const worst = assertClose(r.means, ref, 1e-3);
   console.log(`cpu fallback: ${r.backend}; ${r.timing}; worst relative diff vs native ${worst.toExponential(2)}`);
+});
+
+// torchvision's ImageNet AlexNet (stride-4 conv1 and overlapping pools on the wasm CPU fast path)
+// against ONNX Runtime on a graph built in Python from the same weights file.
+test("ImageNet AlexNet on the CPU path equals ONNX Runtime", { timeout: 900_000 }, async () => {
+  const img = await testImage("alexnet-imagenet.png", 29);
+  const ort = JSON.parse(execFileSync("python3", [path.join(root, "tests/ort_parity.py"), "--safetensors",
+    "alexnet", path.join(root, "weights/alexnet-imagenet-conv.safetensors"), img], { maxBuffer: 64 << 20 }))[img];
+  const r = await forward(NO_WEBGPU, "?model=alexnet-imagenet-conv", img);
+  assert.match(r.backend, /CPU/);
+  const worst = assertClose(r.means, ort, 1e-4);
+  console.log(`ImageNet AlexNet, cpu: ${r.timing}; worst relative diff vs ONNX Runtime ${worst.toExponential(2)}`);
 });
