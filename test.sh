@@ -17,7 +17,10 @@ step() {
 # Jobs run beside the current stage, so one build's serial tail (linking, the big crates) overlaps
 # another's; each keeps its own log, printed when it is awaited.
 jobs_dir=$(mktemp -d)
-bg() { local name=$1; shift; ( "$@" >"$jobs_dir/$name.log" 2>&1; echo $? >"$jobs_dir/$name.rc" ) & }
+bg() { local name=$1; shift; ( set +e; "$@" >"$jobs_dir/$name.log" 2>&1; echo $? >"$jobs_dir/$name.rc" ) & }
+# A failing stage stops the run: stop the jobs beside it too.
+stop_jobs() { local p; for p in $(jobs -p); do { pkill -TERM -P "$p" || true; kill "$p" || true; } 2>/dev/null; done; }
+trap 'rc=$?; [ "$rc" = 0 ] || stop_jobs; exit "$rc"' EXIT
 await() {
   local name=$1
   while [ ! -f "$jobs_dir/$name.rc" ]; do sleep 2; done
