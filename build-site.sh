@@ -23,7 +23,6 @@ case "$url" in ./*|/*) ;; *) echo "build-site: --public-url must start with / or
 
 scripts/setup.sh serve
 export PATH="$PWD/tools/node_modules/.bin:$PATH"  # binaryen 132's wasm-opt for trunk
-cargo build --release --features cli --bin neurons
 scripts/fetch-weights.sh
 trunk build --release --public-url "$url" --dist "$out"
 echo "build-site: $out ($(du -sh "$out" | cut -f1), $(find "$out" -type f | wc -l) files); weights:"

@@ -6,9 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh serve
 export PATH="$PWD/tools/node_modules/.bin:$PATH"  # binaryen 132's wasm-opt for trunk
-if [ ! -f weights/vgg16-imagenet-conv.safetensors ] || [ ! -f weights/alexnet-imagenet-conv.safetensors ] ||
-   [ ! -f weights/vgg16-torchvision-conv.safetensors ]; then
-  cargo build --release --features cli --bin neurons
-  scripts/fetch-weights.sh
-fi
+scripts/fetch-weights.sh
 exec trunk serve --release --no-autoreload --address 127.0.0.1 --port "${PORT:-8080}"

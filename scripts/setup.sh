@@ -3,7 +3,7 @@
 # Usage: scripts/setup.sh [serve|test|test-base|tools]
 #   serve, test: everything that mode needs. test-base: test's packages without the two
 #   cargo-installed tools; tools: only those (trunk, wasm-bindgen-cli), which take minutes to
-#   build, so test.sh builds them beside its clippy stage.
+#   build, so test.sh builds them beside its native build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-test}

@@ -1,13 +1,13 @@
 //! A fused CPU path for the conv stacks of VGG-16 and AlexNet (stride 1, and AlexNet conv1's
-//! stride 4), used natively on burn's CPU backend when only spatial means are asked for (profiling,
+//! stride 4), used on burn's CPU backend when only spatial means are asked for (profiling,
 //! experiments, benchmarks).
 //!
 //! Where the time went (perf, VGG-16 batch 16): burn flex's conv2d spends about as long
 //! converting layouts, gathering im2col tiles and running separate bias, ReLU and gain passes as
 //! in its gemm microkernel. Here the padded input is laid out so that every kernel tap is a
 //! contiguous shift of it: im2col tiles are plain `memcpy`s (strided convs gather every s-th
-//! value instead), one gemm per tile (AVX-512 kernels
-//! where the CPU has them), and bias + ReLU + gain + spatial mean happen in one epilogue pass.
+//! value instead), one gemm per tile (AVX-512 kernels where the CPU has them), and bias + ReLU +
+//! gain + spatial mean happen in one epilogue pass.
 //! Images run in parallel. Checked against burn's own conv2d below and against ONNX Runtime in
 //! `tests/parity.rs`.
 
