@@ -142,6 +142,25 @@ impl Arch {
             .collect()
     }
 
+    /// Multiply-adds of the conv stack for one `size × size` image.
+    pub fn conv_macs(self, size: usize) -> u64 {
+        let (mut h, mut w) = (size, size);
+        let mut macs = 0u64;
+        for f in self.features() {
+            match f {
+                Feature::Conv(c) => {
+                    let (k, p, s) = (c.kernel, c.padding, c.stride);
+                    (h, w) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+                    macs += (c.out_channels * c.in_channels * k * k * h * w) as u64;
+                }
+                Feature::MaxPool { kernel, stride } => {
+                    (h, w) = ((h - kernel) / stride + 1, (w - kernel) / stride + 1);
+                }
+            }
+        }
+        macs
+    }
+
     /// The paper's layer names, in order.
     pub fn layer_names(self) -> Vec<&'static str> {
         self.convs().iter().map(|c| c.name).collect()
@@ -212,6 +231,17 @@ impl Arch {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn conv_macs_match_hand_counts() {
+        // AlexNet at 224: 55², 27², 13² maps; 64·3·121·55² + 192·64·25·27² + 384·192·9·13²
+        // + 256·384·9·13² + 256·256·9·13².
+        let alex = 70_276_800 + 223_948_800 + 112_140_288 + 149_520_384 + 99_680_256;
+        assert_eq!(Arch::Alexnet.conv_macs(224), alex);
+        // VGG-16 at 224: the well-known 15.35 GMAC of its convs.
+        let vgg = Arch::Vgg16.conv_macs(224);
+        assert_eq!(vgg, 15_346_630_656);
+    }
+
     use super::*;
 
     #[test]

@@ -29,6 +29,14 @@ fn quick_bench_agrees_with_onnx_runtime_and_reports_ratios() {
             );
         }
         assert!(r["max_rel_diff"].as_f64().unwrap() <= 1e-4);
+        // The CPU fast path runs the direct kernel on the machine's best instruction set, and
+        // no kernel beats the machine's FMA peak (a wrong FLOP count or clock would).
+        assert_eq!(r["kernel"], v["peak_path"], "{r}");
+        let g = r["ours_gflops"].as_f64().unwrap();
+        assert!(
+            g > 0.0 && g < 1.5 * v["peak_gflops"].as_f64().unwrap(),
+            "{r}"
+        );
     }
     assert!(v["peak_rss_mib"].as_f64().unwrap() > 10.0);
     assert!(v["markdown"]

@@ -25,7 +25,7 @@ fn vgg16_matches_onnx_runtime_on_cpu_and_wgpu() {
         serde_json::from_slice(&python("tests/ort_parity.py", &args)).unwrap();
 
     let mut per_backend = Vec::new();
-    for backend in ["cpu", "wgpu"] {
+    for (backend, kernel) in [("cpu", ""), ("wgpu", "")] {
         let mut args = vec![
             "predict",
             "--model",
@@ -35,7 +35,7 @@ fn vgg16_matches_onnx_runtime_on_cpu_and_wgpu() {
             backend,
         ];
         args.extend(imgs.iter().map(|s| s.as_str()));
-        let ours = predict_layers(&neurons_ok(&args));
+        let ours = predict_layers(&neurons_kernel_ok(kernel, &args));
         for (i, img) in imgs.iter().enumerate() {
             let reference = ort[img].as_object().unwrap();
             let (layer, err) = worst_relative_error(&ours[i], reference);
@@ -74,10 +74,16 @@ fn matches_ort_from_safetensors(model: &str, arch: &str, backends: &[&str]) {
     args.extend(imgs.iter().map(std::ffi::OsStr::new));
     let ort: serde_json::Value =
         serde_json::from_slice(&python("tests/ort_parity.py", &args)).unwrap();
-    for backend in backends {
+    // The CPU backend on every conv kernel this machine has (forced fallbacks included).
+    let runs = backends.iter().flat_map(|b| {
+        let kernels = if *b == "cpu" { cpu_kernels() } else { vec![""] };
+        kernels.into_iter().map(move |k| (*b, k))
+    });
+    for (backend, kernel) in runs {
         let mut args = vec!["predict", "--model", model, "--json", "--backend", backend];
         args.extend(imgs.iter().map(|s| s.as_str()));
-        let ours = predict_layers(&neurons_ok(&args));
+        let ours = predict_layers(&neurons_kernel_ok(kernel, &args));
+        let backend = format!("{backend} {kernel}");
         for (i, img) in imgs.iter().enumerate() {
             let reference = ort[img].as_object().unwrap();
             assert_eq!(ours[i].len(), reference.len(), "{model}: layer count");

@@ -175,8 +175,12 @@ pub fn run(a: BenchArgs, dir: &Path) -> Result<(), String> {
                 }
                 let median = percentile(&mut times, 0.5);
                 let p90 = percentile(&mut times, 0.9);
+                let gflop =
+                    crate::arch::Arch::parse(arch).map_or(0, |a| a.conv_macs(size)) as f64 * 2e-9;
                 let mut row = json!({"model": model, "backend": eng.info.label(), "batch": batch, "size": size,
-                    "ours_ms_median": median, "ours_ms_p90": p90, "ours_first_ms": first_ms});
+                    "kernel": net.conv_path().unwrap_or("burn"),
+                    "ours_ms_median": median, "ours_ms_p90": p90, "ours_first_ms": first_ms,
+                    "ours_gflops": gflop / (median / 1000.0)});
                 if a.ort {
                     let o = ort_side(&a, dir, (model, arch), &input, (batch, size, iters))?;
                     let theirs: Vec<f64> = o["last_means"]
@@ -200,6 +204,7 @@ pub fn run(a: BenchArgs, dir: &Path) -> Result<(), String> {
                     row["ort_ms_p90"] =
                         json!(o["ms_p90"].as_f64().unwrap_or(f64::NAN) / batch as f64);
                     row["ratio"] = json!(median / ort_ms);
+                    row["ort_gflops"] = json!(gflop / (ort_ms / 1000.0));
                     row["max_rel_diff"] = json!(diff);
                 }
                 rows.push(row);
@@ -207,18 +212,24 @@ pub fn run(a: BenchArgs, dir: &Path) -> Result<(), String> {
         }
     }
     let peak = peak_rss_mib();
-    let mut md = String::from("| model | backend | batch | size | ours ms/img (median) | p90 | ORT ms/img | ours/ORT |\n|---|---|---|---|---|---|---|---|\n");
+    // The machine's FMA peak on the kernel's instruction set, on the bench's threads.
+    let path = crate::model::direct::Path::chosen().unwrap_or(crate::model::direct::Path::Scalar);
+    let peak_gflops = crate::model::direct::peak_gflops(path, a.threads);
+    let mut md = String::from("| model | backend | kernel | batch | size | ours ms/img (median) | p90 | GFLOP/s | ORT ms/img | ORT GFLOP/s | ours/ORT |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in &rows {
         let f = |k: &str| r[k].as_f64().map_or("–".into(), |v| format!("{v:.1}"));
         md += &format!(
-            "| {} | {} | {} | {}² | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {}² | {} | {} | {} | {} | {} | {} |\n",
             r["model"].as_str().unwrap_or(""),
             r["backend"].as_str().unwrap_or(""),
+            r["kernel"].as_str().unwrap_or(""),
             r["batch"],
             r["size"],
             f("ours_ms_median"),
             f("ours_ms_p90"),
+            f("ours_gflops"),
             f("ort_ms_median"),
+            f("ort_gflops"),
             r["ratio"]
                 .as_f64()
                 .map_or("–".into(), |v| format!("{v:.2}×"))
@@ -227,10 +238,16 @@ pub fn run(a: BenchArgs, dir: &Path) -> Result<(), String> {
     if a.json {
         println!(
             "{}",
-            json!({"rows": rows, "peak_rss_mib": peak, "markdown": md})
+            json!({"rows": rows, "peak_rss_mib": peak, "peak_gflops": peak_gflops,
+                "peak_path": path.name(), "markdown": md})
         );
     } else {
         print!("{md}");
+        println!(
+            "machine peak: {peak_gflops:.0} GFLOP/s ({} FMA chains in registers on {} threads)",
+            path.name(),
+            a.threads
+        );
         if let Some(p) = peak {
             println!("peak resident memory: {p:.0} MiB");
         }

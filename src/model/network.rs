@@ -1,6 +1,7 @@
 //! The network proper (feature `engine`): plain burn tensor ops over loaded weights.
 
 mod activations;
+pub mod direct;
 pub mod fastconv;
 mod host;
 
@@ -133,6 +134,13 @@ impl Network {
     pub fn set_fast_cpu(&mut self, on: bool) -> bool {
         self.use_host = on;
         self.host.is_some()
+    }
+
+    /// The CPU fast path's kernel: `Some("avx512")` etc. for the direct kernel, `Some("gemm")`
+    /// for im2col + gemm, `None` when the network runs on burn's ops (a GPU, or switched off).
+    pub fn conv_path(&self) -> Option<&'static str> {
+        let h = self.host.as_ref().filter(|_| self.use_host)?;
+        Some(h.path().map_or("gemm", |p| p.name()))
     }
 
     /// Steps `from..to` on the host fast path, when it applies (means only). The read of `x`

@@ -20,7 +20,7 @@ pub fn App() -> impl IntoView {
     provide_context(store);
     spawn_local(session::start(store));
     spawn_local(super::lesson::start(store));
-    install_test_hooks();
+    install_test_hooks(store);
     let lab_class = move || {
         if store.lesson.step.get() > 0 {
             "lab with-lesson"
@@ -62,30 +62,30 @@ pub fn App() -> impl IntoView {
 /// (resolves to whether there was one), `crashWorker()` panics the engine worker (the recovery
 /// paths, tried and tested without a flaky driver); `memory()` resolves to the wasm memory of
 /// the engine worker and of each pool worker, in bytes (the lab bench).
-fn install_test_hooks() {
+fn install_test_hooks(store: Store) {
     use super::client::Attach;
     use crate::protocol::{Event, Request};
     let Some(window) = web_sys::window() else {
         return;
     };
-    let lose = Closure::<dyn Fn() -> js_sys::Promise>::new(|| {
-        wasm_bindgen_futures::future_to_promise(async {
-            let r = session::call(Request::LoseGpu, Attach::default()).await;
+    let lose = Closure::<dyn Fn() -> js_sys::Promise>::new(move || {
+        wasm_bindgen_futures::future_to_promise(async move {
+            let r = session::call(store, Request::LoseGpu, Attach::default()).await;
             Ok(matches!(r, Ok(Event::Lost(true))).into())
         })
     });
-    let crash = Closure::<dyn Fn()>::new(|| {
-        spawn_local(async {
-            let _ = session::call(Request::Crash, Attach::default()).await;
+    let crash = Closure::<dyn Fn()>::new(move || {
+        spawn_local(async move {
+            let _ = session::call(store, Request::Crash, Attach::default()).await;
         })
     });
-    let memory = Closure::<dyn Fn() -> js_sys::Promise>::new(|| {
-        wasm_bindgen_futures::future_to_promise(async {
-            let engine = match session::call(Request::Memory, Attach::default()).await {
+    let memory = Closure::<dyn Fn() -> js_sys::Promise>::new(move || {
+        wasm_bindgen_futures::future_to_promise(async move {
+            let engine = match session::call(store, Request::Memory, Attach::default()).await {
                 Ok(Event::Memory(b)) => b as f64,
                 _ => f64::NAN,
             };
-            let pool: js_sys::Array = super::pool::memory()
+            let pool: js_sys::Array = super::pool::memory(store)
                 .await
                 .into_iter()
                 .map(|b| wasm_bindgen::JsValue::from(b as f64))

@@ -25,6 +25,7 @@ pub const CONTROL_DRAWS: usize = 5;
 
 /// The pool as the experiment's [`Features`] source, reporting progress as it goes.
 struct OnPool {
+    store: Store,
     tally: Tally,
 }
 
@@ -35,7 +36,7 @@ impl Features for OnPool {
         part: Part,
         masks: &[GainMask],
     ) -> Result<FeatureRows, Failure> {
-        let rows = pool::features(part, layer, masks).await;
+        let rows = pool::features(self.store, part, layer, masks).await;
         self.tally.next_request();
         rows
     }
@@ -48,15 +49,15 @@ pub async fn run(store: Store, layers: Vec<String>, progress: Progress) {
     store.experiment.rows.set(Vec::new());
     let t0 = Instant::now();
     let result = async {
-        let (entry, weights) = session::model()
+        let (entry, weights) = session::model(store)
             .ok_or_else(|| Failure::new(ErrorKind::NotReady, "load a model first"))?;
-        let set = local_set::get().ok_or_else(|| {
+        let set = local_set::get(store).ok_or_else(|| {
             Failure::new(
                 ErrorKind::NotReady,
                 "profile a labelled set in this tab first: the experiment re-runs its images",
             )
         })?;
-        let p = session::profile()
+        let p = session::profile(store)
             .ok_or_else(|| Failure::new(ErrorKind::NotReady, "this model has no profile"))?;
         if set.model != entry.id {
             return Err(Failure::bad_input(format!(
@@ -89,6 +90,7 @@ pub async fn run(store: Store, layers: Vec<String>, progress: Progress) {
             .sum();
         let tally = Tally::new();
         let workers = pool::set_parts(
+            store,
             &entry,
             weights,
             files(&p.split.val)?,
@@ -110,7 +112,7 @@ pub async fn run(store: Store, layers: Vec<String>, progress: Progress) {
             )
             .ok()
         };
-        let mut source = OnPool { tally };
+        let mut source = OnPool { store, tally };
         let r = run_profile(&mut source, &p, &layers, &cfg, |rows| {
             store.experiment.rows.update(|r| r.extend(rows))
         })

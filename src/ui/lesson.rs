@@ -101,7 +101,7 @@ pub fn checks_now(store: Store) -> Vec<bool> {
         return Vec::new();
     };
     let _ = store.net.model.get();
-    let trained = session::model().is_none_or(|(e, _)| e.trained);
+    let trained = session::model(store).is_none_or(|(e, _)| e.trained);
     let image = !store.image.name.get().is_empty() && store.image.readout.get().is_some();
     let layer = store.intervention.layer.get();
     let last_layer = store
@@ -168,7 +168,7 @@ pub fn record(store: Store) {
     let m = Measure {
         step,
         model: store.net.model.get_untracked(),
-        trained: session::model().is_none_or(|(e, _)| e.trained),
+        trained: session::model(store).is_none_or(|(e, _)| e.trained),
         image: store.image.name.get_untracked(),
         layer: store.intervention.layer.get_untracked(),
         selection: if units == 0 {

@@ -4,11 +4,12 @@
 //! them again after profiling.
 
 use super::fetch::read_file;
+use super::store::Store;
 use crate::analysis::dataset::Dataset;
 use crate::analysis::picked::{csv_dataset, folder_dataset};
 use crate::analysis::responses::Responses;
 use crate::protocol::Failure;
-use std::cell::RefCell;
+use leptos::prelude::*;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -21,16 +22,13 @@ pub struct LocalSet {
     pub responses: Responses,
 }
 
-thread_local! {
-    static SET: RefCell<Option<Rc<LocalSet>>> = const { RefCell::new(None) };
+/// The set profiled in this tab (kept in the store's [`super::store::ProfileState`]).
+pub fn get(store: Store) -> Option<Rc<LocalSet>> {
+    store.profile.picked.with_value(|s| s.clone())
 }
 
-pub fn get() -> Option<Rc<LocalSet>> {
-    SET.with(|s| s.borrow().clone())
-}
-
-pub fn put(set: Option<LocalSet>) {
-    SET.with(|s| *s.borrow_mut() = set.map(Rc::new));
+pub fn put(store: Store, set: Option<LocalSet>) {
+    store.profile.picked.set_value(set.map(Rc::new));
 }
 
 impl LocalSet {

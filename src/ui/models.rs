@@ -20,7 +20,7 @@ async fn installed(
     file: Option<web_sys::File>,
 ) {
     let id = entry.id.clone();
-    set_model(Some(entry), file);
+    set_model(store, Some(entry), file);
     let shipped = async {
         let text = fetch_text(&format!("weights/profiles/{id}.json")).await?;
         Profile::parse(&text, Some(&id))
@@ -61,11 +61,12 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
     store.image.rows.set(Vec::new());
     store.image.means_json.set(String::new());
     let result = async {
-        let entry = manifest()
+        let entry = manifest(store)
             .ok_or_else(|| Failure::from("no manifest"))?
             .get(id)?
             .clone();
         call(
+            store,
             Request::LoadModel {
                 entry: Box::new(entry),
                 from_file: false,
@@ -84,7 +85,7 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
         }
         Ok(_) => Err(()),
         Err(f) => {
-            set_model(None, None);
+            set_model(store, None, None);
             store.fail(format!("could not load {id}: {f}"));
             Err(())
         }
@@ -107,7 +108,7 @@ pub async fn load_weights_file(store: Store, file: web_sys::File) {
             MAX_WEIGHTS_BYTES / 1e6
         ));
     }
-    let Some(manifest) = manifest() else {
+    let Some(manifest) = manifest(store) else {
         return store.fail("the model list is not loaded yet");
     };
     let req = Request::CheckWeights {
@@ -118,7 +119,7 @@ pub async fn load_weights_file(store: Store, file: web_sys::File) {
         files: vec![file.clone()],
         bytes: None,
     };
-    match call(req, attach).await {
+    match call(store, req, attach).await {
         Ok(Event::ModelLoaded { entry, layers }) => {
             let (id, label) = (entry.id.clone(), entry.label.clone());
             store.net.models.update(|ms| {
@@ -165,13 +166,13 @@ pub async fn set_profile(store: Store, p: Option<Profile>) {
     let units = p.as_ref().map(summaries).unwrap_or_default();
     let boxed = p.as_ref().map(|p| Box::new(p.clone()));
     // In place before the signals change: the views read it when they redraw.
-    keep_profile(p);
+    keep_profile(store, p);
     store.profile.classes.set(classes);
     store.profile.units.set(units);
     store.image.baseline.set(None);
     // The views redraw in this task; the message to the worker is written in the next.
     next_task().await;
-    if let Err(f) = call(Request::SetProfile(boxed), Attach::default()).await {
+    if let Err(f) = call(store, Request::SetProfile(boxed), Attach::default()).await {
         store.fail(f.message);
     }
 }
@@ -181,7 +182,7 @@ pub async fn load_profile_file(store: Store, file: web_sys::File) {
     let result = async {
         let bytes = super::fetch::read_file(&file).await?;
         let text = String::from_utf8(bytes).map_err(|_| "not a text file".to_string())?;
-        let id = model().map(|m| m.0.id).ok_or("load a model first")?;
+        let id = model(store).map(|m| m.0.id).ok_or("load a model first")?;
         Profile::parse(&text, Some(&id))
     }
     .await;

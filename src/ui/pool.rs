@@ -2,9 +2,11 @@
 //! `sched::pool_size` workers, each with its own copy of the model, data-parallel over images.
 //! Shares are contiguous and merged in image order, so the result does not depend on the
 //! number of workers. Cancel terminates the workers at once (nothing waits for a pass to end);
-//! the next job starts fresh ones.
+//! the next job starts fresh ones. The running pool is held by the store
+//! ([`super::store::EngineState`]).
 
 use super::client::{Attach, Client};
+use super::store::Store;
 use crate::analysis::experiment::{FeatureRows, Part};
 use crate::analysis::responses::Responses;
 use crate::model::GainMask;
@@ -12,10 +14,12 @@ use crate::protocol::{BackendChoice, ErrorKind, Event, Failure, Request};
 use crate::sched::{merge_features, merge_responses, pool_size, shards};
 use crate::weights::manifest::ModelEntry;
 use futures_channel::oneshot;
+use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-struct Pool {
+/// The running pool's workers (private to this module; the store only holds it).
+pub struct Pool {
     workers: Vec<Client>,
     /// The model id the workers hold.
     model: String,
@@ -27,8 +31,9 @@ struct Pool {
 
 type Sink = Rc<RefCell<Rc<dyn Fn(usize, u64)>>>;
 
-thread_local! {
-    static POOL: RefCell<Option<Rc<Pool>>> = const { RefCell::new(None) };
+/// The pool in the store, if one is running.
+fn current(store: Store) -> Option<Rc<Pool>> {
+    store.engine.pool.with_value(|p| p.clone())
 }
 
 /// Workers for this device: `?workers=N` in the link, else `min(cores − 1, memory cap)`.
@@ -49,8 +54,8 @@ pub fn size() -> usize {
 }
 
 /// Bytes of wasm memory of each pool worker (empty when no pool is running).
-pub async fn memory() -> Vec<u64> {
-    let Some(pool) = POOL.with(|p| p.borrow().clone()) else {
+pub async fn memory(store: Store) -> Vec<u64> {
+    let Some(pool) = current(store) else {
         return Vec::new();
     };
     let reqs = pool
@@ -71,8 +76,8 @@ pub async fn memory() -> Vec<u64> {
 }
 
 /// Stops every pool worker now; their pending requests fail as cancelled.
-pub fn cancel() {
-    if let Some(p) = POOL.with(|p| p.borrow_mut().take()) {
+pub fn cancel(store: Store) {
+    if let Some(p) = store.engine.pool.try_update_value(|p| p.take()).flatten() {
         for w in &p.workers {
             w.kill(ErrorKind::Cancelled, "cancelled");
         }
@@ -101,16 +106,17 @@ async fn all(pool: &Pool, reqs: Vec<(Request, Attach)>) -> Result<Vec<Event>, Fa
 /// The pool with `entry` loaded (and its visitor's `file`, if any), started if needed.
 /// `progress(worker, done)` hears each worker's progress events.
 async fn ready(
+    store: Store,
     entry: &ModelEntry,
     file: Option<web_sys::File>,
     progress: Rc<dyn Fn(usize, u64)>,
 ) -> Result<Rc<Pool>, Failure> {
-    if let Some(p) = POOL.with(|p| p.borrow().clone()) {
+    if let Some(p) = current(store) {
         if p.model == entry.id && !p.broken.get() {
             *p.sink.borrow_mut() = progress;
             return Ok(p);
         }
-        cancel();
+        cancel(store);
     }
     let broken = Rc::new(Cell::new(false));
     let sink: Sink = Rc::new(RefCell::new(progress));
@@ -133,7 +139,7 @@ async fn ready(
         sink,
     });
     // In place before it is set up, so a cancel during start-up stops it too.
-    POOL.with(|p| *p.borrow_mut() = Some(pool.clone()));
+    store.engine.pool.set_value(Some(pool.clone()));
     let n = pool.workers.len();
     let init = (0..n)
         .map(|_| {
@@ -207,6 +213,7 @@ impl Default for Tally {
 /// Unit responses to `files` (a labelled set, in order) and the failed items `(index, reason)`.
 /// `tick(done)` hears the images done so far.
 pub async fn responses(
+    store: Store,
     entry: &ModelEntry,
     weights: Option<web_sys::File>,
     files: Vec<web_sys::File>,
@@ -215,6 +222,7 @@ pub async fn responses(
     let tally = Tally::new();
     let t2 = tally.clone();
     let pool = ready(
+        store,
         entry,
         weights,
         Rc::new(move |w, d| {
@@ -256,6 +264,7 @@ pub async fn responses(
 
 /// Gives the pool the experiment's val and test images, split across its workers.
 pub async fn set_parts(
+    store: Store,
     entry: &ModelEntry,
     weights: Option<web_sys::File>,
     val: Vec<web_sys::File>,
@@ -263,7 +272,7 @@ pub async fn set_parts(
     tally: &Tally,
 ) -> Result<usize, Failure> {
     let t2 = tally.clone();
-    let pool = ready(entry, weights, Rc::new(move |w, d| t2.set(w, d))).await?;
+    let pool = ready(store, entry, weights, Rc::new(move |w, d| t2.set(w, d))).await?;
     let n = pool.workers.len();
     for (part, files) in [(Part::Val, val), (Part::Test, test)] {
         let mut ranges = shards(files.len(), n);
@@ -286,10 +295,13 @@ pub async fn set_parts(
 }
 
 /// Readout features of a part under each mask, over the whole pool, in image order.
-pub async fn features(part: Part, layer: &str, masks: &[GainMask]) -> Result<FeatureRows, Failure> {
-    let pool = POOL
-        .with(|p| p.borrow().clone())
-        .ok_or_else(Failure::cancelled)?;
+pub async fn features(
+    store: Store,
+    part: Part,
+    layer: &str,
+    masks: &[GainMask],
+) -> Result<FeatureRows, Failure> {
+    let pool = current(store).ok_or_else(Failure::cancelled)?;
     let reqs = (0..pool.workers.len())
         .map(|_| {
             (

@@ -25,8 +25,8 @@ pub fn eta(secs: f64, done: u64, total: u64) -> f64 {
 }
 
 /// Stops a running profile or experiment now (the pool's workers are terminated).
-pub fn cancel() {
-    super::pool::cancel();
+pub fn cancel(store: Store) {
+    super::pool::cancel(store);
 }
 
 /// Profiles `files` on the loaded model.
@@ -38,7 +38,7 @@ pub async fn profile_folder(store: Store, files: Vec<web_sys::File>, progress: P
         let (ds, by_path) = local_set::from_files(files)
             .await
             .map_err(Failure::bad_input)?;
-        let (entry, weights) = session::model()
+        let (entry, weights) = session::model(store)
             .ok_or_else(|| Failure::new(ErrorKind::NotReady, "load a model first"))?;
         let ordered: Vec<web_sys::File> = ds
             .items
@@ -52,7 +52,8 @@ pub async fn profile_folder(store: Store, files: Vec<web_sys::File>, progress: P
             let secs = t0.elapsed().as_secs_f64();
             progress.set(Some((done, n, eta(secs, done, n), workers)));
         });
-        let (resp, failed, _) = super::pool::responses(&entry, weights, ordered, tick).await?;
+        let (resp, failed, _) =
+            super::pool::responses(store, &entry, weights, ordered, tick).await?;
         let reasons: Vec<String> = failed
             .iter()
             .map(|(i, e)| format!("{}: {e}", ds.items[*i].path.display()))
@@ -65,7 +66,7 @@ pub async fn profile_folder(store: Store, files: Vec<web_sys::File>, progress: P
             dataset: Box::new(ds.clone()),
             responses: Box::new(resp.clone()),
         };
-        let Event::Profiled(p) = session::call(req, Attach::default()).await? else {
+        let Event::Profiled(p) = session::call(store, req, Attach::default()).await? else {
             return Err(Failure::from("the engine answered with something else"));
         };
         let skipped = ds.skipped.clone();
@@ -88,7 +89,7 @@ pub async fn profile_folder(store: Store, files: Vec<web_sys::File>, progress: P
                 set.ds.classes.join(", "),
                 set.ds.spec
             )));
-            local_set::put(Some(set));
+            local_set::put(store, Some(set));
             super::models::set_profile(store, Some(p)).await;
             let skipped = if skipped.is_empty() {
                 String::new()

@@ -1,6 +1,8 @@
 //! The page's side of the lab: what the interactive engine worker holds (model, profile, image)
 //! as the page knows it, the requests the components trigger, and how events land in the store.
 //! If the worker crashes it is restarted and given the same model, profile and image again.
+//! The record of what the worker holds is part of the store ([`Link`] in
+//! [`super::store::EngineState`]), not a global: the page keeps state, the worker the engine.
 
 use super::client::{Attach, Client};
 use super::fetch::{fetch_text, query_param};
@@ -13,11 +15,12 @@ use crate::sched::Latest;
 use crate::weights::manifest::{Manifest, ModelEntry};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use std::cell::RefCell;
 use std::rc::Rc;
 
+/// The page's handle on the interactive worker, and the record a replacement worker is rebuilt
+/// from after a crash or a lost GPU: the model, profile and image it was given.
 #[derive(Default)]
-struct Session {
+pub struct Link {
     client: Option<Client>,
     choice: BackendChoice,
     manifest: Option<Rc<Manifest>>,
@@ -31,49 +34,55 @@ struct Session {
     maps: u64,
 }
 
-thread_local! {
-    static S: RefCell<Session> = RefCell::new(Session::default());
+/// Reads the store's record of the worker.
+fn get<T>(store: Store, f: impl FnOnce(&Link) -> T) -> T {
+    store.engine.link.with_value(f)
 }
 
-fn client() -> Result<Client, Failure> {
-    S.with(|s| s.borrow().client.clone())
+/// Changes the store's record of the worker.
+fn put<T>(store: Store, f: impl FnOnce(&mut Link) -> T) -> T {
+    store
+        .engine
+        .link
+        .try_update_value(f)
+        .expect("the store lives as long as the page")
+}
+
+fn client(store: Store) -> Result<Client, Failure> {
+    get(store, |s| s.client.clone())
         .ok_or_else(|| Failure::new(ErrorKind::NotReady, "the engine is starting"))
 }
 
 /// Sends `req` to the interactive worker.
-pub async fn call(req: Request, attach: Attach) -> Result<Event, Failure> {
-    client()?.call(req, attach).await
+pub async fn call(store: Store, req: Request, attach: Attach) -> Result<Event, Failure> {
+    client(store)?.call(req, attach).await
 }
 
-pub fn manifest() -> Option<Rc<Manifest>> {
-    S.with(|s| s.borrow().manifest.clone())
+pub fn manifest(store: Store) -> Option<Rc<Manifest>> {
+    get(store, |s| s.manifest.clone())
 }
 
 /// The model loaded in the worker, and the visitor's weights file behind it.
-pub fn model() -> Option<(ModelEntry, Option<web_sys::File>)> {
-    S.with(|s| {
-        let s = s.borrow();
-        s.entry.clone().map(|e| (e, s.file.clone()))
-    })
+pub fn model(store: Store) -> Option<(ModelEntry, Option<web_sys::File>)> {
+    get(store, |s| s.entry.clone().map(|e| (e, s.file.clone())))
 }
 
 /// The profile in use (shipped, loaded from a file, or computed in this tab).
-pub fn profile() -> Option<Rc<Profile>> {
-    S.with(|s| s.borrow().profile.clone())
+pub fn profile(store: Store) -> Option<Rc<Profile>> {
+    get(store, |s| s.profile.clone())
 }
 
 /// Records the model now in the worker (and the visitor's file behind it).
-pub(super) fn set_model(entry: Option<ModelEntry>, file: Option<web_sys::File>) {
-    S.with(|s| {
-        let mut s = s.borrow_mut();
+pub(super) fn set_model(store: Store, entry: Option<ModelEntry>, file: Option<web_sys::File>) {
+    put(store, |s| {
         s.entry = entry;
         s.file = file;
     });
 }
 
 /// Records the profile now in use (the worker is told by [`super::models::set_profile`]).
-pub(super) fn keep_profile(p: Option<Profile>) {
-    S.with(|s| s.borrow_mut().profile = p.map(Rc::new));
+pub(super) fn keep_profile(store: Store, p: Option<Profile>) {
+    put(store, |s| s.profile = p.map(Rc::new));
 }
 
 /// Interim events of the interactive worker.
@@ -95,13 +104,13 @@ fn on_event(store: Store, ev: Event) {
 fn spawn_client(store: Store) -> Result<Client, Failure> {
     let on_crash = Rc::new(move |why: String| spawn_local(restart(store, why)));
     let c = Client::spawn(Rc::new(move |ev| on_event(store, ev)), on_crash)?;
-    S.with(|s| s.borrow_mut().client = Some(c.clone()));
+    put(store, |s| s.client = Some(c.clone()));
     Ok(c)
 }
 
 /// Sets up the worker's engine (WebGPU or CPU, as the link and the device allow).
-async fn init(c: &Client) -> Result<(), Failure> {
-    let choice = S.with(|s| s.borrow().choice);
+async fn init(store: Store, c: &Client) -> Result<(), Failure> {
+    let choice = get(store, |s| s.choice);
     c.call(
         Request::Init {
             backend: choice,
@@ -120,14 +129,14 @@ async fn restart(store: Store, why: String) {
         "The engine stopped ({why}). It was restarted; your model, image and settings are kept."
     ));
     let started = match spawn_client(store) {
-        Ok(c) => init(&c).await,
+        Ok(c) => init(store, &c).await,
         Err(f) => Err(f),
     };
     if let Err(f) = started {
         return store.fail(format!("the engine could not be restarted: {f}"));
     }
-    let (entry, file, profile, image) = S.with(|s| {
-        let s = s.borrow();
+    let (entry, file, profile, image) = put(store, |s| {
+        s.analysis = Latest::default();
         (
             s.entry.clone(),
             s.file.clone(),
@@ -135,7 +144,6 @@ async fn restart(store: Store, why: String) {
             s.image.clone(),
         )
     });
-    S.with(|s| s.borrow_mut().analysis = Latest::default());
     if let Some(e) = entry {
         let from_file = file.is_some();
         let attach = Attach {
@@ -143,6 +151,7 @@ async fn restart(store: Store, why: String) {
             bytes: None,
         };
         if let Err(f) = call(
+            store,
             Request::LoadModel {
                 entry: Box::new(e),
                 from_file,
@@ -155,6 +164,7 @@ async fn restart(store: Store, why: String) {
         }
     }
     let _ = call(
+        store,
         Request::SetProfile(profile.map(|p| Box::new((*p).clone()))),
         Attach::default(),
     )
@@ -164,7 +174,7 @@ async fn restart(store: Store, why: String) {
             files: Vec::new(),
             bytes: Some((*bytes).clone()),
         };
-        let _ = call(Request::SetImage { name }, attach).await;
+        let _ = call(store, Request::SetImage { name }, attach).await;
         rerun(store);
     }
 }
@@ -172,7 +182,7 @@ async fn restart(store: Store, why: String) {
 /// Start-up: the worker, the manifest, then the model from the link or the default.
 pub async fn start(store: Store) {
     let choice = BackendChoice::from_param(query_param("backend").as_deref());
-    S.with(|s| s.borrow_mut().choice = choice);
+    put(store, |s| s.choice = choice);
     let t = store.task("starting the engine");
     // The engine's wasm loads in its worker while the page fetches the model list.
     let client = match spawn_client(store) {
@@ -203,7 +213,7 @@ pub async fn start(store: Store) {
         .clone()
         .unwrap_or_else(|| "vgg16-imagenet-conv".into());
     let known = manifest.get(&id).is_ok();
-    S.with(|s| s.borrow_mut().manifest = Some(Rc::new(manifest)));
+    put(store, |s| s.manifest = Some(Rc::new(manifest)));
     let id = if known {
         id
     } else {
@@ -213,7 +223,7 @@ pub async fn start(store: Store) {
         "vgg16-imagenet-conv".into()
     };
     store.net.model.set(id.clone());
-    if let Err(f) = init(&client).await {
+    if let Err(f) = init(store, &client).await {
         return store.fail(f.message);
     }
     // Without a model in the link, a site that does not deploy the pretrained weights falls back
@@ -251,9 +261,9 @@ pub async fn run_image(store: Store, name: String, bytes: Vec<u8>) {
         files: Vec::new(),
         bytes: Some(bytes.clone()),
     };
-    match call(Request::SetImage { name: name.clone() }, attach).await {
+    match call(store, Request::SetImage { name: name.clone() }, attach).await {
         Ok(_) => {
-            S.with(|s| s.borrow_mut().image = Some((name, Rc::new(bytes))));
+            put(store, |s| s.image = Some((name, Rc::new(bytes))));
             store.error.set(String::new());
             store.image.baseline.set(None);
             store.image.heatmap.set(None);
@@ -285,14 +295,14 @@ pub fn current_mask(store: Store) -> GainMask {
 /// Re-analyses the current image (after a mask, layer or model change). While one analysis
 /// runs, only the newest request waits behind it.
 pub fn rerun(store: Store) {
-    let has_image = S.with(|s| s.borrow().image.is_some());
-    if has_image && S.with(|s| s.borrow_mut().analysis.request()) {
+    let has_image = get(store, |s| s.image.is_some());
+    if has_image && put(store, |s| s.analysis.request()) {
         spawn_local(analyse_loop(store));
     }
 }
 
 async fn analyse_loop(store: Store) {
-    let name = S.with(|s| s.borrow().image.as_ref().map(|i| i.0.clone()));
+    let name = get(store, |s| s.image.as_ref().map(|i| i.0.clone()));
     let _t = store.task(format!("running {}", name.unwrap_or_default()));
     loop {
         store.error.set(String::new());
@@ -301,15 +311,15 @@ async fn analyse_loop(store: Store) {
             layer: store.intervention.layer.get_untracked(),
             baseline: store.image.baseline.with_untracked(|b| b.is_none()),
         };
-        let result = call(req, Attach::default()).await;
-        let stale = S.with(|s| s.borrow().analysis.stale());
+        let result = call(store, req, Attach::default()).await;
+        let stale = get(store, |s| s.analysis.stale());
         match result {
             Ok(Event::Analysis(a)) if !stale => super::results::show(store, *a),
             Ok(_) => {}
             Err(f) if f.kind == ErrorKind::WorkerCrashed || f.kind == ErrorKind::Cancelled => {}
             Err(f) => store.fail(format!("the forward pass failed: {f}")),
         }
-        if !S.with(|s| s.borrow_mut().analysis.finished()) {
+        if !put(store, |s| s.analysis.finished()) {
             break;
         }
     }
@@ -321,11 +331,10 @@ async fn analyse_loop(store: Store) {
 /// the unit looks.
 pub async fn unit_map(store: Store, layer: String, unit: usize) {
     store.image.heatmap.set(None);
-    if S.with(|s| s.borrow().image.is_none()) {
+    if get(store, |s| s.image.is_none()) {
         return;
     }
-    let n = S.with(|s| {
-        let mut s = s.borrow_mut();
+    let n = put(store, |s| {
         s.maps += 1;
         s.maps
     });
@@ -334,9 +343,9 @@ pub async fn unit_map(store: Store, layer: String, unit: usize) {
         layer,
         unit,
     };
-    match call(req, Attach::default()).await {
+    match call(store, req, Attach::default()).await {
         Ok(Event::Map { h, w, values, .. })
-            if S.with(|s| s.borrow().maps) == n
+            if get(store, |s| s.maps) == n
                 && store.intervention.focus.get_untracked() == Some(unit) =>
         {
             store.image.heatmap.set(Some((h, w, values)))

@@ -1,9 +1,11 @@
-//! The one shared store, provided by context. Only plain data lives here; the network lives in
-//! the engine worker ([`super::session`] talks to it).
+//! The one shared store, provided by context. Plain data lives here, and the page's handles on
+//! its workers with the record a replacement worker is rebuilt from ([`EngineState`]); the
+//! network itself lives in the engine worker ([`super::session`] talks to it).
 
 use crate::analysis::experiment::ConditionResult;
 use crate::lesson::{Lesson, Measure, Selection};
 use leptos::prelude::*;
+use std::rc::Rc;
 
 /// One row of the results table.
 #[derive(Clone, Debug, PartialEq)]
@@ -137,12 +139,23 @@ pub struct ProfileState {
     pub units: RwSignal<Vec<Vec<UnitSummary>>>,
     /// The labelled set profiled in this tab, in words (`None` until one is).
     pub local_set: RwSignal<Option<String>>,
+    /// That set: its items, the visitor's files behind them and their responses.
+    pub(super) picked: StoredValue<Option<Rc<super::local_set::LocalSet>>, LocalStorage>,
 }
 
 /// The lesion/enhance experiment run in this tab.
 #[derive(Clone, Copy)]
 pub struct ExperimentState {
     pub rows: RwSignal<Vec<ConditionResult>>,
+}
+
+/// The page's side of its engine workers: the interactive worker's handle with what it was
+/// given (model, profile, image: the record a restarted worker is rebuilt from), and the pool of
+/// CPU workers for long jobs. Only [`super::session`] and [`super::pool`] read them.
+#[derive(Clone, Copy)]
+pub struct EngineState {
+    pub(super) link: StoredValue<super::session::Link, LocalStorage>,
+    pub(super) pool: StoredValue<Option<Rc<super::pool::Pool>>, LocalStorage>,
 }
 
 /// The one store, grouped by concern.
@@ -162,6 +175,7 @@ pub struct Store {
     pub profile: ProfileState,
     pub experiment: ExperimentState,
     pub lesson: LessonState,
+    pub engine: EngineState,
     /// The panel open below the workbench.
     pub tab: RwSignal<Tab>,
 }
@@ -207,6 +221,7 @@ impl Store {
                 classes: RwSignal::new(Vec::new()),
                 units: RwSignal::new(Vec::new()),
                 local_set: RwSignal::new(None),
+                picked: StoredValue::new_local(None),
             },
             experiment: ExperimentState {
                 rows: RwSignal::new(Vec::new()),
@@ -218,6 +233,10 @@ impl Store {
                 student: RwSignal::new(String::new()),
                 done: RwSignal::new(Vec::new()),
                 measures: RwSignal::new(Vec::new()),
+            },
+            engine: EngineState {
+                link: StoredValue::new_local(Default::default()),
+                pool: StoredValue::new_local(None),
             },
             tab: RwSignal::new(Tab::Unit),
         }

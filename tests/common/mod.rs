@@ -18,6 +18,37 @@ pub fn neurons(args: &[&str]) -> Output {
         .expect("neurons runs")
 }
 
+/// Runs `neurons` with the CPU conv kernel forced to `kernel` (`NEURONS_CONV`: `avx512`, `avx2`,
+/// `scalar`, `gemm`; empty for the default), asserting success; returns stdout.
+pub fn neurons_kernel_ok(kernel: &str, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_neurons"))
+        .current_dir(root())
+        .env("NEURONS_CONV", kernel)
+        .args(args)
+        .output()
+        .expect("neurons runs");
+    assert!(
+        out.status.success(),
+        "NEURONS_CONV={kernel} neurons {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The CPU conv kernels this machine can run: its best (default) first, then every slower
+/// instruction set and the im2col + gemm path, so that the fallbacks are tested too.
+pub fn cpu_kernels() -> Vec<&'static str> {
+    let mut k = vec![""];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            k.push("avx2");
+        }
+    }
+    k.extend(["scalar", "gemm"]);
+    k
+}
+
 /// Runs `neurons`, asserting success; returns stdout.
 pub fn neurons_ok(args: &[&str]) -> String {
     let out = neurons(args);

@@ -11,6 +11,8 @@
 //! Images run in parallel. Checked against burn's own conv2d below and against ONNX Runtime in
 //! `tests/parity.rs`.
 
+#![allow(unsafe_code)]
+
 use gemm::Parallelism;
 #[cfg(not(target_family = "wasm"))]
 use rayon::prelude::*;

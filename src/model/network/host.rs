@@ -1,8 +1,11 @@
-//! [`Network`](super::Network)'s CPU fast path: the conv stack on host memory with
-//! [`super::fastconv`], for VGG-16 and AlexNet (strided convs included). Images of a
-//! batch run in parallel natively; a single image spreads its tiles over the threads instead.
-//! In wasm everything runs on the page's one thread.
+//! [`Network`](super::Network)'s CPU fast path: the conv stack on host memory, for VGG-16 and
+//! AlexNet (strided convs included). It runs the direct NCHWc kernel ([`super::direct`]) on the
+//! best instruction set the machine has, keeping activations blocked from the first conv to the
+//! last; `NEURONS_CONV=gemm` selects the older im2col + gemm path ([`super::fastconv`]) for
+//! comparisons. Images of a batch run in parallel natively; a single image spreads its work
+//! over the threads instead. In wasm everything runs on the worker's one thread.
 
+use super::direct::{self, Blocked, Packed, Path};
 use super::fastconv::{max_pool, HostConv};
 use super::GainMask;
 use crate::arch::{Arch, Feature};
@@ -17,6 +20,9 @@ enum HostStep {
 
 pub(super) struct HostStack {
     steps: Vec<HostStep>,
+    /// The convs packed for the direct kernel, one per step (`None` for pools); `None` on the
+    /// gemm path.
+    direct: Option<Vec<Option<Packed>>>,
 }
 
 /// `[channels, h, w]` of one image's maps.
@@ -66,7 +72,83 @@ impl HostStack {
                 },
             });
         }
-        Some(Self { steps })
+        let direct = Path::chosen().map(|path| {
+            steps
+                .iter()
+                .map(|s| match s {
+                    HostStep::Conv(_, c) => Some(Packed::new(
+                        path,
+                        (c.co, c.ci, c.k),
+                        c.pad,
+                        c.stride,
+                        &c.weight,
+                        &c.bias,
+                        path.block_for(c.ci),
+                    )),
+                    HostStep::Pool { .. } => None,
+                })
+                .collect()
+        });
+        Some(Self { steps, direct })
+    }
+
+    /// The instruction set of the direct kernel, or `None` on the gemm path.
+    pub fn path(&self) -> Option<Path> {
+        self.direct
+            .as_ref()
+            .and_then(|d| d.iter().flatten().next().map(|p| p.path))
+    }
+
+    /// One image through steps `from..to` on the direct kernel: blocked once on entry, each
+    /// conv writes the next conv's padding, back to `[c, h, w]` at the end.
+    fn one_direct(
+        &self,
+        packed: &[Option<Packed>],
+        (from, to): (usize, usize),
+        img: &[f32],
+        dims: Dims,
+        mask: &GainMask,
+        parallel: bool,
+    ) -> (Vec<f32>, Dims, Vec<Vec<f32>>) {
+        // The border the step after `i` needs: the padding of the conv that follows, if any.
+        let pad_after = |i: usize| match packed.get(i + 1) {
+            Some(Some(p)) if i + 1 < to => p.pad,
+            _ => 0,
+        };
+        let mut x: Option<Blocked> = None;
+        let mut plain = Some(img.to_vec());
+        let (mut c, mut h, mut w) = dims;
+        let mut means = Vec::new();
+        for i in from..to {
+            let cur = x.take().unwrap_or_else(|| {
+                let cb = match &packed[i] {
+                    Some(p) => p.cib,
+                    None => packed.iter().flatten().next().map_or(1, |p| p.path.lanes()),
+                };
+                let pad = packed[i].as_ref().map_or(0, |p| p.pad);
+                Blocked::from_nchw(&plain.take().unwrap_or_default(), (c, h, w), cb, pad)
+            });
+            let next = match (&self.steps[i], &packed[i]) {
+                (HostStep::Conv(name, _), Some(p)) => {
+                    let cur = cur.reblock(p.cib, p.pad);
+                    let (y, m) = p.run(&cur, mask.get(name), pad_after(i), parallel);
+                    means.push(m);
+                    y
+                }
+                (HostStep::Pool { k, s }, _) => {
+                    let cb = cur.cb;
+                    direct::max_pool(&cur.reblock(cb, 0), *k, *s, pad_after(i))
+                }
+                (HostStep::Conv(..), None) => unreachable!("every conv is packed"),
+            };
+            (c, h, w) = (next.c, next.h, next.w);
+            x = Some(next);
+        }
+        let out = match x {
+            Some(b) => b.to_nchw(),
+            None => plain.unwrap_or_default(),
+        };
+        (out, (c, h, w), means)
     }
 
     /// One image through steps `from..to`.
@@ -79,6 +161,9 @@ impl HostStack {
         mask: &GainMask,
         parallel: bool,
     ) -> (Vec<f32>, Dims, Vec<Vec<f32>>) {
+        if let Some(packed) = &self.direct {
+            return self.one_direct(packed, (from, to), img, (c, h, w), mask, parallel);
+        }
         let mut x = img.to_vec();
         let mut means = Vec::new();
         for step in &self.steps[from..to] {

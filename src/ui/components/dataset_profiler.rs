@@ -69,7 +69,7 @@ pub fn DatasetProfiler() -> impl IntoView {
                 <p data-testid="profile-progress" data-workers=workers.to_string()>
                     <progress max=total.to_string() value=done.to_string()></progress>
                     {format!(" {done} / {total} images, {}, {} ", workers_text(workers), eta_text(eta))}
-                    <button on:click=move |_| cancel()>"Cancel"</button>
+                    <button on:click=move |_| cancel(s)>"Cancel"</button>
                 </p>
             })}
         </section>

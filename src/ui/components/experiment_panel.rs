@@ -84,7 +84,7 @@ pub fn ExperimentPanel() -> impl IntoView {
                     <progress max=total.to_string() value=done.to_string() aria-label="experiment progress"></progress>
                     {format!(" {:.0} %, {}, {} ", 100.0 * done as f64 / total.max(1) as f64,
                         workers_text(workers), eta_text(eta))}
-                    <button data-testid="cancel-experiment" on:click=move |_| cancel()>"Cancel"</button>
+                    <button data-testid="cancel-experiment" on:click=move |_| cancel(s)>"Cancel"</button>
                 </p>
             })}
             <div data-testid="experiment-results" hidden=move || s.experiment.rows.get().is_empty()

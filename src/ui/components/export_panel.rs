@@ -12,7 +12,7 @@ pub fn ExportPanel() -> impl IntoView {
     let s = use_store();
     // Offers the current profile rendered by `render` as `<model><suffix>`.
     let export = move |suffix: &'static str, mime: &'static str, render: fn(&Profile) -> String| {
-        let r = match profile() {
+        let r = match profile(s) {
             Some(p) => download(&format!("{}{suffix}", p.model), mime, &render(&p)),
             None => Err("this model has no profile to export".into()),
         };

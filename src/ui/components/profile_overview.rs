@@ -47,7 +47,7 @@ pub fn ProfileOverview() -> impl IntoView {
     let s = use_store();
     let charts = move || {
         s.profile.units.track();
-        let p = profile()?;
+        let p = profile(s)?;
         Some(vec![
             (
                 significant_by_layer(&[&p]),

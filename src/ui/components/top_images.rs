@@ -47,7 +47,7 @@ pub fn TopImages() -> impl IntoView {
         );
         generation.update_value(|g| *g += 1);
         let gen = generation.get_value();
-        let (Some(u), Some(set), Some(m)) = (focus, local_set::get(), model()) else {
+        let (Some(u), Some(set), Some(m)) = (focus, local_set::get(s), model(s)) else {
             return shown.set(Vec::new());
         };
         let r = &set.responses;
@@ -63,7 +63,7 @@ pub fn TopImages() -> impl IntoView {
         spawn_local(async move {
             let files: Vec<web_sys::File> = best.iter().filter_map(|&i| set.file(i).ok()).collect();
             let attach = Attach { files, bytes: None };
-            let Ok(Event::Crops(crops)) = session::call(Request::Crops, attach).await else {
+            let Ok(Event::Crops(crops)) = session::call(s, Request::Crops, attach).await else {
                 return;
             };
             let names = set.ds.names();

@@ -1,0 +1,111 @@
+//! The channel-blocked activation layout and the passes over it that need no kernel:
+//! conversion from and to `[c, h, w]`, and max pooling.
+
+/// Activations `[c / cb][h + 2·pad][w + 2·pad][cb]` (channels padded with zeros to whole
+/// blocks), with a zero border of `pad` around every plane.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Blocked {
+    pub c: usize,
+    pub cb: usize,
+    pub h: usize,
+    pub w: usize,
+    pub pad: usize,
+    pub data: Vec<f32>,
+}
+
+impl Blocked {
+    /// All zeros.
+    pub fn zeros(c: usize, cb: usize, (h, w): (usize, usize), pad: usize) -> Self {
+        let n = c.div_ceil(cb) * (h + 2 * pad) * (w + 2 * pad) * cb;
+        Self {
+            c,
+            cb,
+            h,
+            w,
+            pad,
+            data: vec![0.0; n],
+        }
+    }
+
+    pub fn blocks(&self) -> usize {
+        self.c.div_ceil(self.cb)
+    }
+    pub fn hp(&self) -> usize {
+        self.h + 2 * self.pad
+    }
+    pub fn wp(&self) -> usize {
+        self.w + 2 * self.pad
+    }
+
+    /// Index of channel `ch` at padded position `(y, x)`.
+    fn at(&self, ch: usize, y: usize, x: usize) -> usize {
+        ((ch / self.cb * self.hp() + y) * self.wp() + x) * self.cb + ch % self.cb
+    }
+
+    /// From `[c, h, w]`.
+    pub fn from_nchw(x: &[f32], (c, h, w): (usize, usize, usize), cb: usize, pad: usize) -> Self {
+        assert_eq!(x.len(), c * h * w, "maps are [c, h, w]");
+        let mut out = Self::zeros(c, cb, (h, w), pad);
+        for ch in 0..c {
+            for y in 0..h {
+                let row = &x[(ch * h + y) * w..][..w];
+                let at = out.at(ch, y + pad, pad);
+                for (i, v) in row.iter().enumerate() {
+                    out.data[at + i * cb] = *v;
+                }
+            }
+        }
+        out
+    }
+
+    /// To `[c, h, w]` (border and padding channels dropped).
+    pub fn to_nchw(&self) -> Vec<f32> {
+        let (h, w, p, cb) = (self.h, self.w, self.pad, self.cb);
+        let mut out = Vec::with_capacity(self.c * h * w);
+        for ch in 0..self.c {
+            for y in 0..h {
+                let at = self.at(ch, y + p, p);
+                out.extend((0..w).map(|i| self.data[at + i * cb]));
+            }
+        }
+        out
+    }
+
+    /// The same maps with block `cb` and border `pad` (itself when they already are).
+    pub fn reblock(self, cb: usize, pad: usize) -> Self {
+        if self.cb == cb && self.pad == pad {
+            return self;
+        }
+        Self::from_nchw(&self.to_nchw(), (self.c, self.h, self.w), cb, pad)
+    }
+}
+
+/// Max pooling without padding (`k × k` windows, stride `s`, floor mode), written with a zero
+/// border of `out_pad` (the next conv's padding). Reads `x` without its border.
+pub fn max_pool(x: &Blocked, k: usize, s: usize, out_pad: usize) -> Blocked {
+    let (ho, wo) = ((x.h - k) / s + 1, (x.w - k) / s + 1);
+    let cb = x.cb;
+    let mut out = Blocked::zeros(x.c, cb, (ho, wo), out_pad);
+    let (owp, iwp, ihp) = (out.wp(), x.wp(), x.hp());
+    let ohp = out.hp();
+    for b in 0..x.blocks() {
+        for y in 0..ho {
+            let orow = ((b * ohp + y + out_pad) * owp + out_pad) * cb;
+            let dst = &mut out.data[orow..orow + wo * cb];
+            dst.fill(f32::NEG_INFINITY);
+            for dy in 0..k {
+                let irow = ((b * ihp + y * s + dy + x.pad) * iwp + x.pad) * cb;
+                let src = &x.data[irow..irow + x.w * cb];
+                for (xo, d) in dst.chunks_exact_mut(cb).enumerate() {
+                    for dx in 0..k {
+                        let v = &src[(xo * s + dx) * cb..][..cb];
+                        for (a, b) in d.iter_mut().zip(v) {
+                            *a = a.max(*b);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}

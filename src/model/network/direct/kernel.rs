@@ -1,0 +1,125 @@
+//! The register-blocked microkernel: `OB` blocks of `V` output channels × `RX` output pixels of
+//! one row stay in registers while the whole reduction (input blocks × kernel taps × channels of
+//! a block) runs; each step loads `OB` weight vectors and broadcasts `RX` input values, for
+//! `OB · RX` fused multiply-adds. Bias, ReLU, gain, the store and the spatial sum follow in the
+//! same pass. Generic over [`Lanes`]; [`super::Path`]'s entry points instantiate it inside
+//! `#[target_feature]` functions so that every intrinsic inlines.
+
+use super::lanes::Lanes;
+
+/// Sizes of one convolution on the blocked layout, in floats.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Geo {
+    /// Channels per input block (the pixel stride of the input) and number of input blocks.
+    pub cib: usize,
+    pub nib: usize,
+    pub k: usize,
+    pub s: usize,
+    /// Input: floats per padded row and per block.
+    pub in_row: usize,
+    pub in_block: usize,
+    /// Output size, and the zero border written around it (the next conv's padding).
+    pub ho: usize,
+    pub wo: usize,
+    pub op: usize,
+}
+
+impl Geo {
+    /// Floats of packed weights per output block: `[nib][k][k][cib][V]`.
+    pub fn w_cob(&self, v: usize) -> usize {
+        self.nib * self.k * self.k * self.cib * v
+    }
+    pub fn out_row(&self, v: usize) -> usize {
+        (self.wo + 2 * self.op) * v
+    }
+    pub fn out_block(&self, v: usize) -> usize {
+        (self.ho + 2 * self.op) * self.out_row(v)
+    }
+}
+
+/// What one call computes: the output blocks of one group (`ob` blocks from `w`, `bias`,
+/// `gain`, written to `out`, spatial sums added to `sums`).
+pub(super) struct Group {
+    pub inp: *const f32,
+    pub w: *const f32,
+    pub bias: *const f32,
+    pub gain: *const f32,
+    pub out: *mut f32,
+    pub sums: *mut f32,
+}
+
+/// `OB` output blocks × `RX` pixels at row `y`, column `x0`.
+///
+/// # Safety
+/// `g`'s pointers must cover the group as [`Geo`] describes it (input rows `y·s..y·s + k`,
+/// columns `x0·s..(x0 + RX − 1)·s + k` of every input block; `OB` weight, bias and gain blocks;
+/// output pixels `x0..x0 + RX` of row `y` in `OB` blocks; `OB · V` sums), and `L`'s
+/// instruction set must be available.
+#[inline(always)]
+// Indexing `acc[o][r]` inside the `r` loop is the register block: each broadcast meets every
+// output block before the next pixel's.
+#[allow(clippy::needless_range_loop)]
+pub(super) unsafe fn tile<L: Lanes, const OB: usize, const RX: usize>(
+    geo: &Geo,
+    g: &Group,
+    y: usize,
+    x0: usize,
+) {
+    let v = L::V;
+    let w_cob = geo.w_cob(v);
+    let taps = geo.k * geo.cib;
+    let px = geo.s * geo.cib;
+    // SAFETY: all offsets stay inside the regions the caller guarantees (see above).
+    unsafe {
+        let mut acc = [[L::zero(); RX]; OB];
+        for b in 0..geo.nib {
+            for dy in 0..geo.k {
+                let irow = g
+                    .inp
+                    .add(b * geo.in_block + (y * geo.s + dy) * geo.in_row + x0 * px);
+                let wrow = g.w.add((b * geo.k + dy) * taps * v);
+                // One kernel row: (dx, channel) pairs are contiguous in input and weights.
+                for j in 0..taps {
+                    let mut wv = [L::zero(); OB];
+                    for (o, w) in wv.iter_mut().enumerate() {
+                        *w = L::load(wrow.add(o * w_cob + j * v));
+                    }
+                    for r in 0..RX {
+                        let x = L::splat(irow.add(r * px + j));
+                        for o in 0..OB {
+                            acc[o][r] = L::fma(x, wv[o], acc[o][r]);
+                        }
+                    }
+                }
+            }
+        }
+        let zero = L::zero();
+        let out_row = geo.out_row(v);
+        let out_block = geo.out_block(v);
+        for (o, acc) in acc.iter().enumerate() {
+            let bias = L::load(g.bias.add(o * v));
+            let gain = L::load(g.gain.add(o * v));
+            let dst = g
+                .out
+                .add(o * out_block + (y + geo.op) * out_row + (x0 + geo.op) * v);
+            let mut sum = L::load(g.sums.add(o * v));
+            for (r, a) in acc.iter().enumerate() {
+                let y = L::mul(L::max(L::add(*a, bias), zero), gain);
+                L::store(dst.add(r * v), y);
+                sum = L::add(sum, y);
+            }
+            L::store(g.sums.add(o * v), sum);
+        }
+    }
+}
+
+/// Calls `tile::<L, OB, n>` for a run width `n` known only at run time.
+macro_rules! dispatch_width {
+    ($l:ty, $ob:literal, $geo:expr, $g:expr, $y:expr, $x0:expr, $n:expr, [$($w:literal)*]) => {
+        match $n {
+            $($w => tile::<$l, $ob, $w>($geo, $g, $y, $x0),)*
+            n => unreachable!("run width {n}"),
+        }
+    };
+}
+pub(super) use dispatch_width;

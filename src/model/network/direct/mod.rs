@@ -1,0 +1,344 @@
+//! Direct convolution on channel-blocked activations (NCHWc): the CPU fast path's kernel.
+//!
+//! Activations are stored as `[c / V][h + 2p][w + 2p][V]` ([`Blocked`]): the `V` channels of a
+//! pixel are one SIMD vector, and the zero border is the next conv's padding, written once.
+//! Weights are packed per instruction set ([`Packed`]) as `[co / V][ci / cb][k][k][cb][V]`.
+//! The kernel ([`kernel::tile`]) keeps `2 × RX` output vectors in registers over the whole
+//! reduction, so nothing like an im2col tile is ever materialised, and fuses bias, ReLU, the
+//! gain mask and the spatial mean into its store.
+//!
+//! Instruction sets ([`Path`]): AVX-512F (V = 16, 14 pixels per run), AVX2 + FMA (V = 8, 6),
+//! wasm `simd128` (V = 4, 6), and a portable fallback (V = 8, 4), chosen at run time natively.
+//! `unsafe` lives only in this module's `kernel` and `lanes` (the crate denies it elsewhere).
+
+#![allow(unsafe_code)]
+
+mod blocked;
+mod kernel;
+mod lanes;
+#[cfg(not(target_family = "wasm"))]
+mod peak;
+#[cfg(test)]
+mod tests;
+
+pub use blocked::{max_pool, Blocked};
+use kernel::{dispatch_width, tile, Geo, Group};
+#[cfg(not(target_family = "wasm"))]
+pub use peak::peak_gflops;
+#[cfg(not(target_family = "wasm"))]
+use rayon::prelude::*;
+
+/// An instruction set the kernel is built for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    Avx512,
+    Avx2,
+    Simd128,
+    Scalar,
+}
+
+/// Output channel blocks computed together (both in registers).
+const OB: usize = 2;
+
+impl Path {
+    /// Floats per vector: the channel block of activations and weights.
+    pub fn lanes(self) -> usize {
+        match self {
+            Path::Avx512 => 16,
+            Path::Avx2 | Path::Scalar => 8,
+            Path::Simd128 => 4,
+        }
+    }
+
+    /// Output pixels per run (the register block is `2 × run` vectors).
+    fn run(self) -> usize {
+        match self {
+            Path::Avx512 => 14,
+            Path::Avx2 | Path::Simd128 => 6,
+            Path::Scalar => 4,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Path::Avx512 => "avx512",
+            Path::Avx2 => "avx2",
+            Path::Simd128 => "simd128",
+            Path::Scalar => "scalar",
+        }
+    }
+
+    /// The paths this machine can run, best first (the portable one always).
+    pub fn available() -> Vec<Path> {
+        let mut out = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                out.push(Path::Avx512);
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                out.push(Path::Avx2);
+            }
+        }
+        #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+        out.push(Path::Simd128);
+        out.push(Path::Scalar);
+        out
+    }
+
+    /// The path the fast path uses: the best available, unless `NEURONS_CONV` names another
+    /// (`avx512`, `avx2`, `scalar`) or `gemm` (the im2col + gemm path, for comparisons).
+    /// `None` means gemm.
+    pub fn chosen() -> Option<Path> {
+        let avail = Self::available();
+        #[cfg(not(target_family = "wasm"))]
+        if let Ok(want) = std::env::var("NEURONS_CONV") {
+            if want == "gemm" {
+                return None;
+            }
+            if let Some(p) = avail.iter().find(|p| p.name() == want) {
+                return Some(*p);
+            }
+        }
+        avail.first().copied()
+    }
+
+    /// The input channel block for `ci` channels: `ci` itself when fewer than a vector (the
+    /// image's 3 channels), else a whole vector (channels padded with zeros to a multiple).
+    pub fn block_for(self, ci: usize) -> usize {
+        ci.min(self.lanes())
+    }
+}
+
+/// A convolution's weights packed for one [`Path`] and input block.
+pub struct Packed {
+    pub path: Path,
+    pub co: usize,
+    pub ci: usize,
+    /// Input channel block the weights are packed for.
+    pub cib: usize,
+    pub k: usize,
+    pub pad: usize,
+    pub stride: usize,
+    w: Vec<f32>,
+    /// Bias padded to whole output blocks.
+    bias: Vec<f32>,
+}
+
+impl Packed {
+    /// Packs torchvision-layout weights `[co, ci, k, k]` for `path` and input block `cib`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        path: Path,
+        (co, ci, k): (usize, usize, usize),
+        pad: usize,
+        stride: usize,
+        weight: &[f32],
+        bias: &[f32],
+        cib: usize,
+    ) -> Self {
+        assert_eq!(weight.len(), co * ci * k * k, "weights are [co, ci, k, k]");
+        assert!(cib > 0 && stride > 0 && k > 0);
+        let v = path.lanes();
+        let (ncob, nib) = (co.div_ceil(v), ci.div_ceil(cib));
+        let mut w = vec![0f32; ncob * nib * k * k * cib * v];
+        let mut i = 0;
+        for cob in 0..ncob {
+            for b in 0..nib {
+                for dy in 0..k {
+                    for dx in 0..k {
+                        for c in b * cib..(b + 1) * cib {
+                            for o in cob * v..(cob + 1) * v {
+                                if o < co && c < ci {
+                                    w[i] = weight[((o * ci + c) * k + dy) * k + dx];
+                                }
+                                i += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut b = bias.to_vec();
+        b.resize(ncob * v, 0.0);
+        Self {
+            path,
+            co,
+            ci,
+            cib,
+            k,
+            pad,
+            stride,
+            w,
+            bias: b,
+        }
+    }
+
+    /// Output size for an `h × w` input.
+    pub fn out_size(&self, h: usize, w: usize) -> (usize, usize) {
+        let (p, k, s) = (self.pad, self.k, self.stride);
+        ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1)
+    }
+
+    /// `relu(conv(x) + bias) · gain` with a zero border of `out_pad`, and each output channel's
+    /// spatial mean. `x` must be blocked with this conv's block and padding (see
+    /// [`Blocked::reblock`]). `parallel` spreads the output blocks over rayon's threads.
+    pub fn run(
+        &self,
+        x: &Blocked,
+        gains: Option<&[f32]>,
+        out_pad: usize,
+        parallel: bool,
+    ) -> (Blocked, Vec<f32>) {
+        assert!(
+            x.c == self.ci && x.cb == self.cib && x.pad == self.pad,
+            "input blocked as ({}, {}, pad {}), the conv needs ({}, {}, pad {})",
+            x.c,
+            x.cb,
+            x.pad,
+            self.ci,
+            self.cib,
+            self.pad
+        );
+        let v = self.path.lanes();
+        let (ho, wo) = self.out_size(x.h, x.w);
+        let geo = Geo {
+            cib: self.cib,
+            nib: x.blocks(),
+            k: self.k,
+            s: self.stride,
+            in_row: x.wp() * x.cb,
+            in_block: x.hp() * x.wp() * x.cb,
+            ho,
+            wo,
+            op: out_pad,
+        };
+        let ncob = self.co.div_ceil(v);
+        let mut gain = gains.map_or_else(|| vec![1.0; self.co], <[f32]>::to_vec);
+        assert_eq!(gain.len(), self.co, "one gain per output channel");
+        gain.resize(ncob * v, 0.0);
+        let mut out = Blocked::zeros(self.co, v, (ho, wo), out_pad);
+        let mut sums = vec![0f32; ncob * v];
+        let (ob, wc) = (geo.out_block(v), geo.w_cob(v));
+        assert_eq!(out.data.len(), ncob * ob);
+        assert_eq!(self.w.len(), ncob * wc);
+        assert!(x.data.len() >= geo.nib * geo.in_block);
+        let runs = runs(wo, self.path.run());
+        let group = |((i, out), sums): ((usize, &mut [f32]), &mut [f32])| {
+            let cob = i * OB;
+            let nb = out.len() / ob;
+            let g = Group {
+                inp: x.data.as_ptr(),
+                w: self.w[cob * wc..].as_ptr(),
+                bias: self.bias[cob * v..].as_ptr(),
+                gain: gain[cob * v..].as_ptr(),
+                out: out.as_mut_ptr(),
+                sums: sums.as_mut_ptr(),
+            };
+            // SAFETY: the asserts above tie the buffers to `geo`: `out` holds the group's `nb`
+            // whole output blocks, `sums` their `nb · V` sums, weights, bias and gain have
+            // `nb` blocks from `cob`; output size from `out_size` keeps every input read
+            // inside the padded planes. The path came from `Path::available`.
+            unsafe { run_group(self.path, &geo, &g, nb, &runs) }
+        };
+        #[cfg(not(target_family = "wasm"))]
+        if parallel {
+            out.data
+                .par_chunks_mut(OB * ob)
+                .enumerate()
+                .zip(sums.par_chunks_mut(OB * v))
+                .for_each(group);
+        } else {
+            let chunks = out.data.chunks_mut(OB * ob).enumerate();
+            chunks.zip(sums.chunks_mut(OB * v)).for_each(group);
+        }
+        #[cfg(target_family = "wasm")]
+        {
+            let _ = parallel;
+            let chunks = out.data.chunks_mut(OB * ob).enumerate();
+            chunks.zip(sums.chunks_mut(OB * v)).for_each(group);
+        }
+        let n = (ho * wo) as f32;
+        let means = sums[..self.co].iter().map(|s| s / n).collect();
+        (out, means)
+    }
+}
+
+/// A row of `wo` pixels cut into near-equal runs of at most `max`: `(x0, n)` each.
+fn runs(wo: usize, max: usize) -> Vec<(usize, usize)> {
+    let k = wo.div_ceil(max).max(1);
+    let mut x0 = 0;
+    (0..k)
+        .map(|i| {
+            let n = (wo - x0) / (k - i);
+            let r = (x0, n);
+            x0 += n;
+            r
+        })
+        .filter(|r| r.1 > 0)
+        .collect()
+}
+
+/// Every row of one group on `path`.
+///
+/// # Safety
+/// `g` must cover `nb` output blocks as `geo` describes (see [`tile`]), every run of `runs`
+/// at most the path's run width, and `path` must be available on this machine.
+unsafe fn run_group(path: Path, geo: &Geo, g: &Group, nb: usize, runs: &[(usize, usize)]) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match path {
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx512 => avx512(geo, g, nb, runs),
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx2 => avx2(geo, g, nb, runs),
+            #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+            Path::Simd128 => simd128(geo, g, nb, runs),
+            Path::Scalar => scalar(geo, g, nb, runs),
+            #[allow(unreachable_patterns)]
+            p => unreachable!("{p:?} is not built for this target"),
+        }
+    }
+}
+
+/// The loops of one group: every row, every run, with the run width as a constant.
+macro_rules! drive {
+    ($l:ty, $geo:expr, $g:expr, $nb:expr, $runs:expr, $widths:tt) => {
+        for y in 0..$geo.ho {
+            for &(x0, n) in $runs {
+                if $nb == 2 {
+                    dispatch_width!($l, 2, $geo, $g, y, x0, n, $widths)
+                } else {
+                    dispatch_width!($l, 1, $geo, $g, y, x0, n, $widths)
+                }
+            }
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn avx512(geo: &Geo, g: &Group, nb: usize, runs: &[(usize, usize)]) {
+    // SAFETY: the caller's contract (run_group).
+    unsafe { drive!(lanes::Avx512, geo, g, nb, runs, [1 2 3 4 5 6 7 8 9 10 11 12 13 14]) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2(geo: &Geo, g: &Group, nb: usize, runs: &[(usize, usize)]) {
+    // SAFETY: the caller's contract (run_group).
+    unsafe { drive!(lanes::Avx2, geo, g, nb, runs, [1 2 3 4 5 6]) }
+}
+
+#[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+unsafe fn simd128(geo: &Geo, g: &Group, nb: usize, runs: &[(usize, usize)]) {
+    // SAFETY: the caller's contract (run_group).
+    unsafe { drive!(lanes::Simd128, geo, g, nb, runs, [1 2 3 4 5 6]) }
+}
+
+unsafe fn scalar(geo: &Geo, g: &Group, nb: usize, runs: &[(usize, usize)]) {
+    // SAFETY: the caller's contract (run_group).
+    unsafe { drive!(lanes::Scalar, geo, g, nb, runs, [1 2 3 4]) }
+}
