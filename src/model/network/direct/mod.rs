@@ -69,6 +69,8 @@ impl Path {
     }
 
     /// The paths this machine can run, best first (the portable one always).
+    // On wasm the x86 arm is compiled out and clippy sees only pushes.
+    #[allow(clippy::vec_init_then_push)]
     pub fn available() -> Vec<Path> {
         let mut out = Vec::new();
         #[cfg(target_arch = "x86_64")]
@@ -219,51 +221,88 @@ impl Packed {
         let mut gain = gains.map_or_else(|| vec![1.0; self.co], <[f32]>::to_vec);
         assert_eq!(gain.len(), self.co, "one gain per output channel");
         gain.resize(ncob * v, 0.0);
-        let mut out = Blocked::zeros(self.co, v, (ho, wo), out_pad);
-        let mut sums = vec![0f32; ncob * v];
+        // Every inside value is written by the kernel (all V lanes of every output pixel).
+        let mut out = Blocked::with_border(self.co, v, (ho, wo), out_pad);
         let (ob, wc) = (geo.out_block(v), geo.w_cob(v));
         assert_eq!(out.data.len(), ncob * ob);
         assert_eq!(self.w.len(), ncob * wc);
         assert!(x.data.len() >= geo.nib * geo.in_block);
         let runs = runs(wo, self.path.run());
-        let group = |((i, out), sums): ((usize, &mut [f32]), &mut [f32])| {
-            let cob = i * OB;
-            let nb = out.len() / ob;
+        // Tasks: a group of OB output blocks × a range of rows. With threads and few groups
+        // (one image of an early layer), rows are split too, so every thread has work.
+        let groups = ncob.div_ceil(OB);
+        let parts = if parallel {
+            (4 * threads()).div_ceil(groups).clamp(1, ho)
+        } else {
+            1
+        };
+        let tasks: Vec<(usize, usize, usize)> = (0..groups)
+            .flat_map(|g| (0..parts).map(move |p| (g, p * ho / parts, (p + 1) * ho / parts)))
+            .filter(|t| t.1 < t.2)
+            .collect();
+        let dst = Shared(out.data.as_mut_ptr());
+        let task = |&(gi, y0, y1): &(usize, usize, usize)| -> Vec<f32> {
+            let cob = gi * OB;
+            let nb = (ncob - cob).min(OB);
+            let mut sums = vec![0f32; OB * v];
             let g = Group {
                 inp: x.data.as_ptr(),
                 w: self.w[cob * wc..].as_ptr(),
                 bias: self.bias[cob * v..].as_ptr(),
                 gain: gain[cob * v..].as_ptr(),
-                out: out.as_mut_ptr(),
+                out: dst.at(cob * ob),
                 sums: sums.as_mut_ptr(),
             };
-            // SAFETY: the asserts above tie the buffers to `geo`: `out` holds the group's `nb`
-            // whole output blocks, `sums` their `nb · V` sums, weights, bias and gain have
-            // `nb` blocks from `cob`; output size from `out_size` keeps every input read
-            // inside the padded planes. The path came from `Path::available`.
-            unsafe { run_group(self.path, &geo, &g, nb, &runs) }
+            // SAFETY: the asserts above tie the buffers to `geo`: the output holds `ncob`
+            // whole blocks, of which this task writes blocks `cob..cob + nb`, rows `y0..y1`
+            // only (no two tasks share a block and a row); weights, bias and gain have `nb`
+            // blocks from `cob`; `sums` has `nb · V` floats; the output size from `out_size`
+            // keeps every input read inside the padded planes. The path came from
+            // `Path::available`.
+            unsafe { run_group(self.path, &geo, &g, nb, y0..y1, &runs) };
+            sums
         };
         #[cfg(not(target_family = "wasm"))]
-        if parallel {
-            out.data
-                .par_chunks_mut(OB * ob)
-                .enumerate()
-                .zip(sums.par_chunks_mut(OB * v))
-                .for_each(group);
+        let partial: Vec<Vec<f32>> = if parallel {
+            tasks.par_iter().map(task).collect()
         } else {
-            let chunks = out.data.chunks_mut(OB * ob).enumerate();
-            chunks.zip(sums.chunks_mut(OB * v)).for_each(group);
-        }
+            tasks.iter().map(task).collect()
+        };
         #[cfg(target_family = "wasm")]
-        {
-            let _ = parallel;
-            let chunks = out.data.chunks_mut(OB * ob).enumerate();
-            chunks.zip(sums.chunks_mut(OB * v)).for_each(group);
+        let partial: Vec<Vec<f32>> = tasks.iter().map(task).collect();
+        let mut sums = vec![0f32; ncob * v];
+        for (t, s) in tasks.iter().zip(partial) {
+            let at = t.0 * OB * v;
+            let n = (sums.len() - at).min(OB * v);
+            for (a, b) in sums[at..at + n].iter_mut().zip(&s) {
+                *a += b;
+            }
         }
         let n = (ho * wo) as f32;
         let means = sums[..self.co].iter().map(|s| s / n).collect();
         (out, means)
     }
+}
+
+/// The output buffer, shared by tasks that write disjoint blocks and rows of it.
+#[derive(Clone, Copy)]
+struct Shared(*mut f32);
+// SAFETY: see `Packed::run`: every task writes its own (blocks, rows) region.
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
+
+impl Shared {
+    /// The pointer `i` floats in (a method, so closures capture the whole wrapper).
+    fn at(self, i: usize) -> *mut f32 {
+        self.0.wrapping_add(i)
+    }
+}
+
+fn threads() -> usize {
+    #[cfg(not(target_family = "wasm"))]
+    return rayon::current_num_threads();
+    #[cfg(target_family = "wasm")]
+    1
 }
 
 /// A row of `wo` pixels cut into near-equal runs of at most `max`: `(x0, n)` each.
@@ -281,22 +320,27 @@ fn runs(wo: usize, max: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Every row of one group on `path`.
+/// Output rows of one task.
+type Rows = std::ops::Range<usize>;
+/// `(x0, n)`: a run of `n` output pixels from column `x0`.
+type Run = (usize, usize);
+
+/// Rows `rows` of one group on `path`.
 ///
 /// # Safety
 /// `g` must cover `nb` output blocks as `geo` describes (see [`tile`]), every run of `runs`
 /// at most the path's run width, and `path` must be available on this machine.
-unsafe fn run_group(path: Path, geo: &Geo, g: &Group, nb: usize, runs: &[(usize, usize)]) {
+unsafe fn run_group(path: Path, geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
     // SAFETY: forwarded from the caller.
     unsafe {
         match path {
             #[cfg(target_arch = "x86_64")]
-            Path::Avx512 => avx512(geo, g, nb, runs),
+            Path::Avx512 => avx512(geo, g, nb, rows, runs),
             #[cfg(target_arch = "x86_64")]
-            Path::Avx2 => avx2(geo, g, nb, runs),
+            Path::Avx2 => avx2(geo, g, nb, rows, runs),
             #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
-            Path::Simd128 => simd128(geo, g, nb, runs),
-            Path::Scalar => scalar(geo, g, nb, runs),
+            Path::Simd128 => simd128(geo, g, nb, rows, runs),
+            Path::Scalar => scalar(geo, g, nb, rows, runs),
             #[allow(unreachable_patterns)]
             p => unreachable!("{p:?} is not built for this target"),
         }
@@ -305,8 +349,8 @@ unsafe fn run_group(path: Path, geo: &Geo, g: &Group, nb: usize, runs: &[(usize,
 
 /// The loops of one group: every row, every run, with the run width as a constant.
 macro_rules! drive {
-    ($l:ty, $geo:expr, $g:expr, $nb:expr, $runs:expr, $widths:tt) => {
-        for y in 0..$geo.ho {
+    ($l:ty, $geo:expr, $g:expr, $nb:expr, $rows:expr, $runs:expr, $widths:tt) => {
+        for y in $rows {
             for &(x0, n) in $runs {
                 if $nb == 2 {
                     dispatch_width!($l, 2, $geo, $g, y, x0, n, $widths)
@@ -320,25 +364,25 @@ macro_rules! drive {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn avx512(geo: &Geo, g: &Group, nb: usize, runs: &[(usize, usize)]) {
+unsafe fn avx512(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
     // SAFETY: the caller's contract (run_group).
-    unsafe { drive!(lanes::Avx512, geo, g, nb, runs, [1 2 3 4 5 6 7 8 9 10 11 12 13 14]) }
+    unsafe { drive!(lanes::Avx512, geo, g, nb, rows, runs, [1 2 3 4 5 6 7 8 9 10 11 12 13 14]) }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn avx2(geo: &Geo, g: &Group, nb: usize, runs: &[(usize, usize)]) {
+unsafe fn avx2(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
     // SAFETY: the caller's contract (run_group).
-    unsafe { drive!(lanes::Avx2, geo, g, nb, runs, [1 2 3 4 5 6]) }
+    unsafe { drive!(lanes::Avx2, geo, g, nb, rows, runs, [1 2 3 4 5 6]) }
 }
 
 #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
-unsafe fn simd128(geo: &Geo, g: &Group, nb: usize, runs: &[(usize, usize)]) {
+unsafe fn simd128(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
     // SAFETY: the caller's contract (run_group).
-    unsafe { drive!(lanes::Simd128, geo, g, nb, runs, [1 2 3 4 5 6]) }
+    unsafe { drive!(lanes::Simd128, geo, g, nb, rows, runs, [1 2 3 4 5 6]) }
 }
 
-unsafe fn scalar(geo: &Geo, g: &Group, nb: usize, runs: &[(usize, usize)]) {
+unsafe fn scalar(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
     // SAFETY: the caller's contract (run_group).
-    unsafe { drive!(lanes::Scalar, geo, g, nb, runs, [1 2 3 4]) }
+    unsafe { drive!(lanes::Scalar, geo, g, nb, rows, runs, [1 2 3 4]) }
 }

@@ -241,3 +241,27 @@ fn runs_cover_a_row_in_near_equal_pieces() {
         assert!(r.iter().all(|x| x.1 <= 6 && x.1 > 0));
     }
 }
+
+#[test]
+fn recycled_buffers_leave_no_stale_values() {
+    let (ci, co, h, w) = (16, 32, 7, 9);
+    let wt = random(co * ci * 9, 11);
+    let b = random(co, 12);
+    let x = random(ci * h * w, 13);
+    for path in Path::available() {
+        let p = Packed::new(path, (co, ci, 3), 1, 1, &wt, &b, path.block_for(ci));
+        let input = Blocked::from_nchw(&x, (ci, h, w), p.cib, 1);
+        let (clean, _) = p.run(&input, None, 1, false);
+        let want = clean.data.clone();
+        drop(clean);
+        // A NaN-filled buffer of exactly the output's size goes back to this thread's free
+        // list; the next output takes it and must overwrite or zero every value.
+        let mut stale = Blocked::zeros(co, path.lanes(), (h, w), 1);
+        stale.data.fill(f32::NAN);
+        drop(stale);
+        let (again, _) = p.run(&input, None, 1, false);
+        assert_eq!(again.data, want, "{path:?}");
+        let pooled = max_pool(&again.reblock(path.lanes(), 0), 2, 2, 1);
+        assert!(pooled.data.iter().all(|v| v.is_finite()), "{path:?}");
+    }
+}
