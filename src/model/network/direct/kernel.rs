@@ -48,7 +48,8 @@ pub(super) struct Group {
     pub sums: *mut f32,
 }
 
-/// `OB` output blocks × `RX` pixels at row `y`, column `x0`.
+/// `OB` output blocks × `RX` pixels at row `y`, column `x0`; `PX` is `stride · cib` when known
+/// at compile time, else 0.
 ///
 /// # Safety
 /// `g`'s pointers must cover the group as [`Geo`] describes it (input rows `y·s..y·s + k`,
@@ -59,7 +60,7 @@ pub(super) struct Group {
 // Indexing `acc[o][r]` inside the `r` loop is the register block: each broadcast meets every
 // output block before the next pixel's.
 #[allow(clippy::needless_range_loop)]
-pub(super) unsafe fn tile<L: Lanes, const OB: usize, const RX: usize>(
+pub(super) unsafe fn tile<L: Lanes, const OB: usize, const RX: usize, const PX: usize>(
     geo: &Geo,
     g: &Group,
     y: usize,
@@ -68,7 +69,9 @@ pub(super) unsafe fn tile<L: Lanes, const OB: usize, const RX: usize>(
     let v = L::V;
     let w_cob = geo.w_cob(v);
     let taps = geo.k * geo.cib;
-    let px = geo.s * geo.cib;
+    // Floats between neighbouring output pixels' inputs: a constant when the caller knows it
+    // (stride 1 on whole blocks), so every broadcast addresses off one base register.
+    let px = if PX > 0 { PX } else { geo.s * geo.cib };
     // SAFETY: all offsets stay inside the regions the caller guarantees (see above).
     unsafe {
         let mut acc = [[L::zero(); RX]; OB];
@@ -113,11 +116,11 @@ pub(super) unsafe fn tile<L: Lanes, const OB: usize, const RX: usize>(
     }
 }
 
-/// Calls `tile::<L, OB, n>` for a run width `n` known only at run time.
+/// Calls `tile::<L, OB, n, PX>` for a run width `n` known only at run time.
 macro_rules! dispatch_width {
-    ($l:ty, $ob:literal, $geo:expr, $g:expr, $y:expr, $x0:expr, $n:expr, [$($w:literal)*]) => {
+    ($l:ty, $ob:literal, $px:expr, $geo:expr, $g:expr, $y:expr, $x0:expr, $n:expr, [$($w:literal)*]) => {
         match $n {
-            $($w => tile::<$l, $ob, $w>($geo, $g, $y, $x0),)*
+            $($w => tile::<$l, $ob, $w, { $px }>($geo, $g, $y, $x0),)*
             n => unreachable!("run width {n}"),
         }
     };

@@ -347,42 +347,45 @@ unsafe fn run_group(path: Path, geo: &Geo, g: &Group, nb: usize, rows: Rows, run
     }
 }
 
-/// The loops of one group: every row, every run, with the run width as a constant.
+/// The loops of one group: every row, every run, with the run width as a constant, and the
+/// pixel stride too when it is one whole block (stride 1: every layer but the first).
 macro_rules! drive {
-    ($l:ty, $geo:expr, $g:expr, $nb:expr, $rows:expr, $runs:expr, $widths:tt) => {
+    ($l:ty, $v:literal, $geo:expr, $g:expr, $nb:expr, $rows:expr, $runs:expr, $widths:tt) => {{
+        let dense = $geo.s == 1 && $geo.cib == $v;
         for y in $rows {
             for &(x0, n) in $runs {
-                if $nb == 2 {
-                    dispatch_width!($l, 2, $geo, $g, y, x0, n, $widths)
-                } else {
-                    dispatch_width!($l, 1, $geo, $g, y, x0, n, $widths)
+                match ($nb == 2, dense) {
+                    (true, true) => dispatch_width!($l, 2, $v, $geo, $g, y, x0, n, $widths),
+                    (true, false) => dispatch_width!($l, 2, 0, $geo, $g, y, x0, n, $widths),
+                    (false, true) => dispatch_width!($l, 1, $v, $geo, $g, y, x0, n, $widths),
+                    (false, false) => dispatch_width!($l, 1, 0, $geo, $g, y, x0, n, $widths),
                 }
             }
         }
-    };
+    }};
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn avx512(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
     // SAFETY: the caller's contract (run_group).
-    unsafe { drive!(lanes::Avx512, geo, g, nb, rows, runs, [1 2 3 4 5 6 7 8 9 10 11 12 13 14]) }
+    unsafe { drive!(lanes::Avx512, 16, geo, g, nb, rows, runs, [1 2 3 4 5 6 7 8 9 10 11 12 13 14]) }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn avx2(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
     // SAFETY: the caller's contract (run_group).
-    unsafe { drive!(lanes::Avx2, geo, g, nb, rows, runs, [1 2 3 4 5 6]) }
+    unsafe { drive!(lanes::Avx2, 8, geo, g, nb, rows, runs, [1 2 3 4 5 6]) }
 }
 
 #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
 unsafe fn simd128(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
     // SAFETY: the caller's contract (run_group).
-    unsafe { drive!(lanes::Simd128, geo, g, nb, rows, runs, [1 2 3 4 5 6]) }
+    unsafe { drive!(lanes::Simd128, 4, geo, g, nb, rows, runs, [1 2 3 4 5 6]) }
 }
 
 unsafe fn scalar(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
     // SAFETY: the caller's contract (run_group).
-    unsafe { drive!(lanes::Scalar, geo, g, nb, rows, runs, [1 2 3 4]) }
+    unsafe { drive!(lanes::Scalar, 8, geo, g, nb, rows, runs, [1 2 3 4]) }
 }

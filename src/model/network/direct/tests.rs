@@ -265,3 +265,60 @@ fn recycled_buffers_leave_no_stale_values() {
         assert!(pooled.data.iter().all(|v| v.is_finite()), "{path:?}");
     }
 }
+
+/// Per-layer speed of the direct kernel on this machine's best path, one thread, VGG-16 and
+/// AlexNet shapes at 224². A benchmark that prints figures, not a test:
+/// `cargo test --release --features cli --lib layer_speeds -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn layer_speeds() {
+    use crate::arch::{Arch, Feature};
+    let path = Path::available()[0];
+    println!(
+        "peak: {:.0} GFLOP/s on 1 thread, {:.0} on 2",
+        peak_gflops(path, 1),
+        peak_gflops(path, 2)
+    );
+    for arch in [Arch::Alexnet, Arch::Vgg16] {
+        let mut hw = 224;
+        for f in arch.features() {
+            let Feature::Conv(c) = f else {
+                if let Feature::MaxPool { kernel, stride } = f {
+                    hw = (hw - kernel) / stride + 1;
+                }
+                continue;
+            };
+            let (ci, co, k) = (c.in_channels, c.out_channels, c.kernel);
+            let p = Packed::new(
+                path,
+                (co, ci, k),
+                c.padding,
+                c.stride,
+                &random(co * ci * k * k, 1),
+                &random(co, 2),
+                path.block_for(ci),
+            );
+            let x = Blocked::from_nchw(&random(ci * hw * hw, 3), (ci, hw, hw), p.cib, c.padding);
+            let (ho, _) = p.out_size(hw, hw);
+            let reps = 3;
+            let _ = p.run(&x, None, 1, false);
+            let t = web_time::Instant::now();
+            for _ in 0..reps {
+                let _ = p.run(&x, None, 1, false);
+            }
+            let s = t.elapsed().as_secs_f64() / reps as f64;
+            let gflop = 2.0 * (co * ci * k * k * ho * ho) as f64 / 1e9;
+            println!(
+                "{:?} {:8} {:3}x{:<3} {ci:3}->{co:3} k{k} s{}: {:7.2} ms {:6.1} GFLOP/s",
+                path,
+                c.name,
+                hw,
+                hw,
+                c.stride,
+                s * 1e3,
+                gflop / s
+            );
+            hw = ho;
+        }
+    }
+}
