@@ -233,15 +233,27 @@ mod tests {
     }
 
     /// The fast path against burn's own ops, from the input and from a cached layer's input,
-    /// with a lesion in `lesioned` and an enhancement in `enhanced`.
-    fn fast_path_equals_burns_ops(arch: Arch, (c, h, w): (usize, usize, usize), layers: [&str; 3]) {
+    /// with a lesion in `lesioned` and an enhancement in `enhanced`, at batch 1 (rows split over
+    /// the threads) and batch 7 (images in parallel).
+    fn fast_path_equals_burns_ops(arch: Arch, dims: (usize, usize, usize), layers: [&str; 3]) {
+        for batch in [1, 7] {
+            fast_path_at_batch(arch, batch, dims, layers);
+        }
+    }
+
+    fn fast_path_at_batch(
+        arch: Arch,
+        batch: usize,
+        (c, h, w): (usize, usize, usize),
+        layers: [&str; 3],
+    ) {
         let [lesioned, enhanced, from] = layers;
         let d = Device::flex();
         let mut net = Network::load(arch, &he_normal(arch, false, "t"), &d).unwrap();
-        let data: Vec<f32> = (0..2 * c * h * w)
+        let data: Vec<f32> = (0..batch * c * h * w)
             .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
             .collect();
-        let x = || Tensor::<4>::from_data(TensorData::new(data.clone(), [2, c, h, w]), &d);
+        let x = || Tensor::<4>::from_data(TensorData::new(data.clone(), [batch, c, h, w]), &d);
         let units = |l: &str| {
             arch.convs()
                 .into_iter()
@@ -272,15 +284,17 @@ mod tests {
                 assert!((p - q).abs() <= 1e-4 * scale, "{p} vs {q}");
             }
         }
-        // The lesioned units are silent on both paths, in both images.
+        // The lesioned units are silent on both paths, in every image.
         let l = arch
             .convs()
             .iter()
             .position(|v| v.name == lesioned)
             .unwrap();
         let u = units(lesioned);
-        assert_eq!(fast[l][5], 0.0);
-        assert_eq!(fast[l][u + 5], 0.0);
+        assert_eq!(fast[l].len(), batch * u);
+        for i in 0..batch {
+            assert_eq!(fast[l][i * u + 5], 0.0);
+        }
         assert!(fast[l].iter().any(|&v| v > 0.0));
     }
 
