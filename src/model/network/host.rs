@@ -116,7 +116,6 @@ impl HostStack {
             _ => 0,
         };
         let mut x: Option<Blocked> = None;
-        let mut plain = Some(img.to_vec());
         let (mut c, mut h, mut w) = dims;
         let mut means = Vec::new();
         for i in from..to {
@@ -126,7 +125,7 @@ impl HostStack {
                     None => packed.iter().flatten().next().map_or(1, |p| p.path.lanes()),
                 };
                 let pad = packed[i].as_ref().map_or(0, |p| p.pad);
-                Blocked::from_nchw(&plain.take().unwrap_or_default(), (c, h, w), cb, pad)
+                Blocked::from_nchw(img, (c, h, w), cb, pad)
             });
             let next = match (&self.steps[i], &packed[i]) {
                 (HostStep::Conv(name, _), Some(p)) => {
@@ -146,7 +145,7 @@ impl HostStack {
         }
         let out = match x {
             Some(b) => b.to_nchw(),
-            None => plain.unwrap_or_default(),
+            None => img.to_vec(),
         };
         (out, (c, h, w), means)
     }
