@@ -31,6 +31,9 @@ impl Default for Thresholds {
 pub struct Item {
     pub path: PathBuf,
     pub label: usize,
+    /// Mean human ratings `[valence, arousal]` (1–7) where the set has them (OASIS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<[f32; 2]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

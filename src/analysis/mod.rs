@@ -19,5 +19,6 @@ pub mod profile;
 #[cfg(feature = "engine")]
 pub mod readout;
 pub mod responses;
+pub mod ridge;
 pub mod selectivity;
 pub mod split;

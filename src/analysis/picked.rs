@@ -24,6 +24,7 @@ pub fn folder_dataset(paths: &[String]) -> Dataset {
         .map(|(i, c)| Item {
             path: PathBuf::from(&paths[*i]),
             label: classes.iter().position(|k| k == c).unwrap_or(0),
+            rating: None,
         })
         .collect();
     let listing: String = items

@@ -152,6 +152,8 @@ pub fn build_profile(
         &format!("{}/joint", cfg.seed),
     );
     let pj = predict(&joint, &z_test, d);
+    let z_val = standardise(&rows(&resp.features, d, &split.val), &fmean, &fsd);
+    let affect = affect_fits(ds, &split, (&z_train, &z_val, &z_test), d, cfg.seed);
     let readout = ReadoutProfile {
         features: resp.feature_source.clone(),
         feature_mean: fmean,
@@ -181,5 +183,41 @@ pub fn build_profile(
         n_permutations: cfg.n_permutations,
         layers,
         readout,
+        affect,
     }
+}
+
+/// Valence and arousal ridge readouts on the split, when every item has ratings.
+fn affect_fits(
+    ds: &Dataset,
+    split: &super::split::Split,
+    (z_train, z_val, z_test): (&[f32], &[f32], &[f32]),
+    d: usize,
+    seed: u64,
+) -> Vec<super::ridge::AffectFit> {
+    let Some(ratings) = ds
+        .items
+        .iter()
+        .map(|i| i.rating)
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Vec::new();
+    };
+    ["valence", "arousal"]
+        .iter()
+        .enumerate()
+        .filter_map(|(t, name)| {
+            let y =
+                |idx: &[usize]| -> Vec<f64> { idx.iter().map(|&i| ratings[i][t] as f64).collect() };
+            super::ridge::affect_fit(
+                name,
+                (z_train, &y(&split.train)),
+                (z_val, &y(&split.val)),
+                (z_test, &y(&split.test)),
+                d,
+                seed ^ fnv1a(name),
+            )
+            .ok()
+        })
+        .collect()
 }

@@ -67,6 +67,10 @@ pub struct Profile {
     pub n_permutations: usize,
     pub layers: Vec<LayerProfile>,
     pub readout: ReadoutProfile,
+    /// Ridge readouts of the mean valence and arousal ratings from the readout features, where
+    /// the set has ratings (OASIS); empty otherwise (and in profiles made before them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub affect: Vec<super::ridge::AffectFit>,
 }
 
 fn finite(v: &[f32]) -> bool {

@@ -181,6 +181,22 @@ pub fn profile(a: ProfileArgs, dir: &Path, quiet: bool) -> Result<(), String> {
         f1.join(", "),
         p.readout.f1_joint_macro
     );
+    for f in &p.affect {
+        println!(
+            "ridge readout of mean {} ({} test images, λ {}): r {:.3} [95 % CI {:.3}, {:.3}], \
+             RMSE {:.3} [{:.3}, {:.3}] (predicting the mean: {:.3})",
+            f.target,
+            f.n_test,
+            f.lambda,
+            f.r,
+            f.r_ci95[0],
+            f.r_ci95[1],
+            f.rmse,
+            f.rmse_ci95[0],
+            f.rmse_ci95[1],
+            f.rmse_mean_only
+        );
+    }
     println!("wrote {}", a.out.join("profile.json").display());
     Ok(())
 }

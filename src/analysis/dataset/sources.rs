@@ -18,6 +18,8 @@ pub fn oasis(dir: &Path, t: Thresholds) -> Result<Dataset, String> {
             .ok_or_else(|| format!("{}: no `{name}` column", csv_path.display()))
     };
     let (theme, valence) = (col("Theme")?, col("Valence_mean")?);
+    // Arousal is optional: without it the items carry no ratings.
+    let arousal = col("Arousal_mean").ok();
     let spec = format!("OASIS (OASIS.csv sha256 {})", sha16(text.as_bytes()));
     let classes: Vec<String> = EMOTIONS.iter().map(|s| s.to_string()).collect();
     let (mut items, mut skipped) = (Vec::new(), Vec::new());
@@ -40,8 +42,15 @@ pub fn oasis(dir: &Path, t: Thresholds) -> Result<Dataset, String> {
             0
         };
         let path = dir.join("images").join(format!("{name}.jpg"));
+        let rating = arousal
+            .and_then(|a| f.get(a)?.trim().parse::<f32>().ok())
+            .map(|a| [v as f32, a]);
         if path.exists() {
-            items.push(Item { path, label });
+            items.push(Item {
+                path,
+                label,
+                rating,
+            });
         } else {
             skipped.push(format!("{name}: {} not found", path.display()));
         }
@@ -81,7 +90,11 @@ pub fn folder(dir: &Path) -> Result<Dataset, String> {
     for (label, class) in names.iter().enumerate() {
         for p in read(&dir.join(class))? {
             if p.is_file() && is_image(&p) {
-                items.push(Item { path: p, label });
+                items.push(Item {
+                    path: p,
+                    label,
+                    rating: None,
+                });
             } else if p.is_file() {
                 skipped.push(format!("{}: not an image file", p.display()));
             }
@@ -166,7 +179,11 @@ pub fn parse_csv(
             continue;
         };
         match resolve(p.trim()) {
-            Ok(path) => items.push(Item { path, label: l }),
+            Ok(path) => items.push(Item {
+                path,
+                label: l,
+                rating: None,
+            }),
             Err(e) => skipped.push(format!("{source} line {}: {e}", n + 1)),
         }
     }
