@@ -21,18 +21,26 @@ pub fn neurons(args: &[&str]) -> Output {
 /// Runs `neurons` with the CPU conv kernel forced to `kernel` (`NEURONS_CONV`: `avx512`, `avx2`,
 /// `scalar`, `gemm`; empty for the default), asserting success; returns stdout.
 pub fn neurons_kernel_ok(kernel: &str, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_neurons"))
-        .current_dir(root())
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_neurons"));
+    cmd.current_dir(root())
         .env("NEURONS_CONV", kernel)
-        .args(args)
-        .output()
-        .expect("neurons runs");
+        .args(args);
+    String::from_utf8(succeeded(
+        cmd,
+        &format!("NEURONS_CONV={kernel} neurons {args:?}"),
+    ))
+    .unwrap()
+}
+
+/// Runs `cmd`, asserting success (with its stderr when not); returns stdout.
+fn succeeded(mut cmd: Command, what: &str) -> Vec<u8> {
+    let out = cmd.output().expect("the command runs");
     assert!(
         out.status.success(),
-        "NEURONS_CONV={kernel} neurons {args:?} failed: {}",
+        "{what} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap()
+    out.stdout
 }
 
 /// The CPU conv kernels this machine can run: its best (default) first, then every slower
@@ -194,17 +202,9 @@ pub fn fetch_vgg16() -> std::path::PathBuf {
 
 /// Runs one of the repo's python scripts (`tests/…`), asserting success; returns its stdout.
 pub fn python(script: &str, args: &[&std::ffi::OsStr]) -> Vec<u8> {
-    let out = std::process::Command::new("python3")
-        .arg(root().join(script))
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{script} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    let mut cmd = Command::new("python3");
+    cmd.arg(root().join(script)).args(args);
+    succeeded(cmd, script)
 }
 
 /// Where OASIS is: `NEURONS_OASIS`, else `../shared/data/oasis` beside the project (this

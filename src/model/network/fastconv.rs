@@ -13,6 +13,7 @@
 
 #![allow(unsafe_code)]
 
+use super::direct::Shared;
 use gemm::Parallelism;
 #[cfg(not(target_family = "wasm"))]
 use rayon::prelude::*;
@@ -42,20 +43,6 @@ thread_local! {
 fn grow(v: &mut Vec<f32>, n: usize) {
     if v.len() < n {
         v.resize(n, 0.0);
-    }
-}
-
-/// The gemm output, written by several threads at disjoint columns.
-#[derive(Clone, Copy)]
-struct Out(*mut f32);
-// SAFETY: every tile writes only its own column range of the output.
-unsafe impl Send for Out {}
-unsafe impl Sync for Out {}
-
-impl Out {
-    /// Column `i` of row 0 (a method, so closures capture the whole `Send + Sync` wrapper).
-    fn at(self, i: usize) -> *mut f32 {
-        self.0.wrapping_add(i)
     }
 }
 
@@ -110,7 +97,7 @@ impl HostConv {
                     padded[dst..dst + w].copy_from_slice(&x[(c * h + y) * w..][..w]);
                 }
             }
-            let (padded, out) = (&padded[..], Out(q.as_mut_ptr()));
+            let (padded, out) = (&padded[..], Shared(q.as_mut_ptr()));
             let tile_at = |t0: usize| {
                 let n = tn.min(ncols - t0);
                 TILE.with(|t| {

@@ -80,82 +80,59 @@ mod x86 {
     /// AVX2 + FMA: 8 channels per register, 16 registers.
     pub(in super::super) struct Avx2;
 
-    // SAFETY (both impls): the intrinsics need AVX-512F (resp. AVX2 + FMA), which the caller
-    // guarantees (these types are only used inside `#[target_feature]` entry points that run
-    // after run-time detection); pointer validity is the caller's contract (trait docs).
-    impl Lanes for Avx512 {
-        const V: usize = 16;
-        type R = __m512;
-        #[inline(always)]
-        unsafe fn zero() -> __m512 {
-            unsafe { _mm512_setzero_ps() }
-        }
-        #[inline(always)]
-        unsafe fn load(p: *const f32) -> __m512 {
-            unsafe { _mm512_loadu_ps(p) }
-        }
-        #[inline(always)]
-        unsafe fn splat(p: *const f32) -> __m512 {
-            unsafe { _mm512_set1_ps(*p) }
-        }
-        #[inline(always)]
-        unsafe fn fma(a: __m512, b: __m512, c: __m512) -> __m512 {
-            unsafe { _mm512_fmadd_ps(a, b, c) }
-        }
-        #[inline(always)]
-        unsafe fn add(a: __m512, b: __m512) -> __m512 {
-            unsafe { _mm512_add_ps(a, b) }
-        }
-        #[inline(always)]
-        unsafe fn mul(a: __m512, b: __m512) -> __m512 {
-            unsafe { _mm512_mul_ps(a, b) }
-        }
-        #[inline(always)]
-        unsafe fn max(a: __m512, b: __m512) -> __m512 {
-            unsafe { _mm512_max_ps(a, b) }
-        }
-        #[inline(always)]
-        unsafe fn store(p: *mut f32, r: __m512) {
-            unsafe { _mm512_storeu_ps(p, r) }
-        }
+    /// One `Lanes` impl from an instruction set's intrinsics.
+    macro_rules! x86_lanes {
+        ($t:ty, $v:literal, $r:ty, $zero:ident, $load:ident, $set1:ident, $fma:ident, $add:ident,
+         $mul:ident, $max:ident, $store:ident) => {
+            // SAFETY: the intrinsics need the instruction set of `$t`, which the caller
+            // guarantees (these types are only used inside `#[target_feature]` entry points that
+            // run after run-time detection); pointer validity is the caller's contract (trait
+            // docs).
+            impl Lanes for $t {
+                const V: usize = $v;
+                type R = $r;
+                #[inline(always)]
+                unsafe fn zero() -> $r {
+                    unsafe { $zero() }
+                }
+                #[inline(always)]
+                unsafe fn load(p: *const f32) -> $r {
+                    unsafe { $load(p) }
+                }
+                #[inline(always)]
+                unsafe fn splat(p: *const f32) -> $r {
+                    unsafe { $set1(*p) }
+                }
+                #[inline(always)]
+                unsafe fn fma(a: $r, b: $r, c: $r) -> $r {
+                    unsafe { $fma(a, b, c) }
+                }
+                #[inline(always)]
+                unsafe fn add(a: $r, b: $r) -> $r {
+                    unsafe { $add(a, b) }
+                }
+                #[inline(always)]
+                unsafe fn mul(a: $r, b: $r) -> $r {
+                    unsafe { $mul(a, b) }
+                }
+                #[inline(always)]
+                unsafe fn max(a: $r, b: $r) -> $r {
+                    unsafe { $max(a, b) }
+                }
+                #[inline(always)]
+                unsafe fn store(p: *mut f32, r: $r) {
+                    unsafe { $store(p, r) }
+                }
+            }
+        };
     }
 
-    impl Lanes for Avx2 {
-        const V: usize = 8;
-        type R = __m256;
-        #[inline(always)]
-        unsafe fn zero() -> __m256 {
-            unsafe { _mm256_setzero_ps() }
-        }
-        #[inline(always)]
-        unsafe fn load(p: *const f32) -> __m256 {
-            unsafe { _mm256_loadu_ps(p) }
-        }
-        #[inline(always)]
-        unsafe fn splat(p: *const f32) -> __m256 {
-            unsafe { _mm256_broadcast_ss(&*p) }
-        }
-        #[inline(always)]
-        unsafe fn fma(a: __m256, b: __m256, c: __m256) -> __m256 {
-            unsafe { _mm256_fmadd_ps(a, b, c) }
-        }
-        #[inline(always)]
-        unsafe fn add(a: __m256, b: __m256) -> __m256 {
-            unsafe { _mm256_add_ps(a, b) }
-        }
-        #[inline(always)]
-        unsafe fn mul(a: __m256, b: __m256) -> __m256 {
-            unsafe { _mm256_mul_ps(a, b) }
-        }
-        #[inline(always)]
-        unsafe fn max(a: __m256, b: __m256) -> __m256 {
-            unsafe { _mm256_max_ps(a, b) }
-        }
-        #[inline(always)]
-        unsafe fn store(p: *mut f32, r: __m256) {
-            unsafe { _mm256_storeu_ps(p, r) }
-        }
-    }
+    #[rustfmt::skip]
+    x86_lanes!(Avx512, 16, __m512, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_set1_ps,
+        _mm512_fmadd_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_storeu_ps);
+    #[rustfmt::skip]
+    x86_lanes!(Avx2, 8, __m256, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_set1_ps,
+        _mm256_fmadd_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_storeu_ps);
 }
 
 #[cfg(all(target_family = "wasm", target_feature = "simd128"))]

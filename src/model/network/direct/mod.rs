@@ -287,16 +287,17 @@ impl Packed {
     }
 }
 
-/// The output buffer, shared by tasks that write disjoint blocks and rows of it.
+/// An output buffer shared by threads that each write their own disjoint region of it (here:
+/// `Packed::run`'s (blocks, rows) tasks; in `fastconv`, gemm tiles' column ranges).
 #[derive(Clone, Copy)]
-struct Shared(*mut f32);
-// SAFETY: see `Packed::run`: every task writes its own (blocks, rows) region.
+pub(super) struct Shared(pub(super) *mut f32);
+// SAFETY: the users write disjoint regions only (see each use).
 unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
 impl Shared {
     /// The pointer `i` floats in (a method, so closures capture the whole wrapper).
-    fn at(self, i: usize) -> *mut f32 {
+    pub(super) fn at(self, i: usize) -> *mut f32 {
         self.0.wrapping_add(i)
     }
 }
