@@ -13,7 +13,7 @@
 
 #![allow(unsafe_code)]
 
-use super::direct::Shared;
+use super::direct::{threads, Shared};
 use gemm::Parallelism;
 #[cfg(not(target_family = "wasm"))]
 use rayon::prelude::*;
@@ -184,13 +184,6 @@ fn gather(dst: &mut [f32], src: &[f32], t0: usize, wo: usize, wp: usize, s: usiz
         i += n;
         (y, x) = (y + 1, 0);
     }
-}
-
-fn threads() -> usize {
-    #[cfg(not(target_family = "wasm"))]
-    return rayon::current_num_threads();
-    #[cfg(target_family = "wasm")]
-    1
 }
 
 /// Runs `f` on every tile start, on rayon's threads when `parallel` (natively; wasm here has

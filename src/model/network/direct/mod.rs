@@ -9,7 +9,8 @@
 //!
 //! Instruction sets ([`Path`]): AVX-512F (V = 16, 14 pixels per run), AVX2 + FMA (V = 8, 6),
 //! wasm `simd128` (V = 4, 5), and a portable fallback (V = 8, 4), chosen at run time natively.
-//! `unsafe` lives only in this module's `kernel` and `lanes` (the crate denies it elsewhere).
+//! `unsafe` lives only in this module (the pointer work of `run`, `kernel`, `lanes`, `peak`) and in
+//! `fastconv`; the crate denies it elsewhere.
 
 #![allow(unsafe_code)]
 
@@ -302,7 +303,8 @@ impl Shared {
     }
 }
 
-fn threads() -> usize {
+/// Threads the fast path may use (rayon's natively; wasm here has one).
+pub(super) fn threads() -> usize {
     #[cfg(not(target_family = "wasm"))]
     return rayon::current_num_threads();
     #[cfg(target_family = "wasm")]
