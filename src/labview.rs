@@ -14,6 +14,10 @@ pub struct UnitSummary {
     /// Mean and sd of the unit's response over the profiled images.
     pub mean: f32,
     pub sd: f32,
+    /// Pearson r with `[valence, arousal]` over the profile's training split, if rated.
+    pub affect_r: Option<[f32; 2]>,
+    /// The emotion this unit is selective for on both halves of a split set, if marked.
+    pub genuine: Option<usize>,
 }
 
 /// `(v − mean) / sd`, 0 when the profile saw no spread.
@@ -25,11 +29,57 @@ pub fn zscore(v: f32, mean: f32, sd: f32) -> f32 {
     }
 }
 
-/// How the grid draws a unit: its preferred emotion's colour (Okabe–Ito; grey without a
-/// profile) and an opacity from this image's response: the logistic of its z-score against the
-/// profile, else the response over the layer's largest `max`, else a neutral 0.35.
-pub fn unit_style(st: Option<&UnitSummary>, v: Option<f32>, max: f32) -> (&'static str, f64) {
-    let color = st.map_or("#555555", |st| PALETTE[st.preferred % PALETTE.len()]);
+/// What the grid's colour shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Colour {
+    /// The preferred emotion.
+    Emotion,
+    /// The correlation of the unit's response with the valence rating.
+    Valence,
+}
+
+impl Colour {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "valence" => Self::Valence,
+            _ => Self::Emotion,
+        }
+    }
+}
+
+/// A diverging colour for a correlation with valence: Okabe–Ito blue for units that respond
+/// more to unpleasant pictures, orange for pleasant ones, grey near 0 (full at |r| ≥ 0.4).
+pub fn valence_color(r: f32) -> String {
+    let t = (r.abs() / 0.4).clamp(0.0, 1.0);
+    let end = if r < 0.0 {
+        [0, 114, 178]
+    } else {
+        [230, 159, 0]
+    };
+    let mix = |i: usize| (200.0 + (end[i] as f32 - 200.0) * t).round() as u8;
+    format!("#{:02x}{:02x}{:02x}", mix(0), mix(1), mix(2))
+}
+
+/// How the grid draws a unit: a colour by `colour` (the preferred emotion's Okabe–Ito colour,
+/// or its valence correlation; grey without a profile or without ratings) and an opacity from
+/// this image's response: the logistic of its z-score against the profile, else the response
+/// over the layer's largest `max`, else a neutral 0.35.
+pub fn unit_style(
+    st: Option<&UnitSummary>,
+    v: Option<f32>,
+    max: f32,
+    colour: Colour,
+) -> (String, f64) {
+    let color = match (st, colour) {
+        (Some(st), Colour::Emotion) => PALETTE[st.preferred % PALETTE.len()].to_string(),
+        (
+            Some(UnitSummary {
+                affect_r: Some(r), ..
+            }),
+            Colour::Valence,
+        ) => valence_color(r[0]),
+        _ => "#555555".to_string(),
+    };
     let strength = match (st, v) {
         (Some(st), Some(v)) => 1.0 / (1.0 + (-zscore(v, st.mean, st.sd) as f64).exp()),
         (None, Some(v)) if max > 0.0 => (v / max) as f64,
@@ -109,6 +159,14 @@ pub fn selective_units(layer: &[UnitSummary], e: usize, limit: Option<usize>) ->
     idx
 }
 
+/// A layer's units selective for emotion `e` on both halves of a split set ("genuine"), in
+/// unit order.
+pub fn genuine_units(layer: &[UnitSummary], e: usize) -> Vec<usize> {
+    (0..layer.len())
+        .filter(|&u| layer[u].genuine == Some(e))
+        .collect()
+}
+
 /// `units=3,1,7` from a link: sorted, deduplicated, each below `n`; `None` if any part is not.
 pub fn parse_units(text: &str, n: usize) -> Option<Vec<usize>> {
     let mut v = text
@@ -138,6 +196,8 @@ mod tests {
             tuning: vec![],
             mean,
             sd,
+            affect_r: None,
+            genuine: None,
         }
     }
 
@@ -167,14 +227,43 @@ mod tests {
     #[test]
     fn unit_styles() {
         let st = unit(0.5, 1, 2.0, 1.0);
-        let (c, a) = unit_style(Some(&st), Some(2.0), 9.0);
+        let (c, a) = unit_style(Some(&st), Some(2.0), 9.0, Colour::Emotion);
         assert_eq!(c, PALETTE[1]);
         assert!((a - 0.5).abs() < 1e-12, "z = 0 is half opacity");
-        let (_, hi) = unit_style(Some(&st), Some(5.0), 9.0);
+        let (_, hi) = unit_style(Some(&st), Some(5.0), 9.0, Colour::Emotion);
         assert!((hi - 1.0 / (1.0 + (-3f64).exp())).abs() < 1e-12);
-        assert_eq!(unit_style(None, Some(3.0), 6.0), ("#555555", 0.5));
-        assert_eq!(unit_style(None, Some(3.0), 0.0), ("#555555", 0.35));
-        assert_eq!(unit_style(Some(&st), None, 1.0).1, 0.35);
+        let grey = "#555555".to_string();
+        assert_eq!(
+            unit_style(None, Some(3.0), 6.0, Colour::Emotion),
+            (grey.clone(), 0.5)
+        );
+        assert_eq!(
+            unit_style(None, Some(3.0), 0.0, Colour::Emotion),
+            (grey.clone(), 0.35)
+        );
+        assert_eq!(unit_style(Some(&st), None, 1.0, Colour::Emotion).1, 0.35);
+        // By valence r: grey without ratings, grey at 0, full blue / orange at |r| ≥ 0.4.
+        assert_eq!(unit_style(Some(&st), None, 1.0, Colour::Valence).0, grey);
+        let rated = |r: f32| UnitSummary {
+            affect_r: Some([r, 0.0]),
+            ..st.clone()
+        };
+        assert_eq!(
+            unit_style(Some(&rated(0.0)), None, 1.0, Colour::Valence).0,
+            "#c8c8c8"
+        );
+        assert_eq!(
+            unit_style(Some(&rated(-0.5)), None, 1.0, Colour::Valence).0,
+            "#0072b2"
+        );
+        assert_eq!(valence_color(0.4), "#e69f00");
+        assert_eq!(valence_color(0.2), "#d7b464");
+        assert_eq!(Colour::parse("valence"), Colour::Valence);
+        let mut layer = vec![st.clone(), st.clone(), st.clone()];
+        layer[0].genuine = Some(1);
+        layer[2].genuine = Some(1);
+        layer[1].genuine = Some(0);
+        assert_eq!(genuine_units(&layer, 1), [0, 2]);
     }
 
     #[test]

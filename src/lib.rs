@@ -4,6 +4,7 @@
 //! The model, weights and preprocessing code never touch the DOM; the UI (wasm only) lives in
 //! [`ui`].
 
+pub mod affectview;
 pub mod analysis;
 pub mod arch;
 #[cfg(feature = "engine")]

@@ -185,6 +185,12 @@ pub struct Analysis {
     /// Emotion probabilities with the mask, and without it (when asked for or unmasked).
     pub readout: Option<Vec<f32>>,
     pub baseline: Option<Vec<f32>>,
+    /// Predicted `[valence, arousal]` (1–7) with the mask, and without it, when the profile has
+    /// the ridge models.
+    #[serde(default)]
+    pub affect: Option<[f32; 2]>,
+    #[serde(default)]
+    pub affect_baseline: Option<[f32; 2]>,
     /// ImageNet top-5 `(label, probability)` when the model has a classifier.
     pub top5: Vec<(String, f32)>,
     /// The 224×224 RGB crop the network saw (sent with the first analysis of an image).

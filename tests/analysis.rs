@@ -54,7 +54,7 @@ fn profiles_are_deterministic_and_match_numpy() {
     let csv = std::fs::read_to_string(a.join("units.csv")).unwrap();
     assert_eq!(
         csv.lines().next().unwrap(),
-        "layer,unit,si,preferred,tuning_pleasant,tuning_neutral,tuning_unpleasant,selected,p_null"
+        "layer,unit,si,preferred,tuning_pleasant,tuning_neutral,tuning_unpleasant,selected,p_null,valence_r,arousal_r"
     );
     assert_eq!(csv.lines().count(), 1 + 64 + 192 + 384 + 256 + 256);
     let selected = csv
@@ -69,6 +69,28 @@ fn profiles_are_deterministic_and_match_numpy() {
     assert!(worst["tuning"].as_f64().unwrap() < 1e-4, "{worst}");
     assert!(worst["si"].as_f64().unwrap() < 1e-4, "{worst}");
     assert_eq!(worst["preferred_mismatch"].as_u64().unwrap(), 0, "{worst}");
+    // The rank SI of the first of the five runs `--splits` made (the default), against numpy.
+    assert!(worst["rank_si"].as_f64().unwrap() < 1e-4, "{worst}");
+    let spread: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("robustness.json")).unwrap()).unwrap();
+    let runs = spread["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 5);
+    // An untrained model: every run draws its own initialisation and its own split.
+    assert_eq!(runs[0]["init_seed"], spread["runs"][0]["init_seed"]);
+    assert_ne!(runs[0]["init_seed"], runs[1]["init_seed"]);
+    assert_eq!(runs[3]["split_seed"], 10);
+    let share = &spread["layers"][4]["share"];
+    let shares: Vec<f64> = runs
+        .iter()
+        .map(|r| r["layers"][4]["share"].as_f64().unwrap())
+        .collect();
+    let mean = shares.iter().sum::<f64>() / 5.0;
+    assert!(
+        (share["mean"].as_f64().unwrap() - mean).abs() < 1e-12,
+        "{share}"
+    );
+    let md = std::fs::read_to_string(a.join("robustness.md")).unwrap();
+    assert!(md.contains("share beating the null (ranks)"), "{md}");
 }
 
 #[test]
@@ -201,7 +223,10 @@ fn experiment_writes_table_csv_and_charts() {
         "--controls",
         "5",
     ]);
-    assert!(stdout.contains("images·layers/s"), "{stdout}");
+    assert!(
+        stdout.contains("network passes of a held-out part"),
+        "{stdout}"
+    );
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
     assert_eq!(rows.len(), 3, "one row per emotion for one layer");
@@ -224,6 +249,55 @@ fn experiment_writes_table_csv_and_charts() {
     assert!(std::fs::read_to_string(out.join("f1_pleasant.svg"))
         .unwrap()
         .starts_with("<svg"));
+    // The run is on record: a second run into the same folder is refused unless it resumes, a
+    // resumed run skips the finished layer, and a changed setting cannot resume.
+    let profile_json = p.join("profile.json");
+    let exp = |extra: &[&str]| {
+        let mut args = vec![
+            "--quiet",
+            "experiment",
+            "--profile",
+            profile_json.to_str().unwrap(),
+            "--dataset",
+            &set,
+            "--out",
+            out.to_str().unwrap(),
+            "--alpha-step",
+            "2.5",
+        ];
+        args.extend_from_slice(extra);
+        args.iter().map(|s| s.to_string()).collect::<Vec<String>>()
+    };
+    let args = exp(&["--layers", "conv5"]);
+    let e = neurons_err(&args.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    assert!(e.contains("already holds an experiment run"), "{e}");
+    let args = exp(&["--layers", "conv4,conv5", "--resume", "--controls", "3"]);
+    let e = neurons_err(&args.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    assert!(
+        e.contains("its control draws was 5, this run's is 3"),
+        "{e}"
+    );
+    let args = exp(&["--layers", "conv4,conv5", "--resume"]);
+    let stdout = neurons_ok(&args.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    assert!(
+        stdout.contains("resuming: 1 of 2 layers already done"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.starts_with("resuming") && stdout.contains("\n1 layers in"),
+        "{stdout}"
+    );
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let layers: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(
+        layers,
+        ["conv4", "conv4", "conv4", "conv5", "conv5", "conv5"],
+        "{csv}"
+    );
     let rep = dir.path().join("r");
     neurons_ok(&[
         "report",
@@ -288,24 +362,44 @@ fn overlap_of_two_sets_reports_chance_level() {
             dir.path().join(s).to_str().unwrap(),
         ]);
     }
+    // Mark the genuine units in a copy of a's profile.
+    let marked = dir.path().join("marked.json");
+    std::fs::copy(dir.path().join("a/profile.json"), &marked).unwrap();
     let out = neurons_ok(&[
         "overlap",
         dir.path().join("a/profile.json").to_str().unwrap(),
         dir.path().join("b/profile.json").to_str().unwrap(),
+        "--mark",
+        marked.to_str().unwrap(),
     ]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines[0],
-        "layer,units,selective_a,selective_b,both,expected_by_chance,p_value"
+        "layer,emotion,units,selective_a,selective_b,both,expected_by_chance,p_value"
     );
-    assert_eq!(lines.len(), 6, "{out}");
+    assert_eq!(lines.len(), 1 + 5 * 4, "{out}");
+    let mut both_by_emotion = 0.0;
     for l in &lines[1..] {
-        let f: Vec<f64> = l.split(',').skip(1).map(|x| x.parse().unwrap()).collect();
+        let f: Vec<f64> = l.split(',').skip(2).map(|x| x.parse().unwrap()).collect();
         let (n, sa, sb, both, expected, p) = (f[0], f[1], f[2], f[3], f[4], f[5]);
         assert!(both <= sa.min(sb));
         assert!((expected - sa * sb / n).abs() < 0.01, "{l}");
         assert!((0.0..=1.0).contains(&p), "{l}");
+        if !l.contains(",any,") {
+            both_by_emotion += both;
+        }
     }
+    // The marks are exactly the units both sets agree on, emotion by emotion.
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&marked).unwrap()).unwrap();
+    let marks = m["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["units"].as_array().unwrap().clone())
+        .filter(|u| u.get("genuine").is_some())
+        .count();
+    assert_eq!(marks as f64, both_by_emotion);
+    assert!(m["genuine_from"].as_str().unwrap().contains("on both"));
     let e = neurons_err(&[
         "overlap",
         dir.path().join("a/profile.json").to_str().unwrap(),
@@ -323,7 +417,7 @@ fn oasis_is_read_with_its_ratings_and_recorded_by_checksum() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("p");
     let spec = format!("oasis:{}", oasis.display());
-    profile(&out, &spec, "1", &[]);
+    profile(&out, &spec, "1", &["--dump-responses", "--splits", "2"]);
     let p: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("profile.json")).unwrap()).unwrap();
     // By name and the checksum of its CSV, not by this machine's path.
@@ -371,4 +465,13 @@ fn oasis_is_read_with_its_ratings_and_recorded_by_checksum() {
         assert!(lo <= r && r <= hi && (-1.0..=1.0).contains(&r), "{f}");
         assert!(f["n_test"].as_u64().unwrap() > 0 && f["rmse"].as_f64().unwrap() > 0.0);
     }
+    // Each unit's r with valence and arousal (training split), against numpy's corrcoef.
+    let stdout = python(
+        "tests/stats_reference.py",
+        &[out.as_os_str(), oasis.join("OASIS.csv").as_os_str()],
+    );
+    let worst: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+    println!("ours vs numpy on OASIS: {worst}");
+    assert!(worst["affect_r"].as_f64().unwrap() < 1e-5, "{worst}");
+    assert!(worst["si"].as_f64().unwrap() < 1e-4, "{worst}");
 }

@@ -48,14 +48,21 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// Parses `oasis:PATH`, `folder:PATH` or `csv:FILE` and loads it.
+    /// Parses `oasis:PATH`, `folder:PATH` or `csv:FILE` and loads it. `oasis:PATH#A+B` keeps
+    /// OASIS's categories `A` and `B` only.
     pub fn load(spec: &str, thresholds: Thresholds) -> Result<Self, String> {
         let (kind, path) = spec
             .split_once(':')
             .ok_or_else(|| format!("data set `{spec}`: use oasis:PATH, folder:PATH or csv:FILE"))?;
         let path = Path::new(path);
         let ds = match kind {
-            "oasis" => oasis(path, thresholds)?,
+            "oasis" => match path.to_str().and_then(|p| p.rsplit_once('#')) {
+                Some((dir, cats)) => {
+                    let cats: Vec<String> = cats.split('+').map(|c| c.trim().to_string()).collect();
+                    oasis(Path::new(dir), thresholds, Some(&cats))?
+                }
+                None => oasis(path, thresholds, None)?,
+            },
             "folder" => folder(path)?,
             "csv" => csv(path)?,
             other => {

@@ -10,6 +10,8 @@
 use super::head::{standardise, Head};
 use super::metrics::f1_binary;
 use super::profile::Profile;
+use super::sweep::{best_alpha, AlphaSearch, Evaluator};
+use super::valence_lesion::{run_valence, ValenceResult};
 use crate::model::GainMask;
 use crate::protocol::Failure;
 use crate::weights::init::SplitMix64;
@@ -17,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentConfig {
-    /// Enhancement gains to try on val: gain = 1 + α.
-    pub alphas: Vec<f32>,
+    /// How α (gain = 1 + α) is searched on val.
+    pub search: AlphaSearch,
     /// Random-unit control draws (≥ 5 in the paper's spirit).
     pub control_draws: usize,
     pub seed: u64,
@@ -28,20 +30,12 @@ pub struct ExperimentConfig {
 impl Default for ExperimentConfig {
     fn default() -> Self {
         Self {
-            alphas: alpha_grid(5.0, 0.1),
+            search: AlphaSearch::default(),
             control_draws: 5,
             seed: 1,
             batch: 16,
         }
     }
-}
-
-/// `0, step, 2·step, …, max`.
-pub fn alpha_grid(max: f32, step: f32) -> Vec<f32> {
-    let n = (max / step).round() as usize;
-    (0..=n)
-        .map(|i| (i as f32 * step * 1e4).round() / 1e4)
-        .collect()
 }
 
 /// Mean and sample sd.
@@ -76,6 +70,9 @@ pub struct ConditionResult {
     pub best_alpha: f32,
     pub control_lesion: MeanSd,
     pub control_enhance: MeanSd,
+    /// Every α tried on val with its val F1, ascending α (the search's trace).
+    #[serde(default)]
+    pub val_f1_by_alpha: Vec<(f32, f64)>,
 }
 
 /// What the experiment needs from a profile for one layer.
@@ -136,19 +133,19 @@ pub fn layers_above(names: &[&str], layer: &str) -> usize {
     names.len() - names.iter().position(|n| *n == layer).unwrap_or(0)
 }
 
-/// Masks of the validation sweep: for each emotion, its selective units enhanced at each α.
-pub fn val_masks(units: &LayerUnits<'_>, cfg: &ExperimentConfig) -> Vec<GainMask> {
+/// Masks enhancing each emotion's selective units at each of its α values.
+pub fn val_masks(units: &LayerUnits<'_>, alphas: &[Vec<f32>]) -> Vec<GainMask> {
     let mut masks = Vec::new();
-    for sel in &units.selective {
-        for a in &cfg.alphas {
+    for (sel, al) in units.selective.iter().zip(alphas) {
+        for a in al {
             masks.push(GainMask::enhance(units.name, units.n_units, sel, *a));
         }
     }
     masks
 }
 
-/// Masks run on the test part (see [`val_masks`]): none, then per emotion lesion and enhance
-/// at its α, and the random-unit controls of both.
+/// Masks run on the test part: none, then per emotion lesion and enhance at its α, and the
+/// random-unit controls of both. Masks that change nothing (α = 0) cost no pass.
 pub fn test_masks(units: &LayerUnits<'_>, best: &[f32], cfg: &ExperimentConfig) -> Vec<GainMask> {
     let (l, n) = (units.name, units.n_units);
     let mut rng = SplitMix64::new(cfg.seed ^ crate::weights::init::fnv1a(l));
@@ -165,11 +162,29 @@ pub fn test_masks(units: &LayerUnits<'_>, best: &[f32], cfg: &ExperimentConfig) 
     masks
 }
 
-/// Total work (images × conv layers computed) of one layer: val sweep plus test conditions.
+/// Estimated work (images × conv layers computed) of one layer, for progress bars: the val
+/// search plus the test conditions, with every enhancement assumed to help. `above` is 0 at the
+/// readout's own layer (no pass there).
 pub fn work_of(above: usize, k: usize, cfg: &ExperimentConfig, n_val: usize, n_test: usize) -> u64 {
-    let val = k * cfg.alphas.len() * n_val;
-    let test = (1 + k * (2 + 2 * cfg.control_draws)) * n_test;
+    let val = k * cfg.search.passes_estimate() * n_val;
+    let test = k * (2 + 2 * cfg.control_draws) * n_test;
     ((val + test) * above) as u64
+}
+
+/// [`work_of`] for each of `layers` of profile `p`, counted as the passes tick it: the layers
+/// above the intervened one (its own output is cached), nothing but the baselines at the
+/// readout's own layer.
+pub fn estimates(p: &Profile, layers: &[String], cfg: &ExperimentConfig) -> Vec<u64> {
+    let names: Vec<&str> = p.layers.iter().map(|l| l.name.as_str()).collect();
+    let own = readout_layer(p);
+    let (k, nv, nt) = (p.classes.len(), p.split.val.len(), p.split.test.len());
+    layers
+        .iter()
+        .map(|l| match own.as_deref() == Some(l.as_str()) {
+            true => (nv + nt) as u64,
+            false => work_of((layers_above(&names, l) - 1).max(1), k, cfg, nv, nt),
+        })
+        .collect()
 }
 
 /// `k` of `0..n_units` without replacement (the random-unit control; the lab's "same number at
@@ -184,75 +199,124 @@ pub fn draw(n_units: usize, k: usize, rng: &mut SplitMix64) -> Vec<usize> {
     idx
 }
 
+/// F1 of head `e` on each feature-row set.
+fn f1_each(readout: &Readout<'_>, feats: &[Vec<Vec<f32>>], e: usize, y: &[usize]) -> Vec<f64> {
+    let truth: Vec<bool> = y.iter().map(|y| *y == e).collect();
+    feats
+        .iter()
+        .map(|f| f1_binary(&readout.predict(f, e), &truth))
+        .collect()
+}
+
+/// The α search on val (coarse grid, then fine steps around each emotion's best): the chosen α
+/// per emotion, and every α tried with its val F1.
+async fn search_alpha<F: Features>(
+    ev: &mut Evaluator<'_, F>,
+    units: &LayerUnits<'_>,
+    readout: &Readout<'_>,
+    val_y: &[usize],
+    search: &AlphaSearch,
+) -> Result<(Vec<f32>, Vec<Vec<(f32, f64)>>), Failure> {
+    let k = units.selective.len();
+    let mut tried: Vec<Vec<(f32, f64)>> = vec![Vec::new(); k];
+    let mut stage: Vec<Vec<f32>> = vec![search.coarse_grid(); k];
+    for round in 0..2 {
+        let feats = ev
+            .under(units.name, Part::Val, &val_masks(units, &stage))
+            .await?;
+        let mut at = 0;
+        for (e, alphas) in stage.iter().enumerate() {
+            let f1 = f1_each(readout, &feats[at..at + alphas.len()], e, val_y);
+            tried[e].extend(alphas.iter().copied().zip(f1));
+            at += alphas.len();
+        }
+        if round == 0 {
+            stage = tried
+                .iter()
+                .map(|t| search.fine_around(best_alpha(t).0))
+                .collect();
+        }
+    }
+    let best = tried.iter().map(|t| best_alpha(t).0).collect();
+    for t in &mut tried {
+        t.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    Ok((best, tried))
+}
+
 /// Runs the experiment for one layer. `val_y`/`test_y` are the class labels of the parts'
-/// images, in the order `features` returns them.
-pub async fn run_layer(
-    features: &mut impl Features,
+/// images, in the order the feature source returns them.
+pub async fn run_layer<F: Features>(
+    ev: &mut Evaluator<'_, F>,
     units: &LayerUnits<'_>,
     classes: &[String],
     readout: &Readout<'_>,
     (val_y, test_y): (&[usize], &[usize]),
     cfg: &ExperimentConfig,
 ) -> Result<Vec<ConditionResult>, Failure> {
-    let k = classes.len();
-    // Val: the enhancement sweep, to choose α per emotion.
-    let feats = features
-        .under(units.name, Part::Val, &val_masks(units, cfg))
-        .await?;
-    let mut best = vec![0f32; k];
-    for (e, best_e) in best.iter_mut().enumerate() {
-        let truth: Vec<bool> = val_y.iter().map(|y| *y == e).collect();
-        let mut best_f1 = f64::MIN;
-        for (ai, a) in cfg.alphas.iter().enumerate() {
-            let f1 = f1_binary(
-                &readout.predict(&feats[e * cfg.alphas.len() + ai], e),
-                &truth,
-            );
-            if f1 > best_f1 + 1e-12 {
-                best_f1 = f1;
-                *best_e = *a;
-            }
-        }
-    }
+    let (best, tried) = search_alpha(ev, units, readout, val_y, &cfg.search).await?;
     // Test: baseline, lesion, enhance at best α, and the random controls.
-    let feats = features
+    let feats = ev
         .under(units.name, Part::Test, &test_masks(units, &best, cfg))
         .await?;
     let per_e = 2 + 2 * cfg.control_draws;
     let mut rows = Vec::new();
-    for e in 0..k {
-        let truth: Vec<bool> = test_y.iter().map(|y| *y == e).collect();
-        let f1 = |m: usize| f1_binary(&readout.predict(&feats[m], e), &truth);
+    for (e, class) in classes.iter().enumerate() {
         let base = 1 + e * per_e;
+        let mut idx = vec![0, base, base + 1];
+        idx.extend((0..2 * cfg.control_draws).map(|d| base + 2 + d));
+        let picked: Vec<Vec<Vec<f32>>> = idx.iter().map(|&m| feats[m].clone()).collect();
+        let f1 = f1_each(readout, &picked, e, test_y);
         let controls = |off: usize| -> Vec<f64> {
             (0..cfg.control_draws)
-                .map(|d| f1(base + 2 + 2 * d + off))
+                .map(|d| f1[3 + 2 * d + off])
                 .collect()
         };
         rows.push(ConditionResult {
             layer: units.name.to_string(),
-            emotion: classes[e].clone(),
+            emotion: class.clone(),
             n_units: units.selective[e].len(),
-            f1_before: f1(0),
-            f1_lesion: f1(base),
-            f1_enhance: f1(base + 1),
+            f1_before: f1[0],
+            f1_lesion: f1[1],
+            f1_enhance: f1[2],
             best_alpha: best[e],
             control_lesion: MeanSd::of(&controls(0)),
             control_enhance: MeanSd::of(&controls(1)),
+            val_f1_by_alpha: tried[e].clone(),
         });
     }
     Ok(rows)
 }
 
-/// [`run_layer`] for each of `layers`, with the selective units and the readout of profile `p`
-/// (the CLI and the browser both run this); `done` gets each layer's rows as it finishes.
-pub async fn run_profile(
-    features: &mut impl Features,
+/// The layer whose spatial means are the readout's features (`conv5_3 spatial means`), if any.
+pub fn readout_layer(p: &Profile) -> Option<String> {
+    p.readout
+        .features
+        .strip_suffix(" spatial means")
+        .map(str::to_string)
+}
+
+/// What one layer of the experiment found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerOutcome {
+    /// Lesion and enhancement per emotion.
+    pub rows: Vec<ConditionResult>,
+    /// The valence lesion, where the profile has ratings.
+    pub valence: Option<ValenceResult>,
+}
+
+/// [`run_layer`] (and the valence lesion) for each of `layers`, with the selective units and the
+/// readout of profile `p` (the CLI and the browser both run this); `done` gets each layer's
+/// outcome as it finishes, and may stop the run by returning an error (a results file that
+/// cannot be written).
+pub async fn run_profile<F: Features>(
+    features: &mut F,
     p: &Profile,
     layers: &[String],
     cfg: &ExperimentConfig,
-    mut done: impl FnMut(Vec<ConditionResult>),
-) -> Result<(), Failure> {
+    mut done: impl FnMut(LayerOutcome) -> Result<(), Failure>,
+) -> Result<RunStats, Failure> {
+    cfg.search.validate().map_err(Failure::bad_input)?;
     let readout = Readout {
         mean: &p.readout.feature_mean,
         sd: &p.readout.feature_sd,
@@ -260,6 +324,7 @@ pub async fn run_profile(
     };
     let val_y: Vec<usize> = p.split.val.iter().map(|&i| p.labels[i]).collect();
     let test_y: Vec<usize> = p.split.test.iter().map(|&i| p.labels[i]).collect();
+    let mut ev = Evaluator::new(features, readout_layer(p));
     for name in layers {
         let lp = p
             .layer(name)
@@ -270,7 +335,7 @@ pub async fn run_profile(
             n_units: lp.units.len(),
         };
         let rows = run_layer(
-            features,
+            &mut ev,
             &units,
             &p.classes,
             &readout,
@@ -278,47 +343,21 @@ pub async fn run_profile(
             cfg,
         )
         .await?;
-        done(rows);
+        let valence = run_valence(&mut ev, p, name, cfg.control_draws, cfg.seed).await?;
+        done(LayerOutcome { rows, valence })?;
     }
-    Ok(())
+    Ok(RunStats {
+        passes: ev.passes,
+        saved: ev.saved,
+    })
+}
+
+/// Network passes (masks × held-out parts) a run asked for, and conditions answered without one.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RunStats {
+    pub passes: usize,
+    pub saved: usize,
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn alpha_grid_and_draws() {
-        assert_eq!(alpha_grid(5.0, 0.1).len(), 51);
-        assert_eq!(alpha_grid(1.0, 0.5), [0.0, 0.5, 1.0]);
-        let mut r = SplitMix64::new(3);
-        let d = draw(10, 4, &mut r);
-        assert_eq!(d.len(), 4);
-        let mut s = d.clone();
-        s.sort();
-        s.dedup();
-        assert_eq!(s.len(), 4, "draws are without replacement");
-        let m = MeanSd::of(&[1.0, 2.0, 3.0]);
-        assert_eq!((m.mean, m.sd), (2.0, 1.0));
-        assert_eq!(layers_above(&["a", "b", "c"], "b"), 2);
-        let cfg = ExperimentConfig {
-            alphas: vec![0.0, 1.0],
-            control_draws: 2,
-            seed: 4,
-            batch: 1,
-        };
-        // k = 3: val 3·2·10, test (1 + 3·(2 + 4))·5, times 2 layers above.
-        assert_eq!(work_of(2, 3, &cfg, 10, 5), (60 + 95) * 2);
-        let units = LayerUnits {
-            name: "l",
-            selective: vec![vec![0, 1], vec![2], vec![]],
-            n_units: 6,
-        };
-        assert_eq!(val_masks(&units, &cfg).len(), 6);
-        let t = test_masks(&units, &[0.0, 1.0, 2.0], &cfg);
-        assert_eq!(t.len(), 1 + 3 * 6);
-        assert!(t[0].is_empty());
-        // The same seed draws the same controls (the pool and the CLI agree on them).
-        assert_eq!(t, test_masks(&units, &[0.0, 1.0, 2.0], &cfg));
-    }
-}
+mod tests;

@@ -4,9 +4,10 @@
 use super::experiment::{layers_above, FeatureRows, Features, Part};
 use super::responses::readout_features;
 use crate::engine::Engine;
-use crate::model::{GainMask, Keep, Network};
+use crate::model::{read_rows, GainMask, Keep, Network};
 use crate::preprocess::Prepared;
 use crate::protocol::Failure;
+use burn::tensor::{Tensor, TensorData};
 
 /// Told of the work done (images × conv layers computed) after every batch × mask; an error
 /// stops the run (a worker uses it to report progress and hear a cancel).
@@ -26,7 +27,10 @@ impl Progress for Count {
     }
 }
 
-/// Runs `masks` on `images`, reusing each batch's input to `layer`: `[mask][image][feature]`.
+/// Runs `masks` on `images`: `[mask][image][feature]`. Each batch runs the layers up to and
+/// including `layer` once, unmasked; each mask then scales that cached output by its gains for
+/// `layer` (the gain acts after the ReLU) and runs only the layers above. When the readout is
+/// `layer`'s own spatial means, the scaled means are the features and nothing above runs.
 #[allow(clippy::too_many_arguments)]
 pub async fn features_under(
     engine: &Engine,
@@ -41,14 +45,37 @@ pub async fn features_under(
         .step_of(layer)
         .ok_or_else(|| Failure::bad_input(format!("unknown layer `{layer}`")))?;
     let names: Vec<&str> = net.layers().iter().map(|l| l.0).collect();
-    let above = layers_above(&names, layer);
+    let above = layers_above(&names, layer).saturating_sub(1);
+    let own_means = !net.has_classifier() && names.last() == Some(&layer);
     let mut out = vec![Vec::new(); masks.len()];
     for chunk in images.chunks(batch.max(1)) {
-        let input = net.input_to(step, engine.batch(chunk));
+        let (output, below) = net.forward_to(step + 1, engine.batch(chunk));
+        let means = below.into_iter().last().map(|l| l.means);
         for (m, mask) in masks.iter().enumerate() {
-            let acts = net.forward_from(step, input.clone(), mask, Keep::Means);
-            out[m].extend(readout_features(&acts).await?.0);
-            progress.tick((chunk.len() * above) as u64).await?;
+            let gains = mask.get(layer).map(|g| {
+                Tensor::<1>::from_data(TensorData::new(g.to_vec(), [g.len()]), net.device())
+            });
+            let rows = if own_means {
+                let means = means.clone().ok_or("the network has no conv layer")?;
+                let c = means.dims()[1];
+                let scaled = match gains {
+                    Some(g) => means * g.reshape([1, c]),
+                    None => means,
+                };
+                read_rows(scaled).await?
+            } else {
+                let x = match gains {
+                    Some(g) => {
+                        let c = output.dims()[1];
+                        output.clone() * g.reshape([1, c, 1, 1])
+                    }
+                    None => output.clone(),
+                };
+                let acts = net.forward_from(step + 1, x, mask, Keep::Means);
+                readout_features(&acts).await?.0
+            };
+            out[m].extend(rows);
+            progress.tick((chunk.len() * above.max(1)) as u64).await?;
         }
     }
     Ok(out)

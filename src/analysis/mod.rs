@@ -20,5 +20,8 @@ pub mod profile;
 pub mod readout;
 pub mod responses;
 pub mod ridge;
+pub mod robust;
 pub mod selectivity;
 pub mod split;
+pub mod sweep;
+pub mod valence_lesion;

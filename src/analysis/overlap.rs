@@ -50,6 +50,8 @@ pub fn hypergeom_upper_tail(n: usize, k: usize, draws: usize, x: usize) -> f64 {
     tail.clamp(0.0, 1.0)
 }
 
+use super::profile::LayerProfile;
+
 /// Counts and hypergeometric test for two selections of equal length.
 pub fn overlap(a: &[bool], b: &[bool]) -> Overlap {
     assert_eq!(a.len(), b.len(), "selections must cover the same units");
@@ -73,9 +75,31 @@ pub fn overlap(a: &[bool], b: &[bool]) -> Overlap {
     }
 }
 
+/// Units of a layer that beat the permutation null (p < 0.05), preferring `emotion` when given.
+pub fn significant(l: &LayerProfile, emotion: Option<usize>) -> Vec<bool> {
+    l.units
+        .iter()
+        .map(|u| u.p_null < 0.05 && emotion.is_none_or(|e| u.preferred == e))
+        .collect()
+}
+
+/// Per unit, the emotion it is selective for on both sets (the paper's "genuine" units): it
+/// beats the null on each, preferring the same emotion.
+pub fn genuine(a: &LayerProfile, b: &LayerProfile) -> Vec<Option<usize>> {
+    a.units
+        .iter()
+        .zip(&b.units)
+        .map(|(x, y)| {
+            (x.p_null < 0.05 && y.p_null < 0.05 && x.preferred == y.preferred)
+                .then_some(x.preferred)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::profile::UnitProfile;
 
     fn sel(n: usize, on: &[usize]) -> Vec<bool> {
         (0..n).map(|i| on.contains(&i)).collect()
@@ -133,5 +157,41 @@ mod tests {
         let o = overlap(&[false; 4], &[true; 4]);
         assert_eq!((o.both, o.expected, o.p_value), (0, 0.0, 1.0));
         assert_eq!(overlap(&[], &[]).p_value, 1.0);
+    }
+
+    #[test]
+    fn genuine_units_agree_on_both_sets() {
+        let unit = |p: f32, e: usize| UnitProfile {
+            si: 0.3,
+            preferred: e,
+            tuning: vec![0.0; 3],
+            selected: true,
+            p_null: p,
+            affect_r: None,
+            genuine: None,
+        };
+        let layer = |units: Vec<UnitProfile>| LayerProfile {
+            name: "c".into(),
+            response_mean: vec![0.0; units.len()],
+            response_sd: vec![1.0; units.len()],
+            units,
+            null_threshold95: 0.2,
+            share_significant: 0.5,
+        };
+        let a = layer(vec![
+            unit(0.01, 0),
+            unit(0.01, 1),
+            unit(0.5, 2),
+            unit(0.01, 2),
+        ]);
+        let b = layer(vec![
+            unit(0.02, 0),
+            unit(0.01, 2),
+            unit(0.01, 2),
+            unit(0.049, 2),
+        ]);
+        assert_eq!(genuine(&a, &b), [Some(0), None, None, Some(2)]);
+        assert_eq!(significant(&a, Some(2)), [false, false, false, true]);
+        assert_eq!(significant(&b, None), [true; 4]);
     }
 }

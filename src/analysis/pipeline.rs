@@ -98,16 +98,20 @@ pub fn build_profile(
             cfg.seed ^ fnv1a(name),
         );
         let (response_mean, response_sd) = mean_sd(&train, n_units);
+        let affect_r = unit_affect_r(ds, &split.train, &train, n_units);
         let units = stats
             .into_iter()
             .zip(selected)
             .zip(&null.p_values)
-            .map(|((s, selected), p)| UnitProfile {
+            .enumerate()
+            .map(|(u, ((s, selected), p))| UnitProfile {
                 si: s.si,
                 preferred: s.preferred,
                 tuning: s.tuning,
                 selected,
                 p_null: *p,
+                affect_r: affect_r.as_ref().map(|r| r[u]),
+                genuine: None,
             })
             .collect();
         layers.push(LayerProfile {
@@ -184,7 +188,41 @@ pub fn build_profile(
         layers,
         readout,
         affect,
+        ratings: ds
+            .items
+            .iter()
+            .map(|i| i.rating)
+            .collect::<Option<_>>()
+            .unwrap_or_default(),
+        genuine_from: None,
     }
+}
+
+/// Per unit, Pearson r of its training-split responses (`train`, `[image][unit]`) with the mean
+/// valence and arousal ratings, when every item has ratings.
+fn unit_affect_r(
+    ds: &Dataset,
+    train_idx: &[usize],
+    train: &[f32],
+    n_units: usize,
+) -> Option<Vec<[f32; 2]>> {
+    let ratings: Vec<[f32; 2]> = train_idx
+        .iter()
+        .map(|&i| ds.items[i].rating)
+        .collect::<Option<_>>()?;
+    let target = |t: usize| -> Vec<f64> { ratings.iter().map(|r| r[t] as f64).collect() };
+    let (valence, arousal) = (target(0), target(1));
+    Some(
+        (0..n_units)
+            .map(|u| {
+                let x: Vec<f64> = train.chunks(n_units).map(|r| r[u] as f64).collect();
+                [
+                    super::ridge::pearson(&x, &valence) as f32,
+                    super::ridge::pearson(&x, &arousal) as f32,
+                ]
+            })
+            .collect(),
+    )
 }
 
 /// Valence and arousal ridge readouts on the split, when every item has ratings.

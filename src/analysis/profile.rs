@@ -17,6 +17,14 @@ pub struct UnitProfile {
     pub tuning: Vec<f32>,
     pub selected: bool,
     pub p_null: f32,
+    /// Pearson r of the unit's response with the mean valence and the mean arousal rating over
+    /// the training split, where the set has ratings (OASIS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affect_r: Option<[f32; 2]>,
+    /// The emotion this unit is selective for on both halves of a split set (`neurons overlap
+    /// --mark`): the paper's "genuine" units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genuine: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -71,6 +79,13 @@ pub struct Profile {
     /// the set has ratings (OASIS); empty otherwise (and in profiles made before them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub affect: Vec<super::ridge::AffectFit>,
+    /// Each image's mean `[valence, arousal]` rating, in `images` order, where the set has them:
+    /// the lab draws them as context (positions only, never the images).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ratings: Vec<[f32; 2]>,
+    /// Where the units' `genuine` marks come from (the two profiles compared), when marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genuine_from: Option<String>,
 }
 
 fn finite(v: &[f32]) -> bool {
@@ -118,6 +133,7 @@ impl Profile {
                     || !finite(&u.tuning)
                     || u.tuning.len() != k
                     || u.preferred >= k
+                    || u.genuine.is_some_and(|g| g >= k)
                 {
                     return Err(format!(
                         "profile layer `{}` unit {i} holds NaN or invalid values",
@@ -169,24 +185,40 @@ impl Profile {
         super::head::softmax(&r.joint.logits(&z))
     }
 
+    /// Predicted `[valence, arousal]` (1–7 scale) for one raw feature row, when the profile
+    /// carries both ridge models.
+    pub fn affect_predict(&self, features: &[f32]) -> Option<[f32; 2]> {
+        let r = &self.readout;
+        let z = super::head::standardise(features, &r.feature_mean, &r.feature_sd);
+        let fit = |t: &str| {
+            let f = self.affect.iter().find(|f| f.target == t)?;
+            (f.weight.len() == z.len())
+                .then(|| f.bias + f.weight.iter().zip(&z).map(|(w, x)| w * x).sum::<f32>())
+        };
+        Some([fit("valence")?, fit("arousal")?])
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("profile serialises") + "\n"
     }
 
-    /// `layer,unit,si,preferred,tuning_<class>…,selected,p_null`.
+    /// `layer,unit,si,preferred,tuning_<class>…,selected,p_null,valence_r,arousal_r` (the last two empty without ratings).
     pub fn units_csv(&self) -> String {
         let mut s = String::from("layer,unit,si,preferred");
         for c in &self.classes {
             s += &format!(",tuning_{c}");
         }
-        s += ",selected,p_null\n";
+        s += ",selected,p_null,valence_r,arousal_r\n";
         for l in &self.layers {
             for (i, u) in l.units.iter().enumerate() {
                 s += &format!("{},{i},{},{}", l.name, u.si, self.classes[u.preferred]);
                 for t in &u.tuning {
                     s += &format!(",{t}");
                 }
-                s += &format!(",{},{}\n", u.selected, u.p_null);
+                let [v, a] = u
+                    .affect_r
+                    .map_or([String::new(), String::new()], |r| r.map(|x| x.to_string()));
+                s += &format!(",{},{},{v},{a}\n", u.selected, u.p_null);
             }
         }
         s

@@ -164,6 +164,12 @@ pub struct AffectFit {
     pub rmse_ci95: [f64; 2],
     /// RMSE of always predicting the training mean, for scale.
     pub rmse_mean_only: f64,
+    /// The fitted model on the profile's standardised readout features (`rating = bias + weight ·
+    /// z`), so the lab can place a new image on the rating scale.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weight: Vec<f32>,
+    #[serde(default)]
+    pub bias: f32,
 }
 
 /// Fits `target` (train), picks λ by validation RMSE, scores the test split.
@@ -184,7 +190,8 @@ pub fn affect_fit(
         }
     }
     let lambda = best.map_or(1.0, |b| b.0);
-    let pred = Ridge::fit(x_train, d, y_train, lambda)?.predict(x_test);
+    let model = Ridge::fit(x_train, d, y_train, lambda)?;
+    let pred = model.predict(x_test);
     let mean = y_train.iter().sum::<f64>() / y_train.len().max(1) as f64;
     let (r_ci95, rmse_ci95) = bootstrap(&pred, y_test, seed);
     Ok(AffectFit {
@@ -196,6 +203,8 @@ pub fn affect_fit(
         rmse: rmse(&pred, y_test),
         rmse_ci95,
         rmse_mean_only: rmse(&vec![mean; y_test.len()], y_test),
+        weight: model.w.iter().map(|w| *w as f32).collect(),
+        bias: model.b as f32,
     })
 }
 

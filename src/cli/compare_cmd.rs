@@ -2,7 +2,7 @@
 //! agreement of selective units, against the hypergeometric chance level).
 
 use super::{read, write};
-use crate::analysis::overlap::overlap;
+use crate::analysis::overlap::{genuine, overlap, significant};
 use crate::analysis::profile::Profile;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -22,6 +22,10 @@ pub struct OverlapArgs {
     a: PathBuf,
     /// Profile of the same model on the second labelled set.
     b: PathBuf,
+    /// Mark the units selective for the same emotion on both sets as "genuine" in this profile
+    /// (of the same model; rewritten in place), for the lab's preset.
+    #[arg(long)]
+    mark: Option<PathBuf>,
 }
 
 pub fn load_profile(path: &Path) -> Result<Profile, String> {
@@ -65,18 +69,51 @@ pub fn overlap_cmd(a: OverlapArgs) -> Result<(), String> {
             pa.model, pb.model
         ));
     }
-    println!("layer,units,selective_a,selective_b,both,expected_by_chance,p_value");
+    println!("layer,emotion,units,selective_a,selective_b,both,expected_by_chance,p_value");
+    let mut marks = Vec::new();
     for la in &pa.layers {
         let lb = pb
             .layer(&la.name)
             .ok_or_else(|| format!("layer `{}` missing from {}", la.name, a.b.display()))?;
-        let sa: Vec<bool> = la.units.iter().map(|u| u.p_null < 0.05).collect();
-        let sb: Vec<bool> = lb.units.iter().map(|u| u.p_null < 0.05).collect();
-        let o = overlap(&sa, &sb);
-        println!(
-            "{},{},{},{},{},{:.2},{:.3e}",
-            la.name, o.n_units, o.in_a, o.in_b, o.both, o.expected, o.p_value
-        );
+        if la.units.len() != lb.units.len() {
+            return Err(format!(
+                "layer `{}` differs in size between the profiles",
+                la.name
+            ));
+        }
+        let emotions = std::iter::once(None).chain((0..pa.classes.len()).map(Some));
+        for e in emotions {
+            let o = overlap(&significant(la, e), &significant(lb, e));
+            let name = e.map_or("any", |e| pa.classes[e].as_str());
+            println!(
+                "{},{name},{},{},{},{},{:.2},{:.3e}",
+                la.name, o.n_units, o.in_a, o.in_b, o.both, o.expected, o.p_value
+            );
+        }
+        marks.push(genuine(la, lb));
+    }
+    if let Some(path) = &a.mark {
+        let mut p = load_profile(path)?;
+        if p.model != pa.model || p.classes != pa.classes {
+            return Err(format!(
+                "{} is a profile of {}, not {}",
+                path.display(),
+                p.model,
+                pa.model
+            ));
+        }
+        for (l, m) in p.layers.iter_mut().zip(&marks) {
+            for (u, g) in l.units.iter_mut().zip(m) {
+                u.genuine = *g;
+            }
+        }
+        p.genuine_from = Some(format!(
+            "selective for the same emotion (beating the null, p < 0.05) on both {} and {}",
+            pa.dataset, pb.dataset
+        ));
+        write(path, p.to_json().as_bytes())?;
+        let n: usize = marks.iter().flatten().filter(|g| g.is_some()).count();
+        eprintln!("marked {n} genuine units in {}", path.display());
     }
     Ok(())
 }

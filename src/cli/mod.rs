@@ -2,9 +2,12 @@
 
 mod bench;
 mod compare_cmd;
+mod experiment_cmd;
 mod predict;
 mod profile_cmd;
 mod report;
+mod splits;
+mod spread_cmd;
 mod weights_cmd;
 
 use clap::{Parser, Subcommand};
@@ -43,11 +46,13 @@ enum Command {
     /// Profile emotion selectivity on a labelled set and train the readout.
     Profile(profile_cmd::ProfileArgs),
     /// Lesion/enhance selective units layer by layer, against random-unit controls.
-    Experiment(profile_cmd::ExperimentArgs),
+    Experiment(experiment_cmd::ExperimentArgs),
     /// Figures and a table from one or more profiles (e.g. pretrained vs untrained).
     Report(compare_cmd::ReportArgs),
     /// Units selective on two labelled sets, against the hypergeometric chance level.
     Overlap(compare_cmd::OverlapArgs),
+    /// Mean ± sd of several experiment runs (e.g. one per split) as a Markdown table.
+    Spread(spread_cmd::SpreadArgs),
     /// Forward-pass timings against ONNX Runtime on the same graph and input.
     Bench(bench::BenchArgs),
 }
@@ -73,9 +78,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), String> {
         Command::Weights { action } => weights_cmd::run(action, &cli.weights_dir, cli.quiet),
         Command::Predict(a) => predict::run(a, &cli.weights_dir, cli.quiet),
         Command::Profile(a) => profile_cmd::profile(a, &cli.weights_dir, cli.quiet),
-        Command::Experiment(a) => profile_cmd::experiment(a, &cli.weights_dir, cli.quiet),
+        Command::Experiment(a) => experiment_cmd::experiment(a, &cli.weights_dir, cli.quiet),
         Command::Report(a) => compare_cmd::report(a),
         Command::Overlap(a) => compare_cmd::overlap_cmd(a),
+        Command::Spread(a) => spread_cmd::spread(a),
         Command::Bench(a) => bench::run(a, &cli.weights_dir),
     }
 }

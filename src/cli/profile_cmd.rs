@@ -1,14 +1,12 @@
-//! `neurons profile` and `neurons experiment`: the paper's method on a labelled set.
+//! `neurons profile`: the paper's method on a labelled set.
 
 use super::predict::load_network;
+use super::splits::Runs;
 use super::{engine, read, write};
 use crate::analysis::dataset::{Dataset, Thresholds};
-use crate::analysis::experiment::{alpha_grid, run_profile, ConditionResult, ExperimentConfig};
-use crate::analysis::features::{Count, LocalFeatures};
 use crate::analysis::pipeline::{build_profile, ProfileConfig};
 use crate::analysis::readout::TrainConfig;
 use crate::analysis::responses::compute;
-use crate::preprocess::{prepare, Prepared};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use web_time::Instant;
@@ -43,35 +41,20 @@ pub struct ProfileArgs {
     /// Use only the first N images of the set (quick runs).
     #[arg(long)]
     limit: Option<usize>,
+    /// Also profile this many seeded splits of the same responses (split seeds `seed`,
+    /// `seed + 1`, …) and write their spread to `robustness.json` and `robustness.md`; for a
+    /// seeded (untrained) model each run also draws its own initialisation. 1 turns it off.
+    #[arg(long, default_value_t = 5)]
+    splits: usize,
+    /// With `--splits`, keep the shipped initialisation of a seeded model (vary the split only).
+    #[arg(long)]
+    same_init: bool,
     /// Also write every unit's response to every image (`responses.json`).
     #[arg(long)]
     dump_responses: bool,
 }
 
-#[derive(Args)]
-pub struct ExperimentArgs {
-    #[arg(long)]
-    profile: PathBuf,
-    #[arg(long)]
-    dataset: String,
-    #[arg(long)]
-    out: PathBuf,
-    /// Layers to intervene in (default: all).
-    #[arg(long, value_delimiter = ',')]
-    layers: Option<Vec<String>>,
-    #[arg(long, default_value_t = 5.0)]
-    alpha_max: f32,
-    #[arg(long, default_value_t = 0.1)]
-    alpha_step: f32,
-    #[arg(long, default_value_t = 5)]
-    controls: usize,
-    #[arg(long, default_value = "cpu")]
-    backend: String,
-    #[arg(long, default_value_t = 16)]
-    batch: usize,
-}
-
-fn bar(n: usize, quiet: bool, what: &str) -> indicatif::ProgressBar {
+pub(super) fn bar(n: usize, quiet: bool, what: &str) -> indicatif::ProgressBar {
     if quiet {
         return indicatif::ProgressBar::hidden();
     }
@@ -81,7 +64,11 @@ fn bar(n: usize, quiet: bool, what: &str) -> indicatif::ProgressBar {
     b
 }
 
-fn load_dataset(spec: &str, t: Thresholds, limit: Option<usize>) -> Result<Dataset, String> {
+pub(super) fn load_dataset(
+    spec: &str,
+    t: Thresholds,
+    limit: Option<usize>,
+) -> Result<Dataset, String> {
     let mut ds = Dataset::load(spec, t)?;
     if let Some(n) = limit {
         ds.items.truncate(n);
@@ -137,6 +124,30 @@ pub fn profile(a: ProfileArgs, dir: &Path, quiet: bool) -> Result<(), String> {
     let p = build_profile(&entry.id, &ds, thresholds, &resp, &cfg);
     write(&a.out.join("profile.json"), p.to_json().as_bytes())?;
     write(&a.out.join("units.csv"), p.units_csv().as_bytes())?;
+    let spread = (a.splits > 1)
+        .then(|| {
+            let runs = Runs {
+                eng: &eng,
+                entry: &entry,
+                ds: &ds,
+                thresholds,
+                cfg: &cfg,
+                batch: a.batch,
+                vary_init: !a.same_init,
+                out: &a.out,
+            };
+            runs.spread(&p, &resp, a.splits, quiet)
+        })
+        .transpose()?;
+    if let Some(s) = &spread {
+        write(
+            &a.out.join("robustness.json"),
+            serde_json::to_string_pretty(s)
+                .map_err(|e| e.to_string())?
+                .as_bytes(),
+        )?;
+        write(&a.out.join("robustness.md"), s.markdown().as_bytes())?;
+    }
     if a.dump_responses {
         let layers: serde_json::Map<String, serde_json::Value> = resp
             .layers
@@ -197,76 +208,10 @@ pub fn profile(a: ProfileArgs, dir: &Path, quiet: bool) -> Result<(), String> {
             f.rmse_mean_only
         );
     }
+    if let Some(s) = &spread {
+        println!("\n{}", s.markdown());
+        println!("wrote {}", a.out.join("robustness.md").display());
+    }
     println!("wrote {}", a.out.join("profile.json").display());
-    Ok(())
-}
-
-pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), String> {
-    let p = super::compare_cmd::load_profile(&a.profile)?;
-    let ds = load_dataset(&a.dataset, p.thresholds.unwrap_or_default(), None)?;
-    let names = ds.names();
-    let eng = engine(&a.backend)?;
-    let (net, entry) = load_network(dir, &p.model, &eng)?;
-    let index = |name: &String| names.iter().position(|n| n == name);
-    let load = |split: &[usize]| -> Result<(Vec<Prepared>, Vec<usize>), String> {
-        let mut imgs = Vec::new();
-        let mut labels = Vec::new();
-        for &i in split {
-            let j = index(&p.images[i]).ok_or_else(|| {
-                format!(
-                    "image `{}` of the profile is not in {}",
-                    p.images[i], a.dataset
-                )
-            })?;
-            imgs.push(prepare(
-                &read(&ds.items[j].path)?,
-                &entry.preprocessing,
-                true,
-            )?);
-            labels.push(p.labels[i]);
-        }
-        Ok((imgs, labels))
-    };
-    let (val, _) = load(&p.split.val)?;
-    let (test, _) = load(&p.split.test)?;
-    let (val_r, test_r): (Vec<&Prepared>, Vec<&Prepared>) =
-        (val.iter().collect(), test.iter().collect());
-    let cfg = ExperimentConfig {
-        alphas: alpha_grid(a.alpha_max, a.alpha_step),
-        control_draws: a.controls,
-        seed: p.seed,
-        batch: a.batch,
-    };
-    let layers: Vec<String> = a
-        .layers
-        .clone()
-        .unwrap_or_else(|| p.layers.iter().map(|l| l.name.clone()).collect());
-    let pb = bar(layers.len(), quiet, "layers");
-    let t0 = Instant::now();
-    let mut results: Vec<ConditionResult> = Vec::new();
-    let mut source = LocalFeatures {
-        engine: &eng,
-        net: &net,
-        val: &val_r,
-        test: &test_r,
-        batch: cfg.batch,
-        progress: Count::default(),
-    };
-    pollster::block_on(run_profile(&mut source, &p, &layers, &cfg, |rows| {
-        results.extend(rows);
-        pb.inc(1);
-    }))
-    .map_err(|f| f.message)?;
-    let work = source.progress;
-    pb.finish_and_clear();
-    let secs = t0.elapsed().as_secs_f64();
-    super::report::write_results(&a.out, &p, &results)?;
-    println!(
-        "{} layers, {} conditions per layer; throughput {:.1} images·layers/s ({secs:.1} s)",
-        layers.len(),
-        2 * p.classes.len() * (1 + cfg.control_draws) + 1,
-        work.0 as f64 / secs.max(1e-9)
-    );
-    println!("wrote {}", a.out.join("results.csv").display());
     Ok(())
 }

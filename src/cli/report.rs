@@ -4,6 +4,7 @@ use super::write;
 use crate::analysis::experiment::ConditionResult;
 use crate::analysis::figures::{self, results_csv};
 use crate::analysis::profile::Profile;
+use crate::analysis::valence_lesion::{ValenceResult, VALENCE_FRACTION};
 use std::path::Path;
 
 pub fn results_md(p: &Profile, rows: &[ConditionResult]) -> String {
@@ -69,10 +70,37 @@ pub fn write_figure(out: &Path, name: &str, svg: &str) -> Result<(), String> {
     write(&out.join(format!("{name}.png")), &png)
 }
 
+/// The valence lesion's table (empty without one).
+pub fn valence_md(rows: &[ValenceResult]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "\n## Lesioning the units most correlated with valence\n\nThe {:.0} % of a layer's units \
+         with the largest |r| with the valence rating (training split), lesioned; the valence ridge \
+         readout's Pearson r on the test split, against as many random units (mean ± sd over draws).\n\n\
+         | layer | units | valence r before | lesion | random-unit lesion |\n|---|---|---|---|---|\n",
+        100.0 * VALENCE_FRACTION
+    );
+    for r in rows {
+        s += &format!(
+            "| {} | {} | {:.3} | {:.3} | {:.3} ± {:.3} |\n",
+            r.layer, r.n_units, r.r_before, r.r_lesion, r.control_lesion.mean, r.control_lesion.sd
+        );
+    }
+    s
+}
+
 /// `results.csv`, `results.md` and one F1 chart per emotion.
-pub fn write_results(out: &Path, p: &Profile, rows: &[ConditionResult]) -> Result<(), String> {
+pub fn write_results(
+    out: &Path,
+    p: &Profile,
+    rows: &[ConditionResult],
+    valence: &[ValenceResult],
+) -> Result<(), String> {
     write(&out.join("results.csv"), results_csv(rows).as_bytes())?;
-    write(&out.join("results.md"), results_md(p, rows).as_bytes())?;
+    let md = results_md(p, rows) + &valence_md(valence);
+    write(&out.join("results.md"), md.as_bytes())?;
     for c in &p.classes {
         write_figure(out, &format!("f1_{c}"), &figures::f1_by_layer(rows, c))?;
     }

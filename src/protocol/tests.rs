@@ -80,6 +80,8 @@ fn every_event_round_trips_with_exact_floats() {
         means: vec![vec![1.0 / 3.0, 1e-45, 3.402_823_5e38], vec![-0.0]],
         readout: Some(vec![0.2, 0.3, 0.5]),
         baseline: None,
+        affect: Some([4.25, 3.5]),
+        affect_baseline: None,
         top5: vec![("tabby, tabby cat".into(), 0.123_456_79)],
         crop: Some(vec![0, 255, 17]),
         forward_ms: 12.5,

@@ -1,8 +1,8 @@
 //! The app shell: provides the store, starts the runtime, lays out the stages.
 
 use super::components::{
-    BackendBadge, EmotionReadout, ImageInput, InterventionPanel, LayerGrid, LessonPanel,
-    ModelPanel, ObjectGuess, PanelTabs, StatusBar,
+    AffectReadout, BackendBadge, EmotionReadout, ImageInput, InterventionPanel, LayerGrid,
+    LessonPanel, ModelPanel, ObjectGuess, PanelTabs, StatusBar,
 };
 use super::session;
 use super::store::Store;
@@ -48,7 +48,7 @@ pub fn App() -> impl IntoView {
             <LessonPanel/>
             <div class="col-image"><ImageInput/><ObjectGuess/></div>
             <div class="col-grid"><LayerGrid/></div>
-            <div class="col-side"><EmotionReadout/><InterventionPanel/></div>
+            <div class="col-side"><EmotionReadout/><AffectReadout/><InterventionPanel/></div>
             <PanelTabs/>
         </main>
         <footer>

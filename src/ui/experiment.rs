@@ -9,15 +9,17 @@ use super::profiler::{eta, Progress};
 use super::session;
 use super::store::Store;
 use crate::analysis::experiment::{
-    alpha_grid, layers_above, run_profile, work_of, ExperimentConfig, FeatureRows, Features, Part,
+    estimates, run_profile, ExperimentConfig, FeatureRows, Features, Part,
 };
+use crate::analysis::sweep::AlphaSearch;
 use crate::model::GainMask;
 use crate::protocol::{ErrorKind, Failure};
 use leptos::prelude::*;
 use web_time::Instant;
 
-/// Enhancement gains tried on val: α = 0, 1, …, 5 (the CLI's default grid steps by 0.1; the
-/// coarser one keeps a classroom run to minutes). `neurons experiment --alpha-step 1` matches.
+/// Enhancement gains tried on val: α = 0, 1, …, 5 (the CLI's default search refines to 0.1
+/// around the best; the coarse grid keeps a classroom run to minutes).
+/// `neurons experiment --alpha-step 1` matches.
 pub const ALPHA_STEP: f32 = 1.0;
 pub const ALPHA_MAX: f32 = 5.0;
 /// Random-unit control draws per condition (the CLI's default).
@@ -77,17 +79,13 @@ pub async fn run(store: Store, layers: Vec<String>, progress: Progress) {
             idx.iter().map(|&i| set.file(i)).collect()
         };
         let cfg = ExperimentConfig {
-            alphas: alpha_grid(ALPHA_MAX, ALPHA_STEP),
+            search: AlphaSearch::grid(ALPHA_MAX, ALPHA_STEP),
             control_draws: CONTROL_DRAWS,
             seed: p.seed,
             batch: 8,
         };
-        let names: Vec<&str> = p.layers.iter().map(|l| l.name.as_str()).collect();
         let (nv, nt) = (p.split.val.len(), p.split.test.len());
-        let total: u64 = layers
-            .iter()
-            .map(|l| work_of(layers_above(&names, l), p.classes.len(), &cfg, nv, nt))
-            .sum();
+        let total: u64 = estimates(&p, &layers, &cfg).iter().sum();
         let tally = Tally::new();
         let workers = pool::set_parts(
             store,
@@ -114,7 +112,8 @@ pub async fn run(store: Store, layers: Vec<String>, progress: Progress) {
         };
         let mut source = OnPool { store, tally };
         let r = run_profile(&mut source, &p, &layers, &cfg, |rows| {
-            store.experiment.rows.update(|r| r.extend(rows))
+            store.experiment.rows.update(|r| r.extend(rows.rows));
+            Ok(())
         })
         .await;
         if let Some(t) = ticker {

@@ -50,6 +50,7 @@ async fn installed(
     }
     store.net.layers.set(layers);
     store.image.readout.set(None);
+    store.image.affect.set(None);
     store.image.layer_means.set(Vec::new());
 }
 
@@ -154,6 +155,8 @@ fn summaries(p: &Profile) -> Vec<Vec<UnitSummary>> {
                     tuning: u.tuning.clone(),
                     mean: l.response_mean[i],
                     sd: l.response_sd[i],
+                    affect_r: u.affect_r,
+                    genuine: u.genuine,
                 })
                 .collect()
         })
@@ -169,7 +172,12 @@ pub async fn set_profile(store: Store, p: Option<Profile>) {
     keep_profile(store, p);
     store.profile.classes.set(classes);
     store.profile.units.set(units);
+    store
+        .profile
+        .ratings
+        .set(p.as_ref().map(|p| p.ratings.clone()).unwrap_or_default());
     store.image.baseline.set(None);
+    store.image.affect_baseline.set(None);
     // The views redraw in this task; the message to the worker is written in the next.
     next_task().await;
     if let Err(f) = call(store, Request::SetProfile(boxed), Attach::default()).await {

@@ -57,6 +57,10 @@ pub fn show(store: Store, a: Analysis) {
     if a.baseline.is_some() {
         store.image.baseline.set(a.baseline);
     }
+    store.image.affect.set(a.affect);
+    if a.affect_baseline.is_some() {
+        store.image.affect_baseline.set(a.affect_baseline);
+    }
     store.image.forward_ms.set(Some(a.forward_ms));
     store.image.name.set(a.image);
 }

@@ -266,6 +266,7 @@ pub async fn run_image(store: Store, name: String, bytes: Vec<u8>) {
             put(store, |s| s.image = Some((name, Rc::new(bytes))));
             store.error.set(String::new());
             store.image.baseline.set(None);
+            store.image.affect_baseline.set(None);
             store.image.heatmap.set(None);
             rerun(store);
         }

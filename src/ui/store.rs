@@ -86,6 +86,9 @@ pub struct ImageState {
     /// Emotion probabilities with the current mask, and with none.
     pub readout: RwSignal<Option<Vec<f32>>>,
     pub baseline: RwSignal<Option<Vec<f32>>>,
+    /// Predicted `[valence, arousal]` with the intervention, and without it.
+    pub affect: RwSignal<Option<[f32; 2]>>,
+    pub affect_baseline: RwSignal<Option<[f32; 2]>>,
     /// ImageNet top-5 `(label, probability)` when the model has a classifier.
     pub top5: RwSignal<Vec<(String, f32)>>,
     /// The focused unit's activation map `(h, w, values)` for this image.
@@ -137,6 +140,8 @@ pub struct ProfileState {
     pub classes: RwSignal<Vec<String>>,
     /// Per layer, per unit: the profile's statistics.
     pub units: RwSignal<Vec<Vec<UnitSummary>>>,
+    /// Mean `[valence, arousal]` of each profiled image, where the set had ratings.
+    pub ratings: RwSignal<Vec<[f32; 2]>>,
     /// The labelled set profiled in this tab, in words (`None` until one is).
     pub local_set: RwSignal<Option<String>>,
     /// That set: its items, the visitor's files behind them and their responses.
@@ -206,6 +211,8 @@ impl Store {
                 layer_means: RwSignal::new(Vec::new()),
                 readout: RwSignal::new(None),
                 baseline: RwSignal::new(None),
+                affect: RwSignal::new(None),
+                affect_baseline: RwSignal::new(None),
                 top5: RwSignal::new(Vec::new()),
                 heatmap: RwSignal::new(None),
             },
@@ -220,6 +227,7 @@ impl Store {
             profile: ProfileState {
                 classes: RwSignal::new(Vec::new()),
                 units: RwSignal::new(Vec::new()),
+                ratings: RwSignal::new(Vec::new()),
                 local_set: RwSignal::new(None),
                 picked: StoredValue::new_local(None),
             },

@@ -89,15 +89,24 @@ fn current(pre: &Preprocessing) -> Result<(String, u64, Rc<Prepared>, bool), Fai
     Ok((name, id, p, !sent))
 }
 
-type Pass = (Vec<Vec<f32>>, Option<Vec<f32>>, Vec<(String, f32)>);
+/// Means, emotion probabilities, `[valence, arousal]`, top-5.
+type Pass = (
+    Vec<Vec<f32>>,
+    Option<Vec<f32>>,
+    Option<[f32; 2]>,
+    Vec<(String, f32)>,
+);
 
 /// One pass: every layer's means, the emotion readout and the ImageNet top-5.
 async fn pass(image: u64, p: &Prepared, mask: &GainMask, layer: &str) -> Result<Pass, Failure> {
     let (eng, m) = (engine()?, model()?);
     let (means, acts) = super::pass_cache::run(&eng, &m, image, p, mask, layer).await?;
-    let probs = match profile() {
-        Some(pr) => Some(pr.emotion_probs(&readout_features(&acts).await?.0[0])),
-        None => None,
+    let (probs, affect) = match profile() {
+        Some(pr) => {
+            let f = readout_features(&acts).await?.0.swap_remove(0);
+            (Some(pr.emotion_probs(&f)), pr.affect_predict(&f))
+        }
+        None => (None, None),
     };
     let top5 = match acts.logits {
         Some(l) => {
@@ -111,21 +120,22 @@ async fn pass(image: u64, p: &Prepared, mask: &GainMask, layer: &str) -> Result<
         }
         None => Vec::new(),
     };
-    Ok((means, probs, top5))
+    Ok((means, probs, affect, top5))
 }
 
 async fn analyse_once(mask: &GainMask, layer: &str, baseline: bool) -> Result<Event, Failure> {
     let m = model()?;
     let (name, id, p, send_crop) = current(&m.entry.preprocessing)?;
     let t0 = Instant::now();
-    let (means, readout, top5) = pass(id, &p, mask, layer).await?;
+    let (means, readout, affect, top5) = pass(id, &p, mask, layer).await?;
     let forward_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let baseline = if mask.is_empty() {
-        readout.clone()
+    let (baseline, affect_baseline) = if mask.is_empty() {
+        (readout.clone(), affect)
     } else if baseline {
-        pass(id, &p, &GainMask::none(), layer).await?.1
+        let b = pass(id, &p, &GainMask::none(), layer).await?;
+        (b.1, b.2)
     } else {
-        None
+        (None, None)
     };
     if send_crop {
         IMAGE.with(|i| {
@@ -139,6 +149,8 @@ async fn analyse_once(mask: &GainMask, layer: &str, baseline: bool) -> Result<Ev
         means,
         readout,
         baseline,
+        affect,
+        affect_baseline,
         top5,
         crop: send_crop.then(|| p.display.clone()),
         forward_ms,

@@ -5,7 +5,9 @@
 use super::{order_classes, Dataset, Item, Thresholds, EMOTIONS};
 use std::path::{Path, PathBuf};
 /// OASIS: `OASIS.csv` plus `images/<Theme>.jpg` (themes are trimmed: `War 2 ` → `War 2.jpg`).
-pub fn oasis(dir: &Path, t: Thresholds) -> Result<Dataset, String> {
+/// `categories`, when given, keeps only images of those `Category` values (`Person`, `Animal`,
+/// `Object`, `Scenery`): the paper's "second set" is made of two such halves.
+pub fn oasis(dir: &Path, t: Thresholds, categories: Option<&[String]>) -> Result<Dataset, String> {
     let csv_path = dir.join("OASIS.csv");
     let text = std::fs::read_to_string(&csv_path)
         .map_err(|e| format!("cannot read {}: {e}", csv_path.display()))?;
@@ -20,7 +22,15 @@ pub fn oasis(dir: &Path, t: Thresholds) -> Result<Dataset, String> {
     let (theme, valence) = (col("Theme")?, col("Valence_mean")?);
     // Arousal is optional: without it the items carry no ratings.
     let arousal = col("Arousal_mean").ok();
-    let spec = format!("OASIS (OASIS.csv sha256 {})", sha16(text.as_bytes()));
+    let mut spec = format!("OASIS (OASIS.csv sha256 {})", sha16(text.as_bytes()));
+    let category = match categories {
+        Some(c) => {
+            spec += &format!(", categories {}", c.join("+"));
+            Some((col("Category")?, c))
+        }
+        None => None,
+    };
+    let mut seen: Vec<String> = Vec::new();
     let classes: Vec<String> = EMOTIONS.iter().map(|s| s.to_string()).collect();
     let (mut items, mut skipped) = (Vec::new(), Vec::new());
     for (n, line) in lines.enumerate() {
@@ -30,6 +40,15 @@ pub fn oasis(dir: &Path, t: Thresholds) -> Result<Dataset, String> {
             continue;
         };
         let name = name.trim();
+        if let Some((c, keep)) = category {
+            let cat = f.get(c).map_or("", |s| s.trim());
+            if !seen.iter().any(|s| s == cat) {
+                seen.push(cat.to_string());
+            }
+            if !keep.iter().any(|k| k == cat) {
+                continue;
+            }
+        }
         let Ok(v) = v.trim().parse::<f64>() else {
             skipped.push(format!("{name}: valence `{v}` is not a number"));
             continue;
@@ -53,6 +72,15 @@ pub fn oasis(dir: &Path, t: Thresholds) -> Result<Dataset, String> {
             });
         } else {
             skipped.push(format!("{name}: {} not found", path.display()));
+        }
+    }
+    if let Some((_, keep)) = category {
+        if let Some(k) = keep.iter().find(|k| !seen.contains(k)) {
+            seen.sort();
+            return Err(format!(
+                "OASIS has no category `{k}` (it has {})",
+                seen.join(", ")
+            ));
         }
     }
     Ok(Dataset {
@@ -212,13 +240,13 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(
             d.path().join("OASIS.csv"),
-            ",Theme,Category,Source,Valence_mean\nI1,A 1,x,y,3.49\nI2,War 2 ,x,y,3.5\nI3,C 1,x,y,5.0\nI4,D 1,x,y,5.01\nI5,Gone 1,x,y,6\n",
+            ",Theme,Category,Source,Valence_mean\nI1,A 1,Person,y,3.49\nI2,War 2 ,Object,y,3.5\nI3,C 1,Animal,y,5.0\nI4,D 1,Person,y,5.01\nI5,Gone 1,x,y,6\n",
         )
         .unwrap();
         for n in ["A 1", "War 2", "C 1", "D 1"] {
             touch(&d.path().join(format!("images/{n}.jpg")));
         }
-        let ds = oasis(d.path(), Thresholds::default()).unwrap();
+        let ds = oasis(d.path(), Thresholds::default(), None).unwrap();
         assert!(
             ds.spec.starts_with("OASIS (OASIS.csv sha256 "),
             "{}",
@@ -235,9 +263,28 @@ mod tests {
                 low: 4.0,
                 high: 4.5,
             },
+            None,
         )
         .unwrap();
         assert_eq!(strict.labels(), [2, 2, 0, 0]);
+        // One half by category; the spec says which, and an unknown category is refused.
+        let cats = ["Person".to_string(), "Animal".to_string()];
+        let half = oasis(d.path(), Thresholds::default(), Some(&cats)).unwrap();
+        assert_eq!(half.labels(), [2, 1, 0]);
+        assert!(
+            half.spec.ends_with(", categories Person+Animal"),
+            "{}",
+            half.spec
+        );
+        let bad = oasis(
+            d.path(),
+            Thresholds::default(),
+            Some(&["People".to_string()]),
+        );
+        assert_eq!(
+            bad.unwrap_err(),
+            "OASIS has no category `People` (it has Animal, Object, Person, x)"
+        );
     }
 
     #[test]

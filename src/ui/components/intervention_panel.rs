@@ -1,7 +1,7 @@
 //! Choosing units to lesion or enhance: presets, mode, α, reset. Only the gain mask changes.
 
 use crate::analysis::experiment::draw;
-use crate::labview::selective_units;
+use crate::labview::{genuine_units, selective_units};
 use crate::lesson::Selection;
 use crate::ui::session::rerun;
 use crate::ui::store::{use_store, Mode};
@@ -29,6 +29,29 @@ pub fn InterventionPanel() -> impl IntoView {
             .set(selective_units(layer, emotion.get_untracked(), limit));
         s.intervention.selection.set(Selection::Selective);
         apply();
+    };
+    let select_genuine = move |_| {
+        let Some(li) = s.layer_index() else { return };
+        let units = s.profile.units.get_untracked();
+        let picked = units
+            .get(li)
+            .map(|l| genuine_units(l, emotion.get_untracked()))
+            .unwrap_or_default();
+        if picked.is_empty() {
+            s.notice.set(
+                "No unit of this layer is selective for that emotion on both halves of the set."
+                    .into(),
+            );
+        }
+        s.intervention.selected.set(picked);
+        s.intervention.selection.set(Selection::Selective);
+        apply();
+    };
+    // Shown only when the profile carries the marks (`neurons overlap --mark`).
+    let has_genuine = move || {
+        s.profile
+            .units
+            .with(|u| u.iter().flatten().any(|u| u.genuine.is_some()))
     };
     let select_top = move |_| select_selective(Some(top_k.get_untracked()));
     let select_all = move |_| select_selective(None);
@@ -76,6 +99,8 @@ pub fn InterventionPanel() -> impl IntoView {
                 </label>
                 <button data-testid="select-top-selective" on:click=select_top>"Select top selective units"</button>
                 <button data-testid="select-all-selective" on:click=select_all>"All selective units"</button>
+                <button data-testid="select-genuine" hidden=move || !has_genuine() on:click=select_genuine
+                    title="Units selective for this emotion on both halves of OASIS (people and animals; objects and scenery)">"Genuine units"</button>
                 <button data-testid="select-random" on:click=select_random>"Same number at random"</button>
             </div>
             <div class="controls" role="radiogroup" aria-label="Intervention">

@@ -3,7 +3,7 @@
 //! adds. A keyboard-reachable list gives the same information as text.
 
 use crate::analysis::charts::PALETTE;
-use crate::labview::{order_units, unit_style, zscore, Sort};
+use crate::labview::{order_units, unit_style, valence_color, zscore, Colour, Sort};
 use crate::ui::session::rerun;
 use crate::ui::store::{use_store, Store};
 use leptos::html::Canvas;
@@ -34,14 +34,20 @@ pub fn describe(s: &Store, li: usize, u: usize) -> String {
         units
             .get(li)
             .and_then(|l| l.get(u))
-            .map(|st| (st.preferred, st.si, st.p_null))
+            .map(|st| (st.preferred, st.si, st.p_null, st.affect_r, st.genuine))
     });
-    if let Some((preferred, si, p)) = stats {
+    if let Some((preferred, si, p, affect_r, genuine)) = stats {
         let class = s
             .profile
             .classes
             .with(|c| c.get(preferred).cloned().unwrap_or_default());
         t += &format!(", prefers {class}, SI {si:.2}, p {p:.3}");
+        if let Some([v, a]) = affect_r {
+            t += &format!(", r with valence {v:+.2}, with arousal {a:+.2}");
+        }
+        if genuine.is_some() {
+            t += ", selective on both halves of the set (genuine)";
+        }
     }
     if let Some(r) = s
         .image
@@ -75,7 +81,7 @@ fn ordering(s: &Store, sort: &str, filter: Option<usize>) -> Vec<usize> {
     })
 }
 
-fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement, order: &[usize]) {
+fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement, order: &[usize], colour: Colour) {
     let Some(li) = s.layer_index() else { return };
     let n = order.len();
     let c = cols(s.net.layers.get().get(li).map_or(0, |l| l.1));
@@ -99,17 +105,20 @@ fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement, order: &[usize]) {
         .layer_means
         .with(|m| m.get(li).cloned().unwrap_or_default());
     let max = means.iter().cloned().fold(0.0, f32::max);
-    let looks: Vec<(&'static str, f64)> = s.profile.units.with(|units| {
+    let looks: Vec<(String, f64)> = s.profile.units.with(|units| {
         let stats = units.get(li);
         order
             .iter()
-            .map(|&u| unit_style(stats.and_then(|l| l.get(u)), means.get(u).copied(), max))
+            .map(|&u| {
+                let st = stats.and_then(|l| l.get(u));
+                unit_style(st, means.get(u).copied(), max, colour)
+            })
             .collect()
     });
     for (pos, (&u, (color, strength))) in order.iter().zip(looks).enumerate() {
         let (x, y) = ((pos % c) as f64 * CELL, (pos / c) as f64 * CELL);
         ctx.set_global_alpha(0.12 + 0.88 * strength);
-        ctx.set_fill_style_str(color);
+        ctx.set_fill_style_str(&color);
         ctx.fill_rect(x + 1.0, y + 1.0, CELL - 2.0, CELL - 2.0);
         ctx.set_global_alpha(1.0);
         if selected.contains(&u) {
@@ -148,13 +157,19 @@ pub fn LayerGrid() -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let sort = RwSignal::new("unit".to_string());
     let filter = RwSignal::new(None::<usize>);
+    let colour = RwSignal::new(Colour::Emotion);
     let order = Memo::new(move |_| ordering(&s, &sort.get(), filter.get()));
     Effect::new(move |_| {
         let order = order.get();
         if let Some(c) = canvas.get() {
-            draw(&s, &c, &order);
+            draw(&s, &c, &order, colour.get());
         }
     });
+    let rated = move || {
+        s.profile
+            .units
+            .with(|u| u.iter().flatten().any(|u| u.affect_r.is_some()))
+    };
     let on_click = move |ev: leptos::ev::MouseEvent| {
         let li = s.layer_index().unwrap_or(0);
         let c = cols(s.net.layers.get_untracked().get(li).map_or(0, |l| l.1));
@@ -201,11 +216,22 @@ pub fn LayerGrid() -> impl IntoView {
                         {move || s.profile.classes.get().into_iter().enumerate().map(|(i, c)| view! { <option value=i.to_string()>{format!("prefers {c}")}</option> }).collect_view()}
                     </select>
                 </label>
+                <label hidden=move || !rated()>"Colour "
+                    <select data-testid="colour-by" on:change=move |ev| colour.set(Colour::parse(&event_target_value(&ev)))>
+                        <option value="emotion">"preferred emotion"</option>
+                        <option value="valence">"correlation with valence"</option>
+                    </select>
+                </label>
             </div>
             <p class="legend">
-                {move || s.profile.classes.get().into_iter().enumerate().map(|(i, c)| view! {
-                    <span><span class="swatch" style=format!("background:{}", PALETTE[i % PALETTE.len()])></span>{c}</span>
-                }).collect_view()}
+                {move || match colour.get() {
+                    Colour::Emotion => s.profile.classes.get().into_iter().enumerate().map(|(i, c)| view! {
+                        <span><span class="swatch" style=format!("background:{}", PALETTE[i % PALETTE.len()])></span>{c}</span>
+                    }).collect_view().into_any(),
+                    Colour::Valence => [(-0.4, "responds to unpleasant (r ≤ −0.4)"), (0.0, "no relation"), (0.4, "responds to pleasant (r ≥ 0.4)")].into_iter().map(|(r, t)| view! {
+                        <span><span class="swatch" style=format!("background:{}", valence_color(r))></span>{t}</span>
+                    }).collect_view().into_any(),
+                }}
                 " · brighter = stronger than usual"
             </p>
             <canvas node_ref=canvas id="unit-grid" class="grid" on:click=on_click aria-hidden="true"></canvas>

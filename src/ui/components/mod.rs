@@ -1,5 +1,6 @@
 //! One component per pipeline stage.
 
+mod affect_readout;
 mod backend_badge;
 mod dataset_profiler;
 mod emotion_readout;
@@ -19,6 +20,7 @@ mod top_images;
 mod unit_detail;
 mod worksheet_export;
 
+pub use affect_readout::AffectReadout;
 pub use backend_badge::BackendBadge;
 pub use dataset_profiler::DatasetProfiler;
 pub use emotion_readout::EmotionReadout;
