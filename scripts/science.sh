@@ -44,9 +44,14 @@ if [ "$stage" = figures ] || [ "$stage" = all ]; then
   stamp "figures"
   "$bin" report --profile weights/profiles/vgg16-imagenet-conv.json \
     --profile weights/profiles/vgg16-torchvision-conv.json \
-    --profile weights/profiles/vgg16-untrained.json --out docs/figures >/dev/null
+    --profile weights/profiles/vgg16-untrained.json --out docs/figures \
+    --spread docs/figures/robustness/vgg16-imagenet-conv.json \
+    --spread docs/figures/robustness/vgg16-torchvision-conv.json \
+    --spread docs/figures/robustness/vgg16-untrained.json >/dev/null
   "$bin" report --profile weights/profiles/alexnet-imagenet-conv.json \
-    --profile weights/profiles/alexnet-untrained.json --out docs/figures/alexnet >/dev/null
+    --profile weights/profiles/alexnet-untrained.json --out docs/figures/alexnet \
+    --spread docs/figures/robustness/alexnet-imagenet-conv.json \
+    --spread docs/figures/robustness/alexnet-untrained.json >/dev/null
 fi
 
 if [ "$stage" = alexnet ] || [ "$stage" = all ]; then

@@ -125,6 +125,14 @@ fn bad_profiles_are_refused_with_a_reason() {
             edit(&|x| x["layers"][1]["units"][3]["tuning"] = serde_json::json!([0.1, 0.2])),
         ),
         (
+            "NaN or invalid",
+            edit(&|x| x["layers"][0]["units"][2]["genuine"] = 7.into()),
+        ),
+        (
+            "ratings do not match its images",
+            edit(&|x| x["ratings"] = serde_json::json!([[4.0, 3.0]])),
+        ),
+        (
             "malformed",
             edit(&|x| x["readout"]["joint"]["bias"] = serde_json::json!([0.0])),
         ),

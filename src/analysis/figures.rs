@@ -50,6 +50,36 @@ pub fn significant_by_layer(profiles: &[&Profile]) -> String {
     )
 }
 
+/// Mean ± sd over runs (splits, and initialisations of untrained networks) of a per-layer figure,
+/// one series per model: `share` picks the share beating the null, else the mean SI.
+pub fn spread_by_layer(spreads: &[&super::robust::Spread], share: bool) -> String {
+    let pick = |l: &super::robust::LayerSpread| if share { l.share } else { l.mean_si };
+    let series = spreads
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Series {
+            name: format!("{} ({} runs)", s.model, s.runs.len()),
+            color: PALETTE[(i * 2) % PALETTE.len()].into(),
+            values: s.layers.iter().map(|l| pick(l).mean).collect(),
+            errors: Some(s.layers.iter().map(|l| pick(l).sd).collect()),
+        })
+        .collect::<Vec<_>>();
+    let cats = spreads.first().map_or(Vec::new(), |s| {
+        s.layers.iter().map(|l| l.name.clone()).collect()
+    });
+    let (title, y) = match share {
+        true => (
+            "Units more selective than chance, mean ± sd over splits",
+            "share of units",
+        ),
+        false => (
+            "Selectivity index (mean over units), mean ± sd over splits",
+            "mean SI",
+        ),
+    };
+    grouped_bars(title, y, &cats, &series)
+}
+
 /// Share of selected units preferring each emotion, by layer.
 pub fn preferred_mix(p: &Profile) -> String {
     let series = p

@@ -134,6 +134,7 @@ impl Profile {
                     || u.tuning.len() != k
                     || u.preferred >= k
                     || u.genuine.is_some_and(|g| g >= k)
+                    || u.affect_r.is_some_and(|r| !finite(&r))
                 {
                     return Err(format!(
                         "profile layer `{}` unit {i} holds NaN or invalid values",
@@ -155,6 +156,20 @@ impl Profile {
         }
         if r.binary.len() != k || r.joint.outputs() != k {
             return Err("profile readout does not match its classes".into());
+        }
+        for f in &self.affect {
+            let sized = f.weight.is_empty() || f.weight.len() == d;
+            if !sized || !finite(&f.weight) || !f.bias.is_finite() {
+                return Err(format!(
+                    "profile {} readout is malformed or holds NaN",
+                    f.target
+                ));
+            }
+        }
+        if !self.ratings.is_empty()
+            && (self.ratings.len() != self.images.len() || self.ratings.iter().any(|r| !finite(r)))
+        {
+            return Err("profile ratings do not match its images".into());
         }
         Ok(())
     }

@@ -2,8 +2,10 @@
 //! agreement of selective units, against the hypergeometric chance level).
 
 use super::{read, write};
+use crate::analysis::figures;
 use crate::analysis::overlap::{genuine, overlap, significant};
 use crate::analysis::profile::Profile;
+use crate::analysis::robust::Spread;
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -14,6 +16,9 @@ pub struct ReportArgs {
     profiles: Vec<PathBuf>,
     #[arg(long)]
     out: PathBuf,
+    /// `robustness.json` files (`profile --splits`) to draw with error bars; repeat the flag.
+    #[arg(long = "spread")]
+    spreads: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -41,6 +46,23 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
         .map(|p| load_profile(p))
         .collect::<Result<Vec<_>, _>>()?;
     super::report::write_profile_figures(&a.out, &profiles)?;
+    if !a.spreads.is_empty() {
+        let spreads = a
+            .spreads
+            .iter()
+            .map(|p| {
+                let text = String::from_utf8(read(p)?)
+                    .map_err(|_| format!("{}: not UTF-8", p.display()))?;
+                serde_json::from_str::<Spread>(&text)
+                    .map_err(|e| format!("{}: not a robustness.json ({e})", p.display()))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let refs: Vec<&Spread> = spreads.iter().collect();
+        let share = figures::spread_by_layer(&refs, true);
+        super::report::write_figure(&a.out, "significant_by_layer_spread", &share)?;
+        let si = figures::spread_by_layer(&refs, false);
+        super::report::write_figure(&a.out, "si_by_layer_spread", &si)?;
+    }
     let mut md = String::from("| model | layer | units | mean SI | selected | beat the null (95%) |\n|---|---|---|---|---|---|\n");
     for p in &profiles {
         for l in &p.layers {

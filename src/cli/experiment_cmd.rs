@@ -243,7 +243,13 @@ pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), Stri
         if let Some(next) = todo.get(finished) {
             pb.set_message(format!("{next} ({} of {})", finished + 1, todo.len()));
         }
-        pb.println(format!("{layer}: done in {seconds:.1} s"));
+        let line = format!("{layer}: done in {seconds:.1} s");
+        // A hidden bar (not a terminal, or --quiet) prints nothing: the log still gets the line.
+        if pb.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            pb.println(line);
+        }
         t_layer = Instant::now();
         Ok(())
     }))

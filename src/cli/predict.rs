@@ -26,7 +26,8 @@ pub struct PredictArgs {
     /// Keep colour (the paper uses grayscale, the default).
     #[arg(long)]
     color: bool,
-    /// A profile (profile.json) of this model: adds its readout's emotion probabilities.
+    /// A profile (profile.json) of this model: adds its readout's emotion probabilities (and the
+    /// predicted valence and arousal, when the profile has those readouts).
     #[arg(long)]
     profile: Option<PathBuf>,
     /// Images per forward pass.
@@ -144,6 +145,9 @@ pub fn run(a: PredictArgs, dir: &Path, quiet: bool) -> Result<(), String> {
                     .zip(probs.iter().map(|p| json!(p)))
                     .collect::<Map<_, _>>()
                     .into();
+                if let Some([v, a]) = prof.affect_predict(&f[i]) {
+                    img["affect"] = json!({"valence": v, "arousal": a});
+                }
             }
             images.push(img);
         }

@@ -31,7 +31,7 @@ pub fn spread(a: SpreadArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The table [`spread`] prints; every run must cover the same layers and emotions.
+/// The table [`spread`] prints, over the layer × emotion rows every run has.
 pub fn spread_md(records: &[RunRecord]) -> Result<String, String> {
     let first = records.first().ok_or("no runs given")?;
     let mut s = format!(
@@ -42,16 +42,19 @@ pub fn spread_md(records: &[RunRecord]) -> Result<String, String> {
         records.len(),
         records.iter().map(|r| r.profile_seed.to_string()).collect::<Vec<_>>().join(", ")
     );
-    for (i, row) in first.rows.iter().enumerate() {
-        let same: Vec<&ConditionResult> = records
+    let mut rows = 0;
+    for row in &first.rows {
+        // The rows every run has (a full run beside runs of a few layers).
+        let same: Option<Vec<&ConditionResult>> = records
             .iter()
             .map(|r| {
                 r.rows
-                    .get(i)
-                    .filter(|o| o.layer == row.layer && o.emotion == row.emotion)
-                    .ok_or_else(|| "the runs cover different layers or emotions".to_string())
+                    .iter()
+                    .find(|o| o.layer == row.layer && o.emotion == row.emotion)
             })
-            .collect::<Result<_, _>>()?;
+            .collect();
+        let Some(same) = same else { continue };
+        rows += 1;
         let pm = |f: &dyn Fn(&ConditionResult) -> f64| {
             let m = MeanSd::of(&same.iter().map(|r| f(r)).collect::<Vec<_>>());
             format!("{:.3} ± {:.3}", m.mean, m.sd)
@@ -68,6 +71,9 @@ pub fn spread_md(records: &[RunRecord]) -> Result<String, String> {
             pm(&|r| r.control_enhance.mean),
             alphas.join(", ")
         );
+    }
+    if rows == 0 {
+        return Err("the runs have no layer and emotion in common".into());
     }
     Ok(s)
 }
@@ -109,7 +115,15 @@ mod tests {
         );
         let mut other = run(3, 0.2, 0.0);
         other.rows[0].layer = "conv4".into();
-        assert!(spread_md(&[run(1, 0.1, 0.0), other]).is_err());
+        assert!(spread_md(&[run(1, 0.1, 0.0), other.clone()]).is_err());
+        // Rows only some runs have are left out.
+        let mut wide = run(1, 0.1, 0.0);
+        wide.rows.push(other.rows[0].clone());
+        let md = spread_md(&[wide, run(2, 0.3, 1.3)]).unwrap();
+        assert!(
+            md.contains("| conv5 |") && !md.contains("| conv4 |"),
+            "{md}"
+        );
         assert!(spread_md(&[]).is_err());
     }
 }

@@ -168,14 +168,12 @@ pub async fn set_profile(store: Store, p: Option<Profile>) {
     let classes = p.as_ref().map(|p| p.classes.clone()).unwrap_or_default();
     let units = p.as_ref().map(summaries).unwrap_or_default();
     let boxed = p.as_ref().map(|p| Box::new(p.clone()));
+    let ratings = p.as_ref().map(|p| p.ratings.clone()).unwrap_or_default();
     // In place before the signals change: the views read it when they redraw.
     keep_profile(store, p);
     store.profile.classes.set(classes);
     store.profile.units.set(units);
-    store
-        .profile
-        .ratings
-        .set(p.as_ref().map(|p| p.ratings.clone()).unwrap_or_default());
+    store.profile.ratings.set(ratings);
     store.image.baseline.set(None);
     store.image.affect_baseline.set(None);
     // The views redraw in this task; the message to the worker is written in the next.

@@ -132,3 +132,53 @@ test("a tampered weights download is refused with a reason, and Retry recovers",
     await browser.close();
   }
 });
+
+test("valence and arousal: the plot matches native, a lesion moves the point; colour by valence; genuine units", { timeout: 600_000 }, async () => {
+  const img = await testImage("affect.png", 31);
+  const model = "alexnet-imagenet-conv";
+  const profile = path.join(root, `weights/profiles/${model}.json`);
+  const ref = native(model, img, ["--profile", profile]).affect;
+  assert.ok(ref, "the shipped profile carries the valence and arousal readouts");
+  const browser = await launch(NO_WEBGPU);
+  try {
+    const { page } = await openApp(browser, server.base + `?model=${model}&layer=conv5`);
+    await page.getByTestId("upload-input").setInputFiles(img);
+    const plot = page.getByTestId("affect-plot");
+    await page.waitForFunction(() => document.querySelector('[data-testid="affect-plot"]')?.dataset.valence);
+    await idle(page);
+    const v = Number(await plot.getAttribute("data-valence"));
+    const a = Number(await plot.getAttribute("data-arousal"));
+    assert.ok(Math.abs(v - ref.valence) < 0.01 && Math.abs(a - ref.arousal) < 0.01,
+      `page (${v}, ${a}) vs native (${ref.valence}, ${ref.arousal})`);
+    // OASIS's 900 ratings as faint dots (positions only), and the image's point.
+    assert.equal(await plot.locator("circle[fill-opacity]").count(), 900);
+    assert.equal(await plot.locator("line").count(), 0, "no arrow before an intervention");
+
+    // The genuine-units preset selects exactly the units marked in the profile.
+    const prof = JSON.parse(await (await import("node:fs/promises")).readFile(profile, "utf8"));
+    const conv5 = prof.layers.find((l) => l.name === "conv5");
+    const marked = conv5.units.flatMap((u, i) => (u.genuine === 0 ? [i] : []));
+    await page.getByTestId("select-genuine").click();
+    if (marked.length > 0) {
+      await page.waitForFunction(() => /units=\d/.test(location.search), null, { timeout: 60_000 });
+      const units = new URL(page.url()).searchParams.get("units").split(",").map(Number);
+      assert.deepEqual(units, marked, "genuine pleasant units of conv5");
+    }
+    // A lesion of all pleasant-selective units moves the point and draws the arrow.
+    await page.getByTestId("select-all-selective").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="affect-plot"] line'), null, { timeout: 120_000 });
+    await idle(page);
+    const moved = Number(await plot.getAttribute("data-valence"));
+    assert.equal(Number(await plot.getAttribute("data-base-valence")), v);
+    assert.notEqual(moved, v);
+    assert.match(await page.getByTestId("affect-summary").textContent(), /with the intervention/);
+
+    // Colour by valence r: the legend switches to the diverging scale.
+    await page.getByTestId("colour-by").selectOption("valence");
+    await page.waitForFunction(() => document.querySelector(".legend")?.textContent.includes("responds to pleasant"));
+    await shot(page, "affect");
+    console.log(`valence ${v.toFixed(2)} → ${moved.toFixed(2)} after the lesion; ${marked.length} genuine pleasant units in conv5`);
+  } finally {
+    await browser.close();
+  }
+});
