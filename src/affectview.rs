@@ -22,6 +22,7 @@ fn xy(p: [f32; 2]) -> (f64, f64) {
 pub fn affect_svg(dots: &[[f32; 2]], base: Option<[f32; 2]>, now: Option<[f32; 2]>) -> String {
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {SIZE} {SIZE}\" role=\"img\" \
+         aria-label=\"Predicted valence and arousal, among the profiled pictures' ratings\" \
          font-family=\"sans-serif\" font-size=\"10\">"
     );
     let (lo, hi) = (PAD, SIZE - PAD);

@@ -48,7 +48,7 @@ pub fn App() -> impl IntoView {
             <LessonPanel/>
             <div class="col-image"><ImageInput/><ObjectGuess/></div>
             <div class="col-grid"><LayerGrid/></div>
-            <div class="col-side"><EmotionReadout/><AffectReadout/><InterventionPanel/></div>
+            <div class="col-side"><EmotionReadout/><InterventionPanel/><AffectReadout/></div>
             <PanelTabs/>
         </main>
         <footer>

@@ -15,7 +15,8 @@ pub fn AffectReadout() -> impl IntoView {
     view! {
         <section class="card affect-card" hidden=move || now().is_none()>
             <h2>"Valence and arousal"</h2>
-            <div data-testid="affect-plot" class="affect-plot"
+            <div class="affect-row">
+                <div data-testid="affect-plot" class="affect-plot"
                 data-valence=move || fmt(now(), 0) data-arousal=move || fmt(now(), 1)
                 data-base-valence=move || fmt(base(), 0) data-base-arousal=move || fmt(base(), 1)
                 inner_html=move || s.profile.ratings.with(|r| affect_svg(r, base(), now()))>
@@ -27,6 +28,7 @@ pub fn AffectReadout() -> impl IntoView {
                 (Some(n), _) => format!("Predicted valence {:.2}, arousal {:.2} (1–7).", n[0], n[1]),
                 _ => String::new(),
             }}</p>
+            </div>
             <details>
                 <summary>"What is this?"</summary>
                 <p class="hint">
