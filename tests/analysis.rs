@@ -30,6 +30,11 @@ fn profile(out: &std::path::Path, set: &str, seed: &str, extra: &[&str]) -> Stri
         "--out",
         out.to_str().unwrap(),
     ];
+    // One split unless the test asks for the spread (each run of an untrained model is its own
+    // forward pass).
+    if !extra.contains(&"--splits") {
+        args.extend_from_slice(&["--splits", "1"]);
+    }
     args.extend_from_slice(extra);
     neurons_ok(&args)
 }
@@ -43,7 +48,7 @@ fn profiles_are_deterministic_and_match_numpy() {
         dir.path().join("c"),
     );
     let set = drawn(dir.path());
-    let stdout = profile(&a, &set, "7", &["--dump-responses"]);
+    let stdout = profile(&a, &set, "7", &["--dump-responses", "--splits", "5"]);
     assert!(stdout.contains("training split only"), "{stdout}");
     profile(&b, &set, "7", &[]);
     profile(&c, &set, "8", &[]);
@@ -179,6 +184,8 @@ fn unreadable_images_are_skipped_by_name_and_tiny_classes_refused() {
             "alexnet-untrained",
             "--permutations",
             "20",
+            "--splits",
+            "1",
             "--dataset",
         ])
         .arg(format!("folder:{}", set.display()))
@@ -364,6 +371,8 @@ fn overlap_of_two_sets_reports_chance_level() {
             "alexnet-untrained",
             "--permutations",
             "50",
+            "--splits",
+            "1",
             "--dataset",
             &format!("csv:{}", dir.path().join(format!("{s}.csv")).display()),
             "--out",
