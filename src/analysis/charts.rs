@@ -127,7 +127,7 @@ pub fn grouped_bars(
                     r##"<line x1="{cx:.1}" x2="{cx:.1}" y1="{:.1}" y2="{:.1}" stroke="#222"/>"##,
                     y(v + e),
                     // A positive value's bar stops at the axis (shares and SIs are not negative).
-                    y(if v >= 0.0 { (v - e).max(0.0) } else { v - e })
+                    y(if *v >= 0.0 { (v - e).max(0.0) } else { v - e })
                 );
             }
         }
