@@ -2,9 +2,10 @@
 //! (gain 1 + α, best α chosen on val) the layer's units selective for emotion e, and compare the
 //! readout's test F1 for e against the same number of random units (seeded draws).
 //!
-//! This module is plain Rust (no burn): it builds the masks, chooses α and scores F1. The
-//! readout features under each mask come from a [`Features`] source: the engine on this machine
-//! (`responses::LocalFeatures`, the CLI) or the page's worker pool (data-parallel over images).
+//! This module is plain Rust (no burn): it builds the masks, searches α and scores F1. The
+//! readout features under each mask come from a [`Features`] source, through the
+//! [`Evaluator`] that runs only the passes it must: the engine on this machine
+//! (`features::LocalFeatures`, the CLI) or the page's worker pool (data-parallel over images).
 //! Both give the same numbers, bit for bit, so the page's results equal the CLI's.
 
 use super::head::{standardise, Head};

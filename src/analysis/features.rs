@@ -16,17 +16,6 @@ pub trait Progress {
     async fn tick(&mut self, work: u64) -> Result<(), Failure>;
 }
 
-/// Counts the work only (for a throughput figure).
-#[derive(Debug, Default)]
-pub struct Count(pub u64);
-
-impl Progress for Count {
-    async fn tick(&mut self, work: u64) -> Result<(), Failure> {
-        self.0 += work;
-        Ok(())
-    }
-}
-
 /// Runs `masks` on `images`: `[mask][image][feature]`. Each batch runs the layers up to and
 /// including `layer` once, unmasked; each mask then scales that cached output by its gains for
 /// `layer` (the gain acts after the ReLU) and runs only the layers above. When the readout is
