@@ -245,3 +245,36 @@ pub fn drawn_set(dir: &Path, per: u32) -> PathBuf {
     }
     dir.to_path_buf()
 }
+
+/// `folder:DIR` of a drawn set of 20 images per class, inside `dir`.
+pub fn drawn(dir: &std::path::Path) -> String {
+    format!("folder:{}", drawn_set(&dir.join("set"), 20).display())
+}
+
+/// `neurons profile` of the untrained AlexNet on the first 60 images of `set` (50 permutations,
+/// one split unless `extra` asks for `--splits`).
+pub fn profile_untrained(out: &std::path::Path, set: &str, seed: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "--quiet",
+        "profile",
+        "--model",
+        "alexnet-untrained",
+        "--dataset",
+        set,
+        "--limit",
+        "60",
+        "--permutations",
+        "50",
+        "--seed",
+        seed,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    // One split unless the test asks for the spread (each run of an untrained model is its own
+    // forward pass).
+    if !extra.contains(&"--splits") {
+        args.extend_from_slice(&["--splits", "1"]);
+    }
+    args.extend_from_slice(extra);
+    neurons_ok(&args)
+}
