@@ -8,7 +8,7 @@ use super::profile::{LayerProfile, Profile, ReadoutProfile, UnitProfile, PROFILE
 use super::readout::{standardise, standardiser, train_head, Head, TrainConfig};
 use super::responses::Responses;
 use super::selectivity::{layer_selectivity, select_top};
-use super::split::stratified_split;
+use super::split::{rows, stratified_split};
 use crate::weights::init::fnv1a;
 use serde::{Deserialize, Serialize};
 
@@ -30,13 +30,6 @@ impl Default for ProfileConfig {
             train: TrainConfig::default(),
         }
     }
-}
-
-/// Rows `idx` of a row-major matrix with `cols` columns.
-pub fn rows(m: &[f32], cols: usize, idx: &[usize]) -> Vec<f32> {
-    idx.iter()
-        .flat_map(|&i| m[i * cols..(i + 1) * cols].iter().copied())
-        .collect()
 }
 
 fn mean_sd(m: &[f32], cols: usize) -> (Vec<f32>, Vec<f32>) {

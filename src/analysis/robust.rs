@@ -10,6 +10,7 @@ use super::null::permutation_null;
 use super::profile::Profile;
 use super::responses::Responses;
 use super::selectivity::layer_selectivity;
+use super::split::rows;
 use crate::weights::init::fnv1a;
 use serde::{Deserialize, Serialize};
 
@@ -116,12 +117,7 @@ pub fn figures(p: &Profile, resp: &Responses, init_seed: Option<String>) -> Spli
         .enumerate()
         .map(|(l, name)| {
             let n = resp.units[l];
-            let train: Vec<f32> = p
-                .split
-                .train
-                .iter()
-                .flat_map(|&i| resp.data[l][i * n..(i + 1) * n].iter().copied())
-                .collect();
+            let train = rows(&resp.data[l], n, &p.split.train);
             let seed = p.seed ^ fnv1a(name) ^ fnv1a("ranks");
             rank_selectivity(&train, n, &labels, p.classes.len(), p.n_permutations, seed)
         })

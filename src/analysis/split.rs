@@ -16,6 +16,13 @@ pub struct Split {
     pub test: Vec<usize>,
 }
 
+/// Rows `idx` of a row-major matrix with `cols` columns.
+pub fn rows(m: &[f32], cols: usize, idx: &[usize]) -> Vec<f32> {
+    idx.iter()
+        .flat_map(|&i| m[i * cols..(i + 1) * cols].iter().copied())
+        .collect()
+}
+
 /// Uniform in-place Fisher–Yates shuffle: for `i = n−1 … 1` swap `items[i]` with `items[j]`,
 /// `j = ⌊u · (i+1) / 2⁶⁴⌋` for the next 64-bit output `u` (multiply-shift, bias ≤ n / 2⁶⁴).
 pub fn shuffle<T>(items: &mut [T], rng: &mut SplitMix64) {
