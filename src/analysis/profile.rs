@@ -203,14 +203,20 @@ impl Profile {
     /// Predicted `[valence, arousal]` (1–7 scale) for one raw feature row, when the profile
     /// carries both ridge models.
     pub fn affect_predict(&self, features: &[f32]) -> Option<[f32; 2]> {
+        Some([
+            self.affect_of("valence", features)?,
+            self.affect_of("arousal", features)?,
+        ])
+    }
+
+    /// One rating (`valence` or `arousal`) predicted for one raw feature row, when the profile
+    /// carries that ridge model.
+    pub fn affect_of(&self, target: &str, features: &[f32]) -> Option<f32> {
         let r = &self.readout;
         let z = super::head::standardise(features, &r.feature_mean, &r.feature_sd);
-        let fit = |t: &str| {
-            let f = self.affect.iter().find(|f| f.target == t)?;
-            (f.weight.len() == z.len())
-                .then(|| f.bias + f.weight.iter().zip(&z).map(|(w, x)| w * x).sum::<f32>())
-        };
-        Some([fit("valence")?, fit("arousal")?])
+        let f = self.affect.iter().find(|f| f.target == target)?;
+        (f.weight.len() == z.len())
+            .then(|| f.bias + f.weight.iter().zip(&z).map(|(w, x)| w * x).sum::<f32>())
     }
 
     pub fn to_json(&self) -> String {

@@ -4,7 +4,6 @@
 //! passes come through the experiment's [`Evaluator`].
 
 use super::experiment::{draw, Features, MeanSd, Part};
-use super::head::standardise;
 use super::profile::{LayerProfile, Profile};
 use super::ridge::pearson;
 use super::sweep::Evaluator;
@@ -43,28 +42,21 @@ pub fn valence_units(layer: &LayerProfile, fraction: f64) -> Option<Vec<usize>> 
 
 /// Test r of the valence ridge readout on feature rows, or `None` without the model or ratings.
 fn valence_r(p: &Profile, rows: &[Vec<f32>]) -> Option<f64> {
-    let fit = p.affect.iter().find(|f| f.target == "valence")?;
     let truth: Vec<f64> = p
         .split
         .test
         .iter()
         .map(|&i| p.ratings.get(i).map(|r| r[0] as f64))
         .collect::<Option<_>>()?;
-    let r = &p.readout;
+    let fit = p.affect.iter().find(|f| f.target == "valence")?;
+    if fit.weight.len() != p.readout.feature_mean.len() {
+        return None;
+    }
     let pred: Vec<f64> = rows
         .iter()
-        .map(|x| {
-            let z = standardise(x, &r.feature_mean, &r.feature_sd);
-            fit.bias as f64
-                + fit
-                    .weight
-                    .iter()
-                    .zip(&z)
-                    .map(|(w, z)| (*w * z) as f64)
-                    .sum::<f64>()
-        })
-        .collect();
-    (fit.weight.len() == r.feature_mean.len()).then(|| pearson(&pred, &truth))
+        .map(|x| p.affect_of("valence", x).map(f64::from))
+        .collect::<Option<_>>()?;
+    Some(pearson(&pred, &truth))
 }
 
 /// Lesions `layer`'s most valence-correlated units and `draws` random sets of the same size;
