@@ -12,6 +12,7 @@
 //! formats or parses megabytes of JSON.
 
 use crate::analysis::dataset::Dataset;
+use crate::analysis::emotion_map::EmotionMap;
 use crate::analysis::experiment::{FeatureRows, Part};
 use crate::analysis::profile::Profile;
 use crate::analysis::responses::Responses;
@@ -143,6 +144,9 @@ pub enum Request {
         layer: String,
         unit: usize,
     },
+    /// Where each emotion lies in the current image ([`crate::analysis::emotion_map`]): the
+    /// joint head's maps over the readout layer, unmasked, and under `mask` when it is not empty.
+    EmotionMaps { mask: GainMask },
     /// The 224×224 RGB crops the network sees of the attached image files (the images of the
     /// visitor's set that drive a unit most).
     Crops,
@@ -237,6 +241,11 @@ pub enum Event {
         h: usize,
         w: usize,
         values: Vec<f32>,
+    },
+    /// Every emotion's map without the mask, and with it (when the request had one).
+    EmotionMaps {
+        before: Vec<EmotionMap>,
+        after: Option<Vec<EmotionMap>>,
     },
     /// Responses to a share of a set; `failed` holds `(index in the set, reason)`.
     Responses {

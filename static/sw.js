@@ -38,18 +38,22 @@ async function precache() {
   const html = await page.clone().text();
   await cache.put(index, page.clone());
   await cache.put(root, page);
-  const extra = ["weights/manifest.json", "examples/examples.json"].map((p) => new URL(p, root).href);
+  const extra = ["weights/manifest.json", "examples/examples.json", "classroom/set.json"]
+    .map((p) => new URL(p, root).href);
   // The engine worker (trunk names worker files after the binary, without a hash).
   const worker = ["worker_loader.js", "worker.js", "worker_bg.wasm"].map((p) => new URL(p, root).href);
   await keep(cache, [...assets(html), ...extra, ...worker]);
-  // The shipped profiles of the listed models and the example images.
+  // The shipped profiles and OASIS results of the listed models, the example images and the
+  // classroom set's pictures (a missing reference is fine: not every model has one).
   const listed = async (url, pick) => {
     const r = await cache.match(url);
     try { return r ? pick(await r.json()).map((p) => new URL(p, root).href) : []; } catch { return []; }
   };
   await keep(cache, [
     ...await listed(extra[0], (m) => m.models.map((x) => `weights/profiles/${x.id}.json`)),
+    ...await listed(extra[0], (m) => m.models.map((x) => `reference/${x.id}.json`)),
     ...await listed(extra[1], (list) => list.map((x) => `examples/${x.file}`)),
+    ...await listed(extra[2], (set) => set.images.map((x) => `classroom/${x.file}`)),
   ]);
 }
 

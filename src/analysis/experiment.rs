@@ -91,9 +91,24 @@ pub struct Readout<'a> {
     pub heads: &'a [Head],
 }
 
-impl Readout<'_> {
+impl<'a> Readout<'a> {
+    /// The readout of profile `p`.
+    pub fn of(p: &'a Profile) -> Self {
+        Self {
+            mean: &p.readout.feature_mean,
+            sd: &p.readout.feature_sd,
+            heads: &p.readout.binary,
+        }
+    }
+
+    /// Head `e`'s probability that a raw feature row shows emotion `e`.
+    pub fn prob(&self, row: &[f32], e: usize) -> f32 {
+        let z = standardise(row, self.mean, self.sd);
+        super::head::softmax(&self.heads[e].logits(&z))[1]
+    }
+
     /// Binary predictions of head `e` for feature rows.
-    fn predict(&self, rows: &[Vec<f32>], e: usize) -> Vec<bool> {
+    pub fn predict(&self, rows: &[Vec<f32>], e: usize) -> Vec<bool> {
         rows.iter()
             .map(|r| {
                 let z = standardise(r, self.mean, self.sd);
@@ -260,6 +275,23 @@ pub async fn run_layer<F: Features>(
     let feats = ev
         .under(units.name, Part::Test, &test_masks(units, &best, cfg))
         .await?;
+    Ok(score_test(&feats, units, classes, readout, test_y, &best, &tried, cfg))
+}
+
+/// The rows of one layer from the test features under [`test_masks`] (in that order): F1 before,
+/// after the lesion, the enhancement at `best` α, and the controls' mean ± sd. `tried` is each
+/// emotion's α search trace (empty when α was given).
+#[allow(clippy::too_many_arguments)]
+pub fn score_test(
+    feats: &FeatureRows,
+    units: &LayerUnits<'_>,
+    classes: &[String],
+    readout: &Readout<'_>,
+    test_y: &[usize],
+    best: &[f32],
+    tried: &[Vec<(f32, f64)>],
+    cfg: &ExperimentConfig,
+) -> Vec<ConditionResult> {
     let per_e = 2 + 2 * cfg.control_draws;
     let mut rows = Vec::new();
     for (e, class) in classes.iter().enumerate() {
@@ -283,10 +315,10 @@ pub async fn run_layer<F: Features>(
             best_alpha: best[e],
             control_lesion: MeanSd::of(&controls(0)),
             control_enhance: MeanSd::of(&controls(1)),
-            val_f1_by_alpha: tried[e].clone(),
+            val_f1_by_alpha: tried.get(e).cloned().unwrap_or_default(),
         });
     }
-    Ok(rows)
+    rows
 }
 
 /// The layer whose spatial means are the readout's features (`conv5_3 spatial means`), if any.
@@ -318,11 +350,7 @@ pub async fn run_profile<F: Features>(
     mut done: impl FnMut(LayerOutcome) -> Result<(), Failure>,
 ) -> Result<RunStats, Failure> {
     cfg.search.validate().map_err(Failure::bad_input)?;
-    let readout = Readout {
-        mean: &p.readout.feature_mean,
-        sd: &p.readout.feature_sd,
-        heads: &p.readout.binary,
-    };
+    let readout = Readout::of(p);
     let val_y: Vec<usize> = p.split.val.iter().map(|&i| p.labels[i]).collect();
     let test_y: Vec<usize> = p.split.test.iter().map(|&i| p.labels[i]).collect();
     let mut ev = Evaluator::new(features, readout_layer(p));

@@ -185,3 +185,23 @@ pub fn f1_by_layer(rows: &[ConditionResult], emotion: &str) -> String {
         &series,
     )
 }
+
+/// One layer's F1 per emotion before, with its selective units lesioned, with as many random
+/// units lesioned (mean ± sd over draws) and with the selective units enhanced (the classroom
+/// experiment's chart).
+pub fn f1_by_emotion(rows: &[ConditionResult], title: &str) -> String {
+    let cats: Vec<String> = rows.iter().map(|r| r.emotion.clone()).collect();
+    let s = |name: &str, color: &str, f: &dyn Fn(&ConditionResult) -> f64, e: bool| Series {
+        name: name.into(),
+        color: color.into(),
+        values: rows.iter().map(f).collect(),
+        errors: e.then(|| rows.iter().map(|r| r.control_lesion.sd).collect()),
+    };
+    let series = vec![
+        s("before", "#444444", &|r| r.f1_before, false),
+        s("selective units lesioned", PALETTE[2], &|r| r.f1_lesion, false),
+        s("random units lesioned", "#F5B38A", &|r| r.control_lesion.mean, true),
+        s("selective units enhanced", PALETTE[0], &|r| r.f1_enhance, false),
+    ];
+    grouped_bars(title, "F1", &cats, &series)
+}

@@ -3,7 +3,9 @@
 //! `experiment`) and where the readout trains (`readout`).
 
 pub mod charts;
+pub mod classroom;
 pub mod dataset;
+pub mod emotion_map;
 pub mod experiment;
 #[cfg(feature = "engine")]
 pub mod features;
@@ -18,6 +20,7 @@ pub mod pipeline;
 pub mod profile;
 #[cfg(feature = "engine")]
 pub mod readout;
+pub mod reference;
 pub mod responses;
 pub mod ridge;
 pub mod robust;

@@ -1,8 +1,10 @@
 //! The `neurons` CLI (native only, behind the `cli` feature). Every error is one line.
 
 mod bench;
+mod classroom_cmd;
 mod compare_cmd;
 mod experiment_cmd;
+mod map_out;
 mod predict;
 mod profile_cmd;
 mod report;
@@ -47,6 +49,9 @@ enum Command {
     Profile(profile_cmd::ProfileArgs),
     /// Lesion/enhance selective units layer by layer, against random-unit controls.
     Experiment(experiment_cmd::ExperimentArgs),
+    /// The lab's classroom experiment: a layer's selective units lesioned and enhanced against
+    /// random units, scored on the classroom set with a shipped profile.
+    Classroom(classroom_cmd::ClassroomArgs),
     /// Figures and a table from one or more profiles (e.g. pretrained vs untrained).
     Report(compare_cmd::ReportArgs),
     /// Units selective on two labelled sets, against the hypergeometric chance level.
@@ -79,6 +84,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), String> {
         Command::Predict(a) => predict::run(a, &cli.weights_dir, cli.quiet),
         Command::Profile(a) => profile_cmd::profile(a, &cli.weights_dir, cli.quiet),
         Command::Experiment(a) => experiment_cmd::experiment(a, &cli.weights_dir, cli.quiet),
+        Command::Classroom(a) => classroom_cmd::run(a, &cli.weights_dir),
         Command::Report(a) => compare_cmd::report(a),
         Command::Overlap(a) => compare_cmd::overlap_cmd(a),
         Command::Spread(a) => spread_cmd::spread(a),

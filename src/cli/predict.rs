@@ -30,6 +30,13 @@ pub struct PredictArgs {
     /// predicted valence and arousal, when the profile has those readouts).
     #[arg(long)]
     profile: Option<PathBuf>,
+    /// Writes where the emotion lies in the (one) image, over its crop, as a PNG; needs
+    /// `--profile`. With `--json` every emotion's map is printed too.
+    #[arg(long)]
+    map: Option<PathBuf>,
+    /// The emotion drawn by `--map` (default: the readout's top emotion).
+    #[arg(long)]
+    map_emotion: Option<String>,
     /// Images per forward pass.
     #[arg(long, default_value_t = 8)]
     batch: usize,
@@ -154,6 +161,24 @@ pub fn run(a: PredictArgs, dir: &Path, quiet: bool) -> Result<(), String> {
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
+    if let Some(out) = &a.map {
+        let (Some(prof), [image]) = (&profile, prepared.as_slice()) else {
+            return Err("--map needs --profile and exactly one image".into());
+        };
+        let maps = super::map_out::maps(&eng, &net, image, &mask, prof)?;
+        let e = match &a.map_emotion {
+            Some(name) => prof.classes.iter().position(|c| c == name).ok_or_else(|| {
+                format!("--map-emotion {name}: the profile's emotions are {}", prof.classes.join(", "))
+            })?,
+            None => crate::analysis::head::top_k(
+                &maps.iter().map(|m| m.logit()).collect::<Vec<_>>(),
+                1,
+            )[0],
+        };
+        super::map_out::write_png(out, image, &maps[e])?;
+        images[0]["maps"] = json!(maps);
+        images[0]["map_emotion"] = json!(prof.classes[e]);
+    }
     if a.json {
         println!(
             "{}",

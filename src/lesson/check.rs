@@ -22,10 +22,16 @@ pub enum Check {
     Untrained,
     /// The experiment has results.
     Experiment,
+    /// The classroom experiment ran on the classroom set.
+    ClassSet,
+    /// The emotion map of the image is shown.
+    EmotionMap,
+    /// The full OASIS experiment shipped with the site is open (the Experiment tab).
+    Reference,
 }
 
 impl Check {
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; 11] = [
         "image",
         "last-layer",
         "focus-preferred",
@@ -34,8 +40,11 @@ impl Check {
         "enhance",
         "untrained",
         "experiment",
+        "class-set",
+        "emotion-map",
+        "reference",
     ];
-    const ALL: [Check; 8] = [
+    const ALL: [Check; 11] = [
         Check::Image,
         Check::LastLayer,
         Check::FocusPreferred,
@@ -44,6 +53,9 @@ impl Check {
         Check::Enhance,
         Check::Untrained,
         Check::Experiment,
+        Check::ClassSet,
+        Check::EmotionMap,
+        Check::Reference,
     ];
 
     pub fn parse(name: &str) -> Option<Check> {
@@ -74,6 +86,9 @@ impl Check {
             }),
             Check::Untrained => !f.trained && f.measures.iter().any(|m| !m.trained),
             Check::Experiment => f.experiment_rows > 0,
+            Check::ClassSet => f.class_set,
+            Check::EmotionMap => f.emotion_map,
+            Check::Reference => f.reference,
         }
     }
 }
@@ -88,6 +103,11 @@ pub struct Facts<'a> {
     /// The model in use learned from ImageNet.
     pub trained: bool,
     pub experiment_rows: usize,
+    /// The classroom experiment has results; the emotion map is shown; the shipped full
+    /// experiment is open.
+    pub class_set: bool,
+    pub emotion_map: bool,
+    pub reference: bool,
     /// Everything measured in this lesson so far.
     pub measures: &'a [Measure],
 }
@@ -274,6 +294,13 @@ pub(crate) mod tests {
         facts.focus_prefers_top = true;
         assert!(Check::Experiment.done(&facts) && Check::LastLayer.done(&facts));
         assert!(Check::FocusPreferred.done(&facts));
+        for c in [Check::ClassSet, Check::EmotionMap, Check::Reference] {
+            assert!(!c.done(&facts));
+        }
+        (facts.class_set, facts.emotion_map, facts.reference) = (true, true, true);
+        for c in [Check::ClassSet, Check::EmotionMap, Check::Reference] {
+            assert!(c.done(&facts));
+        }
         for (i, n) in Check::NAMES.iter().enumerate() {
             assert_eq!(Check::parse(n), Some(Check::ALL[i]));
         }

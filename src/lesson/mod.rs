@@ -4,6 +4,7 @@
 //! student hands in. Plain Rust: no DOM, native-tested; the page's `LessonPanel` renders it.
 
 mod check;
+pub mod class_set;
 mod parse;
 mod worksheet;
 
@@ -133,7 +134,11 @@ mod tests {
         let en = parse(ENGLISH).unwrap();
         assert_eq!(en.lang, "en");
         assert_eq!(en.steps.len(), 6);
-        assert!(en.steps[5].optional && !en.steps[0].optional);
+        // The classroom set makes every step doable without a labelled set of one's own.
+        assert!(en.steps.iter().all(|s| !s.optional));
+        assert_eq!(en.steps[2].checks, vec![Check::ClassSet]);
+        assert!(en.steps[1].checks.contains(&Check::EmotionMap));
+        assert_eq!(en.steps[5].checks, vec![Check::Reference]);
         assert!(en
             .steps
             .iter()

@@ -1,6 +1,7 @@
 //! The worksheet a student hands in: each step's question, their answer and what they measured,
 //! as one printable HTML page and as JSON. Images appear by name only, never their pixels.
 
+use super::class_set::ClassSetRun;
 use super::{Lesson, Measure};
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,9 @@ pub struct Worksheet {
     /// When it was exported (the page's local date and time).
     pub date: String,
     pub steps: Vec<WorksheetStep>,
+    /// The classroom experiment's runs (set-level F1), newest last.
+    #[serde(default)]
+    pub class_set: Vec<ClassSetRun>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,6 +40,7 @@ impl Worksheet {
         answers: &[String],
         done: &[bool],
         measures: &[Measure],
+        class_set: &[ClassSetRun],
     ) -> Self {
         let steps = lesson
             .steps
@@ -60,6 +65,7 @@ impl Worksheet {
             student: student.trim().to_string(),
             date: date.to_string(),
             steps,
+            class_set: class_set.to_vec(),
         }
     }
 
@@ -95,6 +101,9 @@ impl Worksheet {
                 h += &measures_table(&s.measures, measured);
             }
             h += "</section>\n";
+        }
+        if !self.class_set.is_empty() {
+            h += &class_set_table(&self.class_set);
         }
         h += "<p class=\"src\">Emotion Neurons, after Liu, Bo, Ding &amp; Fang (2024), PLOS Computational Biology. Images are named, not included.</p>\n</body></html>\n";
         h
@@ -143,6 +152,22 @@ fn measures_table(ms: &[Measure], measured: &str) -> String {
     t + "</tbody></table>\n"
 }
 
+fn class_set_table(runs: &[ClassSetRun]) -> String {
+    let mut t = String::from(
+        "<section><h2>Classroom set: F1 before and after lesions</h2>\n<table><thead><tr><th>Model</th><th>Layer</th><th>Emotion</th><th>Units</th><th>F1 before</th><th>Selective lesioned</th><th>Random lesioned</th><th>Selective enhanced (α)</th></tr></thead><tbody>\n",
+    );
+    for r in runs {
+        for x in &r.rows {
+            t += &format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2} (α = {})</td></tr>\n",
+                esc(&r.model), esc(&r.layer), esc(&x.emotion), x.units, x.f1, x.f1_lesion, x.f1_random,
+                x.f1_enhance, x.alpha
+            );
+        }
+    }
+    t + "</tbody></table></section>\n"
+}
+
 /// Escapes text for HTML content and attribute values.
 pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
@@ -182,6 +207,7 @@ mod tests {
             &answers,
             &[true, true, true],
             &[lesion],
+            &[],
         );
         assert_eq!(w.student, "Ada");
         assert_eq!(w.steps.len(), 6);

@@ -56,6 +56,9 @@ fn every_request_round_trips() {
             unit: 3,
         },
         Request::Crops,
+        Request::EmotionMaps {
+            mask: GainMask::lesion("conv5_3", 4, &[1]),
+        },
         Request::Responses { first: 16 },
         Request::SetPart { part: Part::Test },
         Request::Features {
@@ -115,6 +118,16 @@ fn every_event_round_trips_with_exact_floats() {
             vec![vec![0.1, 0.2]],
             vec![vec![1e-40, 3.0]],
         ])),
+        Event::EmotionMaps {
+            before: vec![crate::analysis::emotion_map::EmotionMap {
+                emotion: 1,
+                h: 1,
+                w: 2,
+                values: vec![0.5, -1.25],
+                constant: 0.1,
+            }],
+            after: None,
+        },
         Event::Lost(true),
         Event::Memory(1 << 33),
         Event::Done,

@@ -1,8 +1,8 @@
 //! The app shell: provides the store, starts the runtime, lays out the stages.
 
 use super::components::{
-    AffectReadout, BackendBadge, EmotionReadout, ImageInput, InterventionPanel, LayerGrid,
-    LessonPanel, ModelPanel, ObjectGuess, PanelTabs, StatusBar,
+    AffectReadout, BackendBadge, EmotionMapView, EmotionReadout, ImageInput, InterventionPanel, LayerGrid,
+    LessonPanel, ModelPanel, ObjectGuess, PanelTabs, StatusBar, TeacherView,
 };
 use super::session;
 use super::store::Store;
@@ -16,6 +16,10 @@ use wasm_bindgen::JsCast;
 /// (the lesson's step joins it in lesson mode); the other panels are tabs below.
 #[component]
 pub fn App() -> impl IntoView {
+    // The teacher's view needs no engine: it only reads the students' worksheets.
+    if super::fetch::query_param("class").as_deref() == Some("1") {
+        return view! { <TeacherView/> }.into_any();
+    }
     let store = Store::new();
     provide_context(store);
     spawn_local(session::start(store));
@@ -46,7 +50,7 @@ pub fn App() -> impl IntoView {
         <StatusBar/>
         <main class=lab_class>
             <LessonPanel/>
-            <div class="col-image"><ImageInput/><ObjectGuess/></div>
+            <div class="col-image"><ImageInput/><ObjectGuess/><EmotionMapView/></div>
             <div class="col-grid"><LayerGrid/></div>
             <div class="col-side"><EmotionReadout/><InterventionPanel/><AffectReadout/></div>
             <PanelTabs/>
@@ -56,6 +60,7 @@ pub fn App() -> impl IntoView {
             "Weights and data provenance: see NOTICES.md in the source."
         </footer>
     }
+    .into_any()
 }
 
 /// `window.__emotionNeurons`: `loseGpu()` destroys the engine worker's WebGPU device on purpose

@@ -123,6 +123,9 @@ pub fn checks_now(store: Store) -> Vec<bool> {
     });
     let focus_prefers_top = top.is_some() && preferred == top;
     let experiment_rows = store.experiment.rows.with(|r| r.len());
+    let class_set = store.classroom.outcome.with(|o| o.is_some());
+    let emotion_map = store.image.emotion_maps.with(|m| m.is_some());
+    let reference = store.tab.get() == crate::ui::store::Tab::Experiment;
     store.lesson.measures.with(|measures| {
         let facts = Facts {
             image,
@@ -130,6 +133,9 @@ pub fn checks_now(store: Store) -> Vec<bool> {
             focus_prefers_top,
             trained,
             experiment_rows,
+            class_set,
+            emotion_map,
+            reference,
             measures,
         };
         checks.iter().map(|c| c.done(&facts)).collect()

@@ -2,9 +2,11 @@
 
 mod app;
 pub mod canvas;
+pub mod classroom;
 pub mod client;
 pub mod components;
 pub mod download;
+pub mod emotion_maps;
 pub mod experiment;
 pub mod fetch;
 pub mod lesson;

@@ -2,6 +2,8 @@
 //! its workers with the record a replacement worker is rebuilt from ([`EngineState`]); the
 //! network itself lives in the engine worker ([`super::session`] talks to it).
 
+use crate::analysis::classroom::{ClassroomSet, SetOutcome};
+use crate::analysis::emotion_map::EmotionMap;
 use crate::analysis::experiment::ConditionResult;
 use crate::lesson::{Lesson, Measure, Selection};
 use leptos::prelude::*;
@@ -93,6 +95,10 @@ pub struct ImageState {
     pub top5: RwSignal<Vec<(String, f32)>>,
     /// The focused unit's activation map `(h, w, values)` for this image.
     pub heatmap: RwSignal<Option<(usize, usize, Vec<f32>)>>,
+    /// Every emotion's map of the image, unmasked and under the intervention (when one acts).
+    pub emotion_maps: RwSignal<Option<(Vec<EmotionMap>, Option<Vec<EmotionMap>>)>>,
+    /// The emotion the map shows (`None`: the readout's top emotion).
+    pub map_emotion: RwSignal<Option<usize>>,
 }
 
 /// The layer on screen, the unit in focus and the gain mask the panel describes.
@@ -154,6 +160,17 @@ pub struct ExperimentState {
     pub rows: RwSignal<Vec<ConditionResult>>,
 }
 
+/// The classroom experiment ([`super::classroom`]): the set's manifest, the last run's layer and
+/// outcome, and how long it took (seconds, whether the set's features were cached).
+#[derive(Clone, Copy)]
+pub struct ClassroomState {
+    pub set: RwSignal<Option<ClassroomSet>>,
+    pub outcome: RwSignal<Option<(String, SetOutcome)>>,
+    pub seconds: RwSignal<Option<(f64, bool)>>,
+    /// Every run of this visit, for the worksheet.
+    pub runs: RwSignal<Vec<crate::lesson::class_set::ClassSetRun>>,
+}
+
 /// The page's side of its engine workers: the interactive worker's handle with what it was
 /// given (model, profile, image: the record a restarted worker is rebuilt from), and the pool of
 /// CPU workers for long jobs. Only [`super::session`] and [`super::pool`] read them.
@@ -179,6 +196,7 @@ pub struct Store {
     pub intervention: InterventionState,
     pub profile: ProfileState,
     pub experiment: ExperimentState,
+    pub classroom: ClassroomState,
     pub lesson: LessonState,
     pub engine: EngineState,
     /// The panel open below the workbench.
@@ -215,6 +233,8 @@ impl Store {
                 affect_baseline: RwSignal::new(None),
                 top5: RwSignal::new(Vec::new()),
                 heatmap: RwSignal::new(None),
+                emotion_maps: RwSignal::new(None),
+                map_emotion: RwSignal::new(None),
             },
             intervention: InterventionState {
                 layer: RwSignal::new(String::new()),
@@ -233,6 +253,12 @@ impl Store {
             },
             experiment: ExperimentState {
                 rows: RwSignal::new(Vec::new()),
+            },
+            classroom: ClassroomState {
+                set: RwSignal::new(None),
+                outcome: RwSignal::new(None),
+                seconds: RwSignal::new(None),
+                runs: RwSignal::new(Vec::new()),
             },
             lesson: LessonState {
                 lesson: RwSignal::new(None),

@@ -1,8 +1,11 @@
 //! The interactive worker's requests: the current image under the current gain mask (every
-//! layer's means, the emotion readout, the ImageNet top-5), a unit's map, and crops.
+//! layer's means, the emotion readout, the ImageNet top-5), a unit's map, the emotion maps and
+//! crops.
 
 use super::fetch::read_file;
 use super::state::{self, engine, model, profile};
+use crate::analysis::emotion_map::emotion_maps;
+use crate::analysis::experiment::readout_layer;
 use crate::analysis::head::{softmax, top_k};
 use crate::analysis::responses::readout_features;
 use crate::model::{read_rows, GainMask, Keep};
@@ -214,6 +217,44 @@ pub async fn unit_map(
     unit: usize,
 ) -> Result<Event, Failure> {
     recovering!(id, unit_map_once(mask, layer, unit))
+}
+
+/// The readout layer's post-ReLU map of the current image under `mask`: `[channel][h·w]`, h, w.
+async fn readout_map(mask: &GainMask, layer: &str) -> Result<(Vec<f32>, usize, usize), Failure> {
+    let (eng, m) = (engine()?, model()?);
+    let (_, _, p, _) = current(&m.entry.preprocessing)?;
+    let acts = m.net.forward(eng.batch(&[&p]), mask, Keep::Maps);
+    let map = acts
+        .layer(layer)
+        .and_then(|l| l.map.clone())
+        .ok_or_else(|| Failure::bad_input(format!("no layer `{layer}` in this model")))?;
+    let [_, c, h, w] = map.dims();
+    let flat = read_rows(map.reshape([1, c * h * w])).await?.swap_remove(0);
+    Ok((flat, h, w))
+}
+
+async fn emotion_maps_once(mask: &GainMask) -> Result<Event, Failure> {
+    let p = profile().ok_or_else(|| Failure::new(ErrorKind::NotReady, "this model has no profile"))?;
+    let layer = readout_layer(&p).ok_or_else(|| {
+        Failure::new(
+            ErrorKind::NotReady,
+            format!("the readout reads {}, not a conv layer's means: no map", p.readout.features),
+        )
+    })?;
+    let (acts, h, w) = readout_map(&GainMask::none(), &layer).await?;
+    let before = emotion_maps(&p, &acts, (h, w))?;
+    let after = if mask.is_empty() {
+        None
+    } else {
+        let (acts, h, w) = readout_map(mask, &layer).await?;
+        Some(emotion_maps(&p, &acts, (h, w))?)
+    };
+    Ok(Event::EmotionMaps { before, after })
+}
+
+/// Every emotion's map of the current image, unmasked and under `mask`.
+pub async fn emotion_maps_of(id: u64, mask: &GainMask) -> Result<Event, Failure> {
+    recovering!(id, emotion_maps_once(mask))
 }
 
 /// The crops of `files` as the loaded model sees them.

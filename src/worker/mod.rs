@@ -111,6 +111,7 @@ async fn handle(m: Incoming) -> Result<Event, Failure> {
         Request::UnitMap { mask, layer, unit } => {
             interactive::unit_map(id, &mask, &layer, unit).await
         }
+        Request::EmotionMaps { mask } => interactive::emotion_maps_of(id, &mask).await,
         Request::Crops => interactive::crops(m.files).await,
         Request::Responses { first } => pool::responses(id, first, m.files).await,
         Request::BuildProfile {

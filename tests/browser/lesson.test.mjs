@@ -45,7 +45,7 @@ const close = (a, b, what) => a.forEach((x, i) =>
 test("a student walks the lesson; the worksheet holds their answers and the page's numbers", { timeout: 1_200_000 }, async () => {
   const { page } = await openApp(browser, server.base + "?lesson=1&model=vgg16-imagenet-conv", VIEW);
   const answers = ["Pleasant: a cat.", "Its face and fur.", "The selective lesion changed it more.",
-    "Yes, a little.", "Fewer selective units.", "Skipped: no labelled set."];
+    "Yes, a little.", "Fewer selective units.", "The top layers, as in our class's run."];
   const seen = {};
 
   // 1. Pick an image: Next stays locked until the readout shows one.
@@ -68,20 +68,31 @@ test("a student walks the lesson; the worksheet holds their answers and the page
   const unit = page.locator(`[data-testid="unit"][aria-label*="prefers ${top},"]`).first();
   await unit.focus();
   await page.keyboard.press("Enter");
-  await waitDone(page);
   await idle(page);
   await page.waitForFunction(() => document.querySelector('[data-testid="crop"]')?.dataset.map === "true", null, { timeout: 300_000 });
+  assert.deepEqual(await step(page), [2, false], "the emotion map is still to open");
+  await page.getByTestId("emotion-map-toggle").check();
+  await waitDone(page);
+  await idle(page);
+  assert.equal(await page.getByTestId("emotion-map").getAttribute("data-emotion"), top, "the map shows the readout's emotion");
   await answer(page, 2, answers[1]);
   await next(page, 2);
 
-  // 3. Lesion the top selective units of that emotion, then as many at random.
+  // 3. The classroom set: selective lesion against random units, F1 per emotion; then the same
+  // on the student's own image.
+  await page.getByTestId("tab-experiment").click();
+  await page.getByTestId("class-set-run").click();
+  await waitDone(page);
+  await idle(page);
+  seen.classSet = await page.getByTestId("class-set-row").evaluateAll((rs) => rs.map((r) =>
+    [r.dataset.emotion, Number(r.dataset.f1), Number(r.dataset.f1Lesion), Number(r.dataset.f1Random)]));
+  assert.equal(seen.classSet.length, 3);
+  await shot(page, "lesson-class-set", false);
   await page.getByTestId("intervention").locator("select").selectOption({ label: top });
   await page.getByTestId("select-top-selective").click();
   await idle(page);
-  assert.deepEqual(await step(page), [3, false], "the random control is still to do");
   seen.selective = await readout(page);
   await page.getByTestId("select-random").click();
-  await waitDone(page);
   await idle(page);
   seen.random = await readout(page);
   await answer(page, 3, answers[2]);
@@ -107,9 +118,13 @@ test("a student walks the lesson; the worksheet holds their answers and the page
   await answer(page, 5, answers[4]);
   await next(page, 5);
 
-  // 6. Optional and last: no Next; the worksheet.
+  // 6. The full OASIS experiment, shipped with the site: open the Experiment tab. Last: no Next.
+  await page.getByTestId("tab-unit").click();
   assert.deepEqual(await step(page), [6, false]);
   assert.ok(await page.getByTestId("lesson-next").isHidden());
+  await page.getByTestId("tab-experiment").click();
+  await waitDone(page);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="reference-row"]').length === 39, null, { timeout: 60_000 });
   await page.getByTestId("lesson-student").fill("Ada Lovelace");
   await answer(page, 6, answers[5]);
   const dir = await mkdtemp(path.join(tmpdir(), "neurons-worksheet-"));
@@ -118,7 +133,16 @@ test("a student walks the lesson; the worksheet holds their answers and the page
 
   assert.equal(sheet.student, "Ada Lovelace");
   assert.deepEqual(sheet.steps.map((s) => s.answer), answers);
-  assert.deepEqual(sheet.steps.map((s) => s.done), [true, true, true, true, true, false]);
+  assert.deepEqual(sheet.steps.map((s) => s.done), [true, true, true, true, true, true]);
+  // The classroom run is on the worksheet with the numbers the page showed.
+  assert.equal(sheet.class_set.length, 1);
+  assert.equal(sheet.class_set[0].layer, "conv5_3");
+  sheet.class_set[0].rows.forEach((r, i) => {
+    const [e, f1, lesion, random] = seen.classSet[i];
+    assert.equal(r.emotion, e);
+    close([r.f1, r.f1_lesion, r.f1_random], [f1, lesion, random], `class set ${e}`);
+  });
+  assert.ok(html.includes("Classroom set: F1 before and after lesions"));
   const find = (n, f) => sheet.steps[n - 1].measures.filter(f).at(-1);
   const m1 = find(1, (m) => m.act === "none" && m.image === "cat.jpg");
   close(m1.readout, seen.plain, "step 1 readout");

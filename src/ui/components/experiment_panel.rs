@@ -54,7 +54,7 @@ pub fn ExperimentPanel() -> impl IntoView {
     };
     view! {
         <section class="stage">
-            <h2>"Run the paper's experiment"</h2>
+            <h2>"Run the experiment on your own labelled set"</h2>
             <p class="hint">
                 "Does the network need its emotion-selective units? For each emotion this silences "
                 "(lesion) or boosts (enhance) the layer's units selective for it, and scores the "

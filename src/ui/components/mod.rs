@@ -2,7 +2,9 @@
 
 mod affect_readout;
 mod backend_badge;
+mod classroom_experiment;
 mod dataset_profiler;
+mod emotion_map_view;
 mod emotion_readout;
 mod experiment_panel;
 mod export_panel;
@@ -15,14 +17,18 @@ mod model_panel;
 mod object_guess;
 mod panel_tabs;
 mod profile_overview;
+mod reference_results;
 mod status_bar;
+mod teacher_view;
 mod top_images;
 mod unit_detail;
 mod worksheet_export;
 
 pub use affect_readout::AffectReadout;
 pub use backend_badge::BackendBadge;
+pub use classroom_experiment::ClassroomExperiment;
 pub use dataset_profiler::DatasetProfiler;
+pub use emotion_map_view::EmotionMapView;
 pub use emotion_readout::EmotionReadout;
 pub use experiment_panel::ExperimentPanel;
 pub use export_panel::ExportPanel;
@@ -45,6 +51,8 @@ pub use model_panel::ModelPanel;
 pub use object_guess::ObjectGuess;
 pub use panel_tabs::PanelTabs;
 pub use profile_overview::ProfileOverview;
+pub use reference_results::ReferenceResults;
 pub use status_bar::StatusBar;
+pub use teacher_view::TeacherView;
 pub use unit_detail::UnitDetail;
 pub use worksheet_export::WorksheetExport;

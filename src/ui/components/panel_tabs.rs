@@ -3,7 +3,8 @@
 //! (the WAI-ARIA tabs pattern); focusing a unit on the grid opens its detail.
 
 use super::{
-    DatasetProfiler, ExperimentPanel, ExportPanel, LayerSummary, ProfileOverview, UnitDetail,
+    ClassroomExperiment, DatasetProfiler, ExperimentPanel, ExportPanel, LayerSummary,
+    ProfileOverview, ReferenceResults, UnitDetail,
 };
 use crate::ui::store::{use_store, Tab};
 use leptos::prelude::*;
@@ -78,7 +79,7 @@ pub fn PanelTabs() -> impl IntoView {
             {panel(Tab::Responses, "responses", view! { <LayerSummary/> }.into_any())}
             {panel(Tab::Profile, "profile", view! { <ProfileOverview/> }.into_any())}
             {panel(Tab::ProfileSet, "profile-set", view! { <DatasetProfiler/> }.into_any())}
-            {panel(Tab::Experiment, "experiment", view! { <ExperimentPanel/> }.into_any())}
+            {panel(Tab::Experiment, "experiment", view! { <ClassroomExperiment/><ReferenceResults/><ExperimentPanel/> }.into_any())}
             {panel(Tab::Export, "export", view! { <ExportPanel/> }.into_any())}
         </section>
     }

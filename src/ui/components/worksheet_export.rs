@@ -32,6 +32,7 @@ pub fn worksheet(s: Store) -> Option<Worksheet> {
                 &l.answers.get_untracked(),
                 &l.done.get_untracked(),
                 &l.measures.get_untracked(),
+                &s.classroom.runs.get_untracked(),
             )
         })
     })
