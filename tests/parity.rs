@@ -7,11 +7,22 @@
 mod common;
 use common::*;
 
+/// The budget against ONNX Runtime, relative to each layer's largest mean: 1e-5 on the CPU (every
+/// kernel path; the spatial sums accumulate in f64); 1e-4 on wgpu, whose reductions are burn's.
+fn tolerance(backend: &str) -> f64 {
+    if backend.starts_with("cpu") {
+        1e-5
+    } else {
+        1e-4
+    }
+}
+
 #[test]
 fn vgg16_matches_onnx_runtime_on_cpu_and_wgpu() {
     fetch_vgg16();
     let dir = tempfile::tempdir().unwrap();
-    let imgs: Vec<String> = (0..2)
+    let imgs: Vec<String> = [0, 1, BRIGHT, DARK, SATURATED]
+        .into_iter()
         .map(|s| {
             let p = dir.path().join(format!("g{s}.png"));
             gray_png(&p, s);
@@ -41,7 +52,7 @@ fn vgg16_matches_onnx_runtime_on_cpu_and_wgpu() {
             let (layer, err) = worst_relative_error(&ours[i], reference);
             println!("{backend} vs ORT, {img}: worst relative error {err:.2e} ({layer})");
             assert!(
-                err <= 1e-4,
+                err <= tolerance(backend),
                 "{backend}: {layer} differs from ORT by {err:.2e} of its max response"
             );
         }
@@ -59,10 +70,11 @@ fn vgg16_matches_onnx_runtime_on_cpu_and_wgpu() {
 fn matches_ort_from_safetensors(model: &str, arch: &str, backends: &[&str]) {
     let file = fetch_lpips(model);
     let dir = tempfile::tempdir().unwrap();
-    let imgs: Vec<String> = (0..2)
+    let imgs: Vec<String> = [3, 4, BRIGHT, DARK, SATURATED]
+        .into_iter()
         .map(|s| {
             let p = dir.path().join(format!("g{s}.png"));
-            gray_png(&p, s + 3);
+            gray_png(&p, s);
             p.display().to_string()
         })
         .collect();
@@ -92,7 +104,7 @@ fn matches_ort_from_safetensors(model: &str, arch: &str, backends: &[&str]) {
                 "{model} {backend} vs ORT, image {i}: worst relative error {err:.2e} ({layer})"
             );
             assert!(
-                err <= 1e-4,
+                err <= tolerance(&backend),
                 "{model} {backend}: {layer} differs from ORT by {err:.2e} of its max response"
             );
         }

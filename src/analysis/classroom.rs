@@ -7,8 +7,8 @@
 //! Plain Rust (no burn): the passes come from the source.
 
 use super::experiment::{
-    readout_layer, score_test, test_masks, ConditionResult, ExperimentConfig, Features,
-    LayerUnits, Part, Readout,
+    readout_layer, score_test, test_masks, ConditionResult, ExperimentConfig, Features, LayerUnits,
+    Part, Readout,
 };
 use super::profile::Profile;
 use super::sweep::Evaluator;
@@ -178,7 +178,16 @@ pub async fn run_set<F: Features>(
             "the feature source returned another number of images than the set has",
         ));
     }
-    let rows = score_test(&feats, &units, &p.classes, &readout, labels, alphas, &[], &cfg);
+    let rows = score_test(
+        &feats,
+        &units,
+        &p.classes,
+        &readout,
+        labels,
+        alphas,
+        &[],
+        &cfg,
+    );
     let per_e = 2 + 2 * draws;
     let images = labels
         .iter()

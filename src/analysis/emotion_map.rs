@@ -32,9 +32,7 @@ impl EmotionMap {
 
     /// The largest absolute value (the colour scale's end), at least a tiny positive number.
     pub fn extent(&self) -> f32 {
-        self.values
-            .iter()
-            .fold(1e-12f32, |m, v| m.max(v.abs()))
+        self.values.iter().fold(1e-12f32, |m, v| m.max(v.abs()))
     }
 }
 
@@ -79,7 +77,11 @@ pub fn emotion_map(
 }
 
 /// The map of every emotion of the joint head.
-pub fn emotion_maps(p: &Profile, acts: &[f32], hw: (usize, usize)) -> Result<Vec<EmotionMap>, Failure> {
+pub fn emotion_maps(
+    p: &Profile,
+    acts: &[f32],
+    hw: (usize, usize),
+) -> Result<Vec<EmotionMap>, Failure> {
     (0..p.readout.joint.outputs())
         .map(|e| emotion_map(p, acts, hw, e))
         .collect()
@@ -100,7 +102,11 @@ pub fn overlay_rgba(crop: &[u8], m: &EmotionMap, scale: f32) -> Option<Vec<u8>> 
         for x in 0..CROP {
             let v = m.values[(y * m.h / CROP) * m.w + x * m.w / CROP] / scale;
             let a = v.abs().min(1.0) * 0.75;
-            let (r, g, b) = if v >= 0.0 { (230.0, 159.0, 0.0) } else { (0.0, 114.0, 178.0) };
+            let (r, g, b) = if v >= 0.0 {
+                (230.0, 159.0, 0.0)
+            } else {
+                (0.0, 114.0, 178.0)
+            };
             let gray = crop[(y * CROP + x) * 3] as f32;
             let mix = |c: f32| (gray * (1.0 - a) + c * a).round() as u8;
             rgba.extend([mix(r), mix(g), mix(b), 255]);

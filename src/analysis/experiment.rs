@@ -275,7 +275,9 @@ pub async fn run_layer<F: Features>(
     let feats = ev
         .under(units.name, Part::Test, &test_masks(units, &best, cfg))
         .await?;
-    Ok(score_test(&feats, units, classes, readout, test_y, &best, &tried, cfg))
+    Ok(score_test(
+        &feats, units, classes, readout, test_y, &best, &tried, cfg,
+    ))
 }
 
 /// The rows of one layer from the test features under [`test_masks`] (in that order): F1 before,

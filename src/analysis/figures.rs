@@ -199,9 +199,24 @@ pub fn f1_by_emotion(rows: &[ConditionResult], title: &str) -> String {
     };
     let series = vec![
         s("before", "#444444", &|r| r.f1_before, false),
-        s("selective units lesioned", PALETTE[2], &|r| r.f1_lesion, false),
-        s("random units lesioned", "#F5B38A", &|r| r.control_lesion.mean, true),
-        s("selective units enhanced", PALETTE[0], &|r| r.f1_enhance, false),
+        s(
+            "selective units lesioned",
+            PALETTE[2],
+            &|r| r.f1_lesion,
+            false,
+        ),
+        s(
+            "random units lesioned",
+            "#F5B38A",
+            &|r| r.control_lesion.mean,
+            true,
+        ),
+        s(
+            "selective units enhanced",
+            PALETTE[0],
+            &|r| r.f1_enhance,
+            false,
+        ),
     ];
     grouped_bars(title, "F1", &cats, &series)
 }

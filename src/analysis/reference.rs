@@ -72,7 +72,13 @@ mod tests {
         assert_eq!(s.runs, 5);
         assert!((s.f1_lesion.mean - 0.028).abs() < 1e-3, "{:?}", s.f1_lesion);
         let alex = include_str!("../../static/reference/alexnet-imagenet-conv.json");
-        assert_eq!(Reference::parse(alex, "alexnet-imagenet-conv").unwrap().rows.len(), 15);
+        assert_eq!(
+            Reference::parse(alex, "alexnet-imagenet-conv")
+                .unwrap()
+                .rows
+                .len(),
+            15
+        );
         let e = Reference::parse(alex, "vgg16-imagenet-conv").unwrap_err();
         assert!(e.message.contains("not `vgg16-imagenet-conv`"));
         assert!(Reference::parse("{}", "x").is_err());

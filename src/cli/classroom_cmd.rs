@@ -63,9 +63,11 @@ pub fn run(a: ClassroomArgs, dir: &Path) -> Result<(), String> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("static/reference/{}.json", p.model)));
     let shipped = match std::fs::read_to_string(&ref_path) {
-        Ok(t) => Reference::parse(&t, &p.model)
-            .map_err(|f| format!("{}: {f}", ref_path.display()))?
-            .rows,
+        Ok(t) => {
+            Reference::parse(&t, &p.model)
+                .map_err(|f| format!("{}: {f}", ref_path.display()))?
+                .rows
+        }
         Err(_) if a.reference.is_none() => Vec::new(),
         Err(e) => return Err(format!("cannot read {}: {e}", ref_path.display())),
     };
@@ -97,8 +99,15 @@ pub fn run(a: ClassroomArgs, dir: &Path) -> Result<(), String> {
     for layer in &layers {
         let t0 = Instant::now();
         let alphas = alphas_for(&shipped, layer, &p.classes);
-        let r = pollster::block_on(run_set(&mut source, &p, layer, &alphas, &labels, a.controls))
-            .map_err(|f| f.message)?;
+        let r = pollster::block_on(run_set(
+            &mut source,
+            &p,
+            layer,
+            &alphas,
+            &labels,
+            a.controls,
+        ))
+        .map_err(|f| f.message)?;
         let seconds = t0.elapsed().as_secs_f64();
         if !a.json {
             println!("{layer} ({} images, {seconds:.1} s):", labels.len());
@@ -113,7 +122,10 @@ pub fn run(a: ClassroomArgs, dir: &Path) -> Result<(), String> {
         out.push(json!({"layer": layer, "rows": r.rows, "images": r.images, "seconds": seconds}));
     }
     if a.json {
-        println!("{}", json!({"model": p.model, "set": set.name, "layers": out}));
+        println!(
+            "{}",
+            json!({"model": p.model, "set": set.name, "layers": out})
+        );
     }
     Ok(())
 }

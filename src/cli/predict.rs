@@ -168,12 +168,15 @@ pub fn run(a: PredictArgs, dir: &Path, quiet: bool) -> Result<(), String> {
         let maps = super::map_out::maps(&eng, &net, image, &mask, prof)?;
         let e = match &a.map_emotion {
             Some(name) => prof.classes.iter().position(|c| c == name).ok_or_else(|| {
-                format!("--map-emotion {name}: the profile's emotions are {}", prof.classes.join(", "))
+                format!(
+                    "--map-emotion {name}: the profile's emotions are {}",
+                    prof.classes.join(", ")
+                )
             })?,
-            None => crate::analysis::head::top_k(
-                &maps.iter().map(|m| m.logit()).collect::<Vec<_>>(),
-                1,
-            )[0],
+            None => {
+                crate::analysis::head::top_k(&maps.iter().map(|m| m.logit()).collect::<Vec<_>>(), 1)
+                    [0]
+            }
         };
         super::map_out::write_png(out, image, &maps[e])?;
         images[0]["maps"] = json!(maps);

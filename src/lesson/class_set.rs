@@ -114,10 +114,25 @@ impl ClassTable {
     pub fn to_csv(&self) -> String {
         let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
         let mut out = vec!["student".to_string(), "date".into()];
-        out.extend(self.steps.iter().enumerate().map(|(i, s)| q(&format!("{}. {s}", i + 1))));
         out.extend(
-            ["model", "layer", "emotion", "units", "f1", "f1_lesion", "f1_random", "f1_enhance", "alpha"]
-                .map(String::from),
+            self.steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| q(&format!("{}. {s}", i + 1))),
+        );
+        out.extend(
+            [
+                "model",
+                "layer",
+                "emotion",
+                "units",
+                "f1",
+                "f1_lesion",
+                "f1_random",
+                "f1_enhance",
+                "alpha",
+            ]
+            .map(String::from),
         );
         let mut csv = out.join(",") + "\n";
         for w in &self.students {
@@ -130,8 +145,15 @@ impl ClassTable {
                     r.rows.iter().map(move |x| {
                         format!(
                             "{},{},{},{},{:.4},{:.4},{:.4},{:.4},{}",
-                            q(&r.model), q(&r.layer), q(&x.emotion), x.units, x.f1, x.f1_lesion,
-                            x.f1_random, x.f1_enhance, x.alpha
+                            q(&r.model),
+                            q(&r.layer),
+                            q(&x.emotion),
+                            x.units,
+                            x.f1,
+                            x.f1_lesion,
+                            x.f1_random,
+                            x.f1_enhance,
+                            x.alpha
                         )
                     })
                 })

@@ -1,8 +1,8 @@
 //! The app shell: provides the store, starts the runtime, lays out the stages.
 
 use super::components::{
-    AffectReadout, BackendBadge, EmotionMapView, EmotionReadout, ImageInput, InterventionPanel, LayerGrid,
-    LessonPanel, ModelPanel, ObjectGuess, PanelTabs, StatusBar, TeacherView,
+    AffectReadout, BackendBadge, EmotionMapView, EmotionReadout, ImageInput, InterventionPanel,
+    LayerGrid, LessonPanel, ModelPanel, ObjectGuess, PanelTabs, StatusBar, TeacherView,
 };
 use super::session;
 use super::store::Store;

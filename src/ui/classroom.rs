@@ -33,7 +33,10 @@ pub async fn set(store: Store) -> Result<ClassroomSet, Failure> {
         return Ok(s);
     }
     let text = fetch_text("classroom/set.json").await.map_err(|e| {
-        Failure::new(ErrorKind::Download, format!("the classroom set is not available ({e})"))
+        Failure::new(
+            ErrorKind::Download,
+            format!("the classroom set is not available ({e})"),
+        )
     })?;
     let s = ClassroomSet::parse(&text)?;
     store.classroom.set.set(Some(s.clone()));
@@ -62,7 +65,9 @@ async fn cache() -> Option<web_sys::Cache> {
 }
 
 async fn cached_rows(key: &str) -> Option<Vec<Vec<f32>>> {
-    let r = JsFuture::from(cache().await?.match_with_str(key)).await.ok()?;
+    let r = JsFuture::from(cache().await?.match_with_str(key))
+        .await
+        .ok()?;
     let r: web_sys::Response = r.dyn_into().ok()?;
     let text = JsFuture::from(r.text().ok()?).await.ok()?.as_string()?;
     serde_json::from_str(&text).ok()
@@ -70,7 +75,9 @@ async fn cached_rows(key: &str) -> Option<Vec<Vec<f32>>> {
 
 async fn keep_rows(key: &str, rows: &[Vec<f32>]) {
     let Some(c) = cache().await else { return };
-    let Ok(json) = serde_json::to_string(rows) else { return };
+    let Ok(json) = serde_json::to_string(rows) else {
+        return;
+    };
     if let Ok(resp) = web_sys::Response::new_with_opt_str(Some(&json)) {
         let _ = JsFuture::from(c.put_with_str(key, &resp)).await;
     }
@@ -90,7 +97,12 @@ struct SetOnPool {
 }
 
 impl Features for SetOnPool {
-    async fn under(&mut self, layer: &str, part: Part, masks: &[GainMask]) -> Result<FeatureRows, Failure> {
+    async fn under(
+        &mut self,
+        layer: &str,
+        part: Part,
+        masks: &[GainMask],
+    ) -> Result<FeatureRows, Failure> {
         if let (Some(b), [m]) = (&self.baseline, masks) {
             if m.is_empty() {
                 return Ok(vec![b.clone()]);
@@ -126,7 +138,10 @@ async fn pictures(set: &ClassroomSet) -> Result<Vec<web_sys::File>, Failure> {
     for im in &set.images {
         let url = format!("classroom/{}", im.file);
         let bytes = fetch_bytes(&url, |_, _| {}).await.map_err(|e| {
-            Failure::new(ErrorKind::Download, format!("classroom picture {}: {e}", im.file))
+            Failure::new(
+                ErrorKind::Download,
+                format!("classroom picture {}: {e}", im.file),
+            )
         })?;
         let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
         let f = web_sys::File::new_with_u8_array_sequence(&parts, &im.file)
@@ -149,19 +164,26 @@ pub async fn run(store: Store, layer: String, progress: Progress) {
             .ok_or_else(|| Failure::new(ErrorKind::NotReady, "this model has no profile"))?;
         let set = set(store).await?;
         let labels = set.labels(&p.classes)?;
-        let shipped = reference(&entry.id).await?.map(|r| r.rows).unwrap_or_default();
+        let shipped = reference(&entry.id)
+            .await?
+            .map(|r| r.rows)
+            .unwrap_or_default();
         let alphas = alphas_for(&shipped, &layer, &p.classes);
         let masks = set_masks(&p, &layer, &alphas, DRAWS)
             .ok_or_else(|| Failure::bad_input(format!("layer `{layer}` is not in the profile")))?;
         let key = cache_key(&entry.id, &set);
-        let baseline = cached_rows(&key).await.filter(|r| r.len() == set.images.len());
+        let baseline = cached_rows(&key)
+            .await
+            .filter(|r| r.len() == set.images.len());
         let cached = baseline.is_some();
         // Work in pictures × layers computed, as the workers count it: at the readout's own
         // layer only the unmasked pass (none when cached), below it every mask over the layers
         // above the intervened one.
         let n = set.images.len() as u64;
         let names: Vec<&str> = p.layers.iter().map(|l| l.name.as_str()).collect();
-        let above = (layers_above(&names, &layer) as u64).saturating_sub(1).max(1);
+        let above = (layers_above(&names, &layer) as u64)
+            .saturating_sub(1)
+            .max(1);
         let total = match (readout_layer(&p).as_deref() == Some(layer.as_str()), cached) {
             (true, true) => 1,
             (true, false) => n,
@@ -206,7 +228,12 @@ pub async fn run(store: Store, layer: String, progress: Progress) {
     let secs = t0.elapsed().as_secs_f64();
     match result {
         Ok((o, cached)) => {
-            let run = ClassSetRun::of(&store.net.model.get_untracked(), &layer, o.images.len(), &o.rows);
+            let run = ClassSetRun::of(
+                &store.net.model.get_untracked(),
+                &layer,
+                o.images.len(),
+                &o.rows,
+            );
             store.classroom.runs.update(|r| ClassSetRun::record(r, run));
             store.classroom.seconds.set(Some((secs, cached)));
             store.classroom.outcome.set(Some((layer, o)));

@@ -9,6 +9,9 @@ use crate::lesson::{Lesson, Measure, Selection};
 use leptos::prelude::*;
 use std::rc::Rc;
 
+/// Every emotion's map as trained, and under the intervention when one acts.
+pub type MapPair = (Vec<EmotionMap>, Option<Vec<EmotionMap>>);
+
 /// One row of the results table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerRow {
@@ -96,7 +99,7 @@ pub struct ImageState {
     /// The focused unit's activation map `(h, w, values)` for this image.
     pub heatmap: RwSignal<Option<(usize, usize, Vec<f32>)>>,
     /// Every emotion's map of the image, unmasked and under the intervention (when one acts).
-    pub emotion_maps: RwSignal<Option<(Vec<EmotionMap>, Option<Vec<EmotionMap>>)>>,
+    pub emotion_maps: RwSignal<Option<MapPair>>,
     /// The emotion the map shows (`None`: the readout's top emotion).
     pub map_emotion: RwSignal<Option<usize>>,
 }

@@ -234,11 +234,15 @@ async fn readout_map(mask: &GainMask, layer: &str) -> Result<(Vec<f32>, usize, u
 }
 
 async fn emotion_maps_once(mask: &GainMask) -> Result<Event, Failure> {
-    let p = profile().ok_or_else(|| Failure::new(ErrorKind::NotReady, "this model has no profile"))?;
+    let p =
+        profile().ok_or_else(|| Failure::new(ErrorKind::NotReady, "this model has no profile"))?;
     let layer = readout_layer(&p).ok_or_else(|| {
         Failure::new(
             ErrorKind::NotReady,
-            format!("the readout reads {}, not a conv layer's means: no map", p.readout.features),
+            format!(
+                "the readout reads {}, not a conv layer's means: no map",
+                p.readout.features
+            ),
         )
     })?;
     let (acts, h, w) = readout_map(&GainMask::none(), &layer).await?;

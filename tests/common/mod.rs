@@ -82,10 +82,19 @@ pub fn neurons_err(args: &[&str]) -> String {
 }
 
 /// A deterministic 224×224 gray test image (pattern chosen by `seed`).
+pub const BRIGHT: u32 = 100;
+pub const DARK: u32 = 101;
+pub const SATURATED: u32 = 102;
+
 pub fn gray_png(path: &Path, seed: u32) {
     let img = ImageBuffer::from_fn(224, 224, |x, y| {
         let v = match seed {
             0 => (x * 7 + y * 3) % 256,
+            // Bright, dark and saturated (clipped, high contrast) pictures: the spatial sums of
+            // the first layers are largest on them.
+            BRIGHT => 215 + (x * 7 + y * 13) % 41,
+            DARK => (x * 5 + y * 11) % 37,
+            SATURATED => 255 * ((x / 9 + y / 7) % 2),
             s => {
                 (x.wrapping_mul(2654435761u32.wrapping_add(s)) ^ y.wrapping_mul(40503)) >> 3 & 0xff
             }

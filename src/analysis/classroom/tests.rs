@@ -79,14 +79,22 @@ fn profile() -> Profile {
 struct Toy(Vec<Vec<f32>>, usize);
 
 impl Features for Toy {
-    async fn under(&mut self, layer: &str, part: Part, masks: &[GainMask]) -> Result<FeatureRows, Failure> {
+    async fn under(
+        &mut self,
+        layer: &str,
+        part: Part,
+        masks: &[GainMask],
+    ) -> Result<FeatureRows, Failure> {
         assert_eq!(part, Part::Test, "the classroom set is the test part");
         self.1 += masks.len();
         Ok(masks
             .iter()
             .map(|m| {
                 let g = m.get(layer).map_or(vec![1.0; 3], |g| g.to_vec());
-                self.0.iter().map(|r| r.iter().zip(&g).map(|(v, g)| v * g).collect()).collect()
+                self.0
+                    .iter()
+                    .map(|r| r.iter().zip(&g).map(|(v, g)| v * g).collect())
+                    .collect()
             })
             .collect())
     }
@@ -94,7 +102,17 @@ impl Features for Toy {
 
 fn toy() -> Toy {
     let one = |e: usize, v: f32| (0..3).map(|j| if j == e { v } else { 0.0 }).collect();
-    Toy(vec![one(0, 1.0), one(0, 0.4), one(1, 1.0), one(1, 1.0), one(2, 1.0), one(2, 1.0)], 0)
+    Toy(
+        vec![
+            one(0, 1.0),
+            one(0, 0.4),
+            one(1, 1.0),
+            one(1, 1.0),
+            one(2, 1.0),
+            one(2, 1.0),
+        ],
+        0,
+    )
 }
 
 #[test]
@@ -143,14 +161,24 @@ fn wrong_inputs_are_refused() {
 #[test]
 fn manifest_checks() {
     let img = |f: &str, c: &str| {
-        format!(r#"{{"file":"{f}","theme":"T 1","category":"Object","valence":4.0,"arousal":3.0,"class":"{c}","source":"Pixabay"}}"#)
+        format!(
+            r#"{{"file":"{f}","theme":"T 1","category":"Object","valence":4.0,"arousal":3.0,"class":"{c}","source":"Pixabay"}}"#
+        )
     };
     let set = |imgs: &[String]| format!(r#"{{"name":"s","images":[{}]}}"#, imgs.join(","));
-    let ok = ClassroomSet::parse(&set(&[img("a.jpg", "pleasant"), img("b.jpg", "unpleasant")])).unwrap();
+    let ok = ClassroomSet::parse(&set(&[
+        img("a.jpg", "pleasant"),
+        img("b.jpg", "unpleasant"),
+    ]))
+    .unwrap();
     assert_eq!(ok.labels(&classes()).unwrap(), vec![0, 2]);
     assert_eq!(ok.counts(&classes()), vec![1, 0, 1]);
     let odd = ClassroomSet::parse(&set(&[img("a.jpg", "happy")])).unwrap();
-    assert!(odd.labels(&classes()).unwrap_err().message.contains("`happy`"));
+    assert!(odd
+        .labels(&classes())
+        .unwrap_err()
+        .message
+        .contains("`happy`"));
     for bad in [
         set(&[]),
         set(&[img("a.jpg", "pleasant"), img("a.jpg", "neutral")]),
@@ -176,9 +204,19 @@ fn alphas_from_the_shipped_rows() {
         control_enhance: super::super::experiment::MeanSd::of(&[0.0]),
         val_f1_by_alpha: Vec::new(),
     };
-    let shipped = [row("c", "pleasant", 0.3), row("c", "neutral", 2.5), row("d", "unpleasant", 4.0)];
-    assert_eq!(alphas_for(&shipped, "c", &classes()), vec![0.3, 2.5, DEFAULT_ALPHA]);
-    assert_eq!(set_masks(&profile(), "c", &[0.3, 2.5, 1.0], 5), Some(1 + 3 * 12));
+    let shipped = [
+        row("c", "pleasant", 0.3),
+        row("c", "neutral", 2.5),
+        row("d", "unpleasant", 4.0),
+    ];
+    assert_eq!(
+        alphas_for(&shipped, "c", &classes()),
+        vec![0.3, 2.5, DEFAULT_ALPHA]
+    );
+    assert_eq!(
+        set_masks(&profile(), "c", &[0.3, 2.5, 1.0], 5),
+        Some(1 + 3 * 12)
+    );
 }
 
 /// Runs a future that never waits (the toy source answers at once).

@@ -6,7 +6,11 @@ use crate::lesson::{parse, ENGLISH};
 
 fn sheet(student: &str, f1_lesion: f64) -> Worksheet {
     let lesson = parse(ENGLISH).unwrap();
-    let answers = vec!["pleasant".to_string(), String::new(), "the \"selective\" one".into()];
+    let answers = vec![
+        "pleasant".to_string(),
+        String::new(),
+        "the \"selective\" one".into(),
+    ];
     let run = ClassSetRun {
         model: "vgg16-imagenet-conv".into(),
         layer: "conv5_3".into(),
@@ -21,7 +25,15 @@ fn sheet(student: &str, f1_lesion: f64) -> Worksheet {
             alpha: 0.1,
         }],
     };
-    Worksheet::build(&lesson, student, "2026-12-06 10:00", &answers, &[true], &[], &[run])
+    Worksheet::build(
+        &lesson,
+        student,
+        "2026-12-06 10:00",
+        &answers,
+        &[true],
+        &[],
+        &[run],
+    )
 }
 
 #[test]
@@ -31,7 +43,10 @@ fn three_worksheets_merge_and_export() {
         .enumerate()
         .map(|(i, n)| {
             let json = sheet(n, 0.1 * i as f64).to_json();
-            (format!("{n}.json"), read_worksheet(&format!("{n}.json"), json.as_bytes()).unwrap())
+            (
+                format!("{n}.json"),
+                read_worksheet(&format!("{n}.json"), json.as_bytes()).unwrap(),
+            )
         })
         .collect();
     let (t, refused) = ClassTable::merge(files);
@@ -41,10 +56,26 @@ fn three_worksheets_merge_and_export() {
     let csv = t.to_csv();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");
-    assert!(lines[0].starts_with("student,date,\"1. Pick an image\""), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("student,date,\"1. Pick an image\""),
+        "{}",
+        lines[0]
+    );
     assert!(lines[0].ends_with("model,layer,emotion,units,f1,f1_lesion,f1_random,f1_enhance,alpha"));
-    assert!(lines[2].starts_with("\"Ben\",\"2026-12-06 10:00\",\"pleasant\",\"\",\"the \"\"selective\"\" one\""), "{}", lines[2]);
-    assert!(lines[2].ends_with("\"vgg16-imagenet-conv\",\"conv5_3\",\"pleasant\",142,0.6000,0.1000,0.5500,0.6100,0.1"), "{}", lines[2]);
+    assert!(
+        lines[2].starts_with(
+            "\"Ben\",\"2026-12-06 10:00\",\"pleasant\",\"\",\"the \"\"selective\"\" one\""
+        ),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[2].ends_with(
+            "\"vgg16-imagenet-conv\",\"conv5_3\",\"pleasant\",142,0.6000,0.1000,0.5500,0.6100,0.1"
+        ),
+        "{}",
+        lines[2]
+    );
 }
 
 #[test]
@@ -58,14 +89,23 @@ fn bad_and_foreign_files_are_refused_by_name() {
     let e = read_worksheet("odd.json", br#"{"lesson": "x", "steps": 3}"#).unwrap_err();
     assert!(e.starts_with("odd.json: a damaged worksheet"), "{e}");
     let big = vec![b' '; MAX_WORKSHEET_BYTES + 1];
-    assert!(read_worksheet("big.json", &big).unwrap_err().contains("too large"));
+    assert!(read_worksheet("big.json", &big)
+        .unwrap_err()
+        .contains("too large"));
     // A worksheet of another lesson (fewer steps) is refused; the others stay.
     let mut other = sheet("Dee", 0.0);
     other.steps.truncate(2);
-    let (t, refused) = ClassTable::merge(vec![("a.json".into(), sheet("Ada", 0.0)), ("d.json".into(), other)]);
+    let (t, refused) = ClassTable::merge(vec![
+        ("a.json".into(), sheet("Ada", 0.0)),
+        ("d.json".into(), other),
+    ]);
     assert_eq!(t.students.len(), 1);
     assert_eq!(refused.len(), 1);
-    assert!(refused[0].starts_with("d.json: a worksheet of another lesson"), "{}", refused[0]);
+    assert!(
+        refused[0].starts_with("d.json: a worksheet of another lesson"),
+        "{}",
+        refused[0]
+    );
 }
 
 #[test]

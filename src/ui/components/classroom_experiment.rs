@@ -48,7 +48,10 @@ pub fn ClassroomExperiment() -> impl IntoView {
     let outcome = move || s.classroom.outcome.get();
     let chart = move || {
         outcome().map(|(layer, o)| {
-            f1_by_emotion(&o.rows, &format!("Classroom set, {layer}: does the network need its emotion units?"))
+            f1_by_emotion(
+                &o.rows,
+                &format!("Classroom set, {layer}: does the network need its emotion units?"),
+            )
         })
     };
     let tiles = move || {
@@ -61,10 +64,11 @@ pub fn ClassroomExperiment() -> impl IntoView {
                 .map(|(im, sh)| {
                     let title = tile_title(&im.theme, &im.class, &sh);
                     let lost = sh.before >= 0.5 && sh.lesion < 0.5;
+                    let alt = title.clone();
                     view! {
                         <figure class="tile" class:lost=lost data-testid="class-set-tile" data-class=im.class.clone()
                                 data-before=sh.before.to_string() data-lesion=sh.lesion.to_string() title=title.clone()>
-                            <img src=format!("classroom/{}", im.file) alt=title width="56" height="56" loading="lazy"/>
+                            <img src=format!("classroom/{}", im.file) alt=alt width="56" height="56" loading="lazy"/>
                             <span class="bar before" style=format!("width:{:.0}%", 100.0 * sh.before)></span>
                             <span class="bar after" style=format!("width:{:.0}%", 100.0 * sh.lesion)></span>
                         </figure>

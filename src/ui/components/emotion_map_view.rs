@@ -15,13 +15,22 @@ use leptos::task::spawn_local;
 fn shown(chosen: Option<usize>, readout: Option<Vec<f32>>) -> usize {
     chosen.unwrap_or_else(|| {
         readout
-            .map(|r| crate::analysis::head::top_k(&r, 1).first().copied().unwrap_or(0))
+            .map(|r| {
+                crate::analysis::head::top_k(&r, 1)
+                    .first()
+                    .copied()
+                    .unwrap_or(0)
+            })
             .unwrap_or(0)
     })
 }
 
 fn values_attr(m: &EmotionMap) -> String {
-    m.values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")
+    m.values
+        .iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[component]
@@ -47,9 +56,13 @@ pub fn EmotionMapView() -> impl IntoView {
     };
     Effect::new(move |_| {
         let crop = s.image.crop.get();
-        let Some((b, a)) = maps().filter(|_| on.get()) else { return };
+        let Some((b, a)) = maps().filter(|_| on.get()) else {
+            return;
+        };
         // One colour scale for both, so a lesion's loss shows as fading.
-        let scale = a.as_ref().map_or(b.extent(), |a| a.extent().max(b.extent()));
+        let scale = a
+            .as_ref()
+            .map_or(b.extent(), |a| a.extent().max(b.extent()));
         for (canvas, m) in [(before_c.get(), Some(&b)), (after_c.get(), a.as_ref())] {
             if let (Some(c), Some(m)) = (canvas, m) {
                 if let Some(rgba) = overlay_rgba(&crop, m, scale) {

@@ -24,7 +24,11 @@ pub fn TeacherView() -> impl IntoView {
             let mut got = sheets.get_untracked();
             for f in files {
                 let name = f.name();
-                match read_file(&f).await.map_err(|e| format!("{name}: {e}")).and_then(|b| read_worksheet(&name, &b)) {
+                match read_file(&f)
+                    .await
+                    .map_err(|e| format!("{name}: {e}"))
+                    .and_then(|b| read_worksheet(&name, &b))
+                {
                     Ok(w) => got.push((name, w)),
                     Err(e) => bad.push(e),
                 }

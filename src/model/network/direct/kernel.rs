@@ -45,8 +45,11 @@ pub(super) struct Group {
     pub bias: *const f32,
     pub gain: *const f32,
     pub out: *mut f32,
-    pub sums: *mut f32,
+    pub sums: *mut f64,
 }
+
+/// The widest vector of any path (AVX-512: 16 floats).
+pub(super) const MAX_LANES: usize = 16;
 
 /// `OB` output blocks × `RX` pixels at row `y`, column `x0`; `PX` is `stride · cib` when known
 /// at compile time, else 0.
@@ -105,13 +108,20 @@ pub(super) unsafe fn tile<L: Lanes, const OB: usize, const RX: usize, const PX: 
             let dst = g
                 .out
                 .add(o * out_block + (y + geo.op) * out_row + (x0 + geo.op) * v);
-            let mut sum = L::load(g.sums.add(o * v));
+            // The run's `RX` pixels are summed in f32, then added to the running sums in f64:
+            // a layer sums up to 50,176 positions, too many for an f32 running sum to stay
+            // within 1e-5 of the mean.
+            let mut sum = zero;
             for (r, a) in acc.iter().enumerate() {
                 let y = L::mul(L::max(L::add(*a, bias), zero), gain);
                 L::store(dst.add(r * v), y);
                 sum = L::add(sum, y);
             }
-            L::store(g.sums.add(o * v), sum);
+            let mut lanes = [0f32; MAX_LANES];
+            L::store(lanes.as_mut_ptr(), sum);
+            for (l, x) in lanes[..v].iter().enumerate() {
+                *g.sums.add(o * v + l) += *x as f64;
+            }
         }
     }
 }

@@ -245,10 +245,10 @@ impl Packed {
             .filter(|t| t.1 < t.2)
             .collect();
         let dst = Shared(out.data.as_mut_ptr());
-        let task = |&(gi, y0, y1): &(usize, usize, usize)| -> Vec<f32> {
+        let task = |&(gi, y0, y1): &(usize, usize, usize)| -> Vec<f64> {
             let cob = gi * OB;
             let nb = (ncob - cob).min(OB);
-            let mut sums = vec![0f32; OB * v];
+            let mut sums = vec![0f64; OB * v];
             let g = Group {
                 inp: x.data.as_ptr(),
                 w: self.w[cob * wc..].as_ptr(),
@@ -260,21 +260,21 @@ impl Packed {
             // SAFETY: the asserts above tie the buffers to `geo`: the output holds `ncob`
             // whole blocks, of which this task writes blocks `cob..cob + nb`, rows `y0..y1`
             // only (no two tasks share a block and a row); weights, bias and gain have `nb`
-            // blocks from `cob`; `sums` has `nb · V` floats; the output size from `out_size`
+            // blocks from `cob`; `sums` has `nb · V` f64s; the output size from `out_size`
             // keeps every input read inside the padded planes. The path came from
             // `Path::available`.
             unsafe { run_group(self.path, &geo, &g, nb, y0..y1, &runs) };
             sums
         };
         #[cfg(not(target_family = "wasm"))]
-        let partial: Vec<Vec<f32>> = if parallel {
+        let partial: Vec<Vec<f64>> = if parallel {
             tasks.par_iter().map(task).collect()
         } else {
             tasks.iter().map(task).collect()
         };
         #[cfg(target_family = "wasm")]
-        let partial: Vec<Vec<f32>> = tasks.iter().map(task).collect();
-        let mut sums = vec![0f32; ncob * v];
+        let partial: Vec<Vec<f64>> = tasks.iter().map(task).collect();
+        let mut sums = vec![0f64; ncob * v];
         for (t, s) in tasks.iter().zip(partial) {
             let at = t.0 * OB * v;
             let n = (sums.len() - at).min(OB * v);
@@ -282,8 +282,8 @@ impl Packed {
                 *a += b;
             }
         }
-        let n = (ho * wo) as f32;
-        let means = sums[..self.co].iter().map(|s| s / n).collect();
+        let n = (ho * wo) as f64;
+        let means = sums[..self.co].iter().map(|s| (s / n) as f32).collect();
         (out, means)
     }
 }
