@@ -81,9 +81,11 @@ test("a student walks the lesson; the worksheet holds their answers and the page
   // 3. The classroom set: selective lesion against random units, F1 per emotion; then the same
   // on the student's own image.
   await page.getByTestId("tab-experiment").click();
+  const t0 = Date.now();
   await page.getByTestId("class-set-run").click();
   await waitDone(page);
   await idle(page);
+  seen.classSetSecs = (Date.now() - t0) / 1000;
   seen.classSet = await page.getByTestId("class-set-row").evaluateAll((rs) => rs.map((r) =>
     [r.dataset.emotion, Number(r.dataset.f1), Number(r.dataset.f1Lesion), Number(r.dataset.f1Random)]));
   assert.equal(seen.classSet.length, 3);
@@ -116,15 +118,17 @@ test("a student walks the lesson; the worksheet holds their answers and the page
   await idle(page);
   seen.untrained = await readout(page);
   await answer(page, 5, answers[4]);
+  await page.getByTestId("tab-unit").click();
   await next(page, 5);
 
   // 6. The full OASIS experiment, shipped with the site: open the Experiment tab. Last: no Next.
-  await page.getByTestId("tab-unit").click();
   assert.deepEqual(await step(page), [6, false]);
   assert.ok(await page.getByTestId("lesson-next").isHidden());
   await page.getByTestId("tab-experiment").click();
   await waitDone(page);
+  // The untrained control has no shipped experiment: the trained VGG-16's is shown, said so.
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="reference-row"]').length === 39, null, { timeout: 60_000 });
+  assert.match(await page.getByTestId("reference-other").textContent(), /No full experiment ships for vgg16-untrained/);
   await page.getByTestId("lesson-student").fill("Ada Lovelace");
   await answer(page, 6, answers[5]);
   const dir = await mkdtemp(path.join(tmpdir(), "neurons-worksheet-"));
@@ -164,6 +168,8 @@ test("a student walks the lesson; the worksheet holds their answers and the page
   assert.ok(html.includes(`<td>${pct(sel.readout[0])}`), "the selective lesion's figure is in the HTML");
   assert.ok(html.includes("cat.jpg") && !/data:image|base64/.test(html));
   assert.ok(html.includes("Ada Lovelace"));
+  console.log(`classroom set on vgg16-imagenet-conv conv5_3, cold: ${seen.classSetSecs.toFixed(1)} s; F1 (before, selective lesion, random): ` +
+    JSON.stringify(seen.classSet));
   console.log(`readouts (pleasant, neutral, unpleasant): plain ${seen.plain.map((x) => x.toFixed(3))}, ` +
     `selective lesion (${sel.units} units) ${seen.selective.map((x) => x.toFixed(3))}, ` +
     `random ${seen.random.map((x) => x.toFixed(3))}, enhanced ×3 ${seen.enhanced.map((x) => x.toFixed(3))}, ` +

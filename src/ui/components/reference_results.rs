@@ -10,6 +10,9 @@ use crate::ui::store::use_store;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+/// Whose results are shown when the model in use has none: the paper's network.
+const PAPER_MODEL: &str = "vgg16-imagenet-conv";
+
 fn pm(m: &crate::analysis::experiment::MeanSd) -> String {
     format!("{:.2} ± {:.2}", m.mean, m.sd)
 }
@@ -17,6 +20,7 @@ fn pm(m: &crate::analysis::experiment::MeanSd) -> String {
 #[component]
 pub fn ReferenceResults() -> impl IntoView {
     let s = use_store();
+    // The model's own results, else the paper's network's (an untrained control has none).
     let shipped: RwSignal<Option<Reference>> = RwSignal::new(None);
     Effect::new(move |_| {
         let model = s.net.model.get();
@@ -25,16 +29,25 @@ pub fn ReferenceResults() -> impl IntoView {
             return;
         }
         spawn_local(async move {
-            if let Ok(r) = reference(&model).await {
-                if s.net.model.get_untracked() == model {
-                    shipped.set(r);
-                }
+            let r = match reference(&model).await {
+                Ok(Some(r)) => Some(r),
+                _ => reference(PAPER_MODEL).await.ok().flatten(),
+            };
+            if s.net.model.get_untracked() == model {
+                shipped.set(r);
             }
         });
     });
+    let other = move || {
+        shipped
+            .get()
+            .filter(|r| r.model != s.net.model.get())
+            .map(|r| r.model)
+    };
     let table = move || {
         let r = shipped.get()?;
         let layer = s.intervention.layer.get();
+        let no_spread = r.spread.is_empty();
         let rows = r.rows.iter().map(|row| {
             let spread = r.spread_of(&row.layer, &row.emotion).map(|sp| {
                 format!("{} → {} (random {}), {} runs", pm(&sp.f1_before), pm(&sp.f1_lesion), pm(&sp.control_lesion), sp.runs)
@@ -47,7 +60,7 @@ pub fn ReferenceResults() -> impl IntoView {
                     <td>{format!("{:.2}", row.f1_before)}</td><td>{format!("{:.2}", row.f1_lesion)}</td>
                     <td>{pm(&row.control_lesion)}</td>
                     <td>{format!("{:.2} (α = {})", row.f1_enhance, row.best_alpha)}</td>
-                    <td>{spread.unwrap_or_else(|| "–".into())}</td>
+                    <td hidden=no_spread>{spread.unwrap_or_else(|| "–".into())}</td>
                 </tr>
             }
         }).collect_view();
@@ -60,7 +73,7 @@ pub fn ReferenceResults() -> impl IntoView {
             <details><summary>"Charts by layer"</summary>{charts.into_iter().collect_view()}</details>
             <table data-testid="reference-table">
                 <thead><tr><th>"Layer"</th><th>"Emotion"</th><th>"Units"</th><th>"Before"</th><th>"Lesion"</th>
-                    <th>"Random lesion"</th><th>"Enhance (α)"</th><th>"Over 5 splits: before → lesion"</th></tr></thead>
+                    <th>"Random lesion"</th><th>"Enhance (α)"</th><th hidden=no_spread>"Over 5 splits: before → lesion"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         })
@@ -72,8 +85,13 @@ pub fn ReferenceResults() -> impl IntoView {
                 "What the same test gives on the whole OASIS set, run on this model layer by layer with the command-line tool. "
                 "The row of the layer on screen is marked. Compare it with your class's run above."
             </p>
+            {move || other().map(|m| view! {
+                <p class="hint" data-testid="reference-other">{format!(
+                    "No full experiment ships for {}: shown is {m}'s, the trained network, to compare with.",
+                    s.net.model.get())}</p>
+            })}
             {move || table().map(|t| t.into_any()).unwrap_or_else(|| view! {
-                <p class="hint" data-testid="reference-none">"No full experiment ships for this model: the Oxford VGG-16, torchvision's VGG-16 (conv5_3) and AlexNet have one."</p>
+                <p class="hint" data-testid="reference-none">"The shipped results could not be read."</p>
             }.into_any())}
         </section>
     }
