@@ -242,3 +242,54 @@ fn seeded_weights_match_the_pinned_digest() {
         .clone();
     assert!(out.contains(&pinned), "{out}");
 }
+
+/// `neurons classroom` on a small set of its own (the shipped AlexNet control's profile: no
+/// weights file needed) and on a broken manifest, a foreign label and a missing picture.
+#[test]
+fn classroom_runs_a_set_and_refuses_bad_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    std::fs::create_dir(&set).unwrap();
+    let mut images = Vec::new();
+    for (i, class) in ["pleasant", "neutral", "unpleasant", "pleasant"]
+        .iter()
+        .enumerate()
+    {
+        gray_png(&set.join(format!("p{i}.png")), [0, 1, BRIGHT, DARK][i]);
+        images.push(format!(
+            r#"{{"file":"p{i}.png","theme":"T {i}","category":"Object","valence":4,"arousal":4,"class":"{class}","source":"test"}}"#
+        ));
+    }
+    let manifest = |imgs: &[String]| format!(r#"{{"name":"t","images":[{}]}}"#, imgs.join(","));
+    std::fs::write(set.join("set.json"), manifest(&images)).unwrap();
+    let profile = root().join("weights/profiles/alexnet-untrained.json");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a = vec![
+            "classroom",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--set",
+            set.to_str().unwrap(),
+        ];
+        a.extend(extra);
+        a.iter().map(|s| s.to_string()).collect()
+    };
+    let run = |a: &[String]| neurons_ok(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    // The untrained AlexNet's readout reads fc7, so a layer is named; no shipped α: 1.
+    let out = run(&args(&["--layers", "conv5", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = v["layers"][0]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r["best_alpha"] == 1.0));
+    assert_eq!(v["layers"][0]["images"].as_array().unwrap().len(), 4);
+    let err = |a: &[String]| neurons_err(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err(&args(&[])).contains("the readout reads no conv layer"));
+    images[1] = images[1].replace("neutral", "happy");
+    std::fs::write(set.join("set.json"), manifest(&images)).unwrap();
+    assert!(err(&args(&["--layers", "conv5"])).contains("`happy`"));
+    std::fs::write(set.join("set.json"), "{\"name\": ").unwrap();
+    assert!(err(&args(&["--layers", "conv5"])).contains("set.json: the classroom set's manifest"));
+    std::fs::write(set.join("set.json"), manifest(&images[..1])).unwrap();
+    std::fs::remove_file(set.join("p0.png")).unwrap();
+    assert!(err(&args(&["--layers", "conv5"])).contains("p0.png"));
+}

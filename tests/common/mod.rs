@@ -81,11 +81,12 @@ pub fn neurons_err(args: &[&str]) -> String {
     err
 }
 
-/// A deterministic 224×224 gray test image (pattern chosen by `seed`).
+/// Seeds of [`gray_png`]'s bright, dark and saturated pictures.
 pub const BRIGHT: u32 = 100;
 pub const DARK: u32 = 101;
 pub const SATURATED: u32 = 102;
 
+/// A deterministic 224×224 gray test image (pattern chosen by `seed`).
 pub fn gray_png(path: &Path, seed: u32) {
     let img = ImageBuffer::from_fn(224, 224, |x, y| {
         let v = match seed {
