@@ -183,14 +183,18 @@ pub async fn analyse(
     recovering!(id, analyse_once(mask, layer, baseline))
 }
 
-async fn unit_map_once(mask: &GainMask, layer: &str, unit: usize) -> Result<Event, Failure> {
+/// A layer's post-ReLU map of the current image under `mask`: `[1, channels, h, w]`.
+fn layer_map(mask: &GainMask, layer: &str) -> Result<burn::tensor::Tensor<4>, Failure> {
     let (eng, m) = (engine()?, model()?);
     let (_, _, p, _) = current(&m.entry.preprocessing)?;
     let acts = m.net.forward(eng.batch(&[&p]), mask, Keep::Maps);
-    let map = acts
-        .layer(layer)
+    acts.layer(layer)
         .and_then(|l| l.map.clone())
-        .ok_or_else(|| Failure::bad_input(format!("no layer `{layer}` in this model")))?;
+        .ok_or_else(|| Failure::bad_input(format!("no layer `{layer}` in this model")))
+}
+
+async fn unit_map_once(mask: &GainMask, layer: &str, unit: usize) -> Result<Event, Failure> {
+    let map = layer_map(mask, layer)?;
     let [_, c, h, w] = map.dims();
     if unit >= c {
         return Err(Failure::bad_input(format!(
@@ -219,15 +223,9 @@ pub async fn unit_map(
     recovering!(id, unit_map_once(mask, layer, unit))
 }
 
-/// The readout layer's post-ReLU map of the current image under `mask`: `[channel][h·w]`, h, w.
+/// The readout layer's map of the current image under `mask`: `[channel][h·w]`, h, w.
 async fn readout_map(mask: &GainMask, layer: &str) -> Result<(Vec<f32>, usize, usize), Failure> {
-    let (eng, m) = (engine()?, model()?);
-    let (_, _, p, _) = current(&m.entry.preprocessing)?;
-    let acts = m.net.forward(eng.batch(&[&p]), mask, Keep::Maps);
-    let map = acts
-        .layer(layer)
-        .and_then(|l| l.map.clone())
-        .ok_or_else(|| Failure::bad_input(format!("no layer `{layer}` in this model")))?;
+    let map = layer_map(mask, layer)?;
     let [_, c, h, w] = map.dims();
     let flat = read_rows(map.reshape([1, c * h * w])).await?.swap_remove(0);
     Ok((flat, h, w))

@@ -1,5 +1,6 @@
 // Offline use: after one visit the service worker (static/sw.js) serves the app shell, and the
-// app its cached weights, so a reload with no network still reaches "ready" and analyses an image.
+// app its cached weights, so a reload with no network still reaches "ready" and analyses an image;
+// the classroom set and the shipped OASIS results are served offline as well.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { serve, testImage, launch, NO_WEBGPU } from "./helpers.mjs";
@@ -45,6 +46,15 @@ test("after the first visit the app works offline", { timeout: 600_000 }, async 
     assert.equal(await page.getByTestId("error").textContent(), "");
     const units = await page.getByTestId("unit").count();
     assert.ok(units > 0, "unit grid after an offline upload");
+    // The classroom set and the shipped OASIS results are there offline too.
+    const offline = await page.evaluate(async () => {
+      const set = await (await fetch("classroom/set.json")).json();
+      const pics = await Promise.all(set.images.map((i) => fetch(`classroom/${i.file}`).then((r) => r.ok)));
+      const ref = await fetch("reference/vgg16-imagenet-conv.json").then((r) => r.ok, () => false);
+      return { n: set.images.length, ok: pics.filter(Boolean).length, ref };
+    });
+    assert.equal(offline.ok, offline.n, "every classroom picture is served offline");
+    assert.ok(offline.ref, "the shipped OASIS results are served offline");
     const cached = await page.evaluate(async () => (await (await caches.open("neurons-shell-v1")).keys()).length);
     console.log(`offline reload: ready, ${units} units; ${cached} shell files cached`);
   } finally {
