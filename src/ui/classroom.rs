@@ -103,6 +103,9 @@ impl Features for SetOnPool {
         part: Part,
         masks: &[GainMask],
     ) -> Result<FeatureRows, Failure> {
+        if self.store.classroom.cancelled.get_untracked() {
+            return Err(Failure::cancelled());
+        }
         if let (Some(b), [m]) = (&self.baseline, masks) {
             if m.is_empty() {
                 return Ok(vec![b.clone()]);
@@ -156,6 +159,7 @@ pub async fn run(store: Store, layer: String, progress: Progress) {
     let _t = store.task("running the classroom experiment");
     store.error.set(String::new());
     store.classroom.outcome.set(None);
+    store.classroom.cancelled.set(false);
     let t0 = Instant::now();
     let result = async {
         let (entry, weights) = session::model(store)

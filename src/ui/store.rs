@@ -172,6 +172,8 @@ pub struct ClassroomState {
     pub seconds: RwSignal<Option<(f64, bool)>>,
     /// Every run of this visit, for the worksheet.
     pub runs: RwSignal<Vec<crate::lesson::class_set::ClassSetRun>>,
+    /// Set by Cancel: the run stops before its next request (the pool is stopped at once).
+    pub cancelled: RwSignal<bool>,
 }
 
 /// The page's side of its engine workers: the interactive worker's handle with what it was
@@ -262,6 +264,7 @@ impl Store {
                 outcome: RwSignal::new(None),
                 seconds: RwSignal::new(None),
                 runs: RwSignal::new(Vec::new()),
+                cancelled: RwSignal::new(false),
             },
             lesson: LessonState {
                 lesson: RwSignal::new(None),

@@ -95,6 +95,15 @@ test("the classroom experiment equals `neurons classroom`; the reference shows o
   await idle(page);
   const below = await runClassSet(page);
   sameRows(below.rows, cli("conv4").rows, "conv4");
+  // Cancel: a run on conv3 stops, says so, and leaves the app idle with no error.
+  await page.getByTestId("layer-select").selectOption("conv3");
+  await idle(page);
+  await page.getByTestId("class-set-run").click();
+  await page.getByTestId("class-set-cancel").click();
+  await page.waitForFunction(() => /Classroom experiment cancelled/.test(document.querySelector(".notice")?.textContent ?? ""), null, { timeout: 120_000 });
+  await idle(page);
+  assert.equal(await page.getByTestId("error").textContent(), "");
+  assert.equal(await page.getByTestId("class-set-row").count(), 0, "a cancelled run shows no rows");
   console.log(`classroom set (${set.images.length} pictures), ${MODEL}, 2 pool workers, CPU: conv5 cold ${cold.secs.toFixed(1)} s, ` +
     `cached ${warm.secs.toFixed(1)} s, conv4 ${below.secs.toFixed(1)} s; conv5 rows ` +
     JSON.stringify(cold.rows.map((r) => [r.emotion, r.units, r.f1.toFixed(3), r.lesion.toFixed(3), r.random.toFixed(3)])));

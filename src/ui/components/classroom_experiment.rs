@@ -96,7 +96,7 @@ pub fn ClassroomExperiment() -> impl IntoView {
                 <p data-testid="class-set-progress">
                     <progress max=total.to_string() value=done.to_string() aria-label="classroom experiment progress"></progress>
                     {format!(" {:.0} %, {}, {} ", 100.0 * done as f64 / total.max(1) as f64, workers_text(workers), eta_text(eta))}
-                    <button data-testid="class-set-cancel" on:click=move |_| cancel(s)>"Cancel"</button>
+                    <button data-testid="class-set-cancel" on:click=move |_| { s.classroom.cancelled.set(true); cancel(s) }>"Cancel"</button>
                 </p>
             })}
             {move || outcome().map(|(layer, o)| view! {
