@@ -293,3 +293,58 @@ fn classroom_runs_a_set_and_refuses_bad_manifests() {
     std::fs::remove_file(set.join("p0.png")).unwrap();
     assert!(err(&args(&["--layers", "conv5"])).contains("p0.png"));
 }
+
+/// `neurons predict --map`: every emotion's map adds up to the readout's logits (their softmax is
+/// the readout the same command prints), the PNG is written, and misuse is refused.
+#[test]
+fn predict_map_adds_up_to_the_readout() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("a.png");
+    gray_png(&img, SATURATED);
+    let png = dir.path().join("map.png");
+    let profile = root().join("weights/profiles/vgg16-untrained.json");
+    let (p, m, i) = (
+        profile.to_str().unwrap(),
+        png.to_str().unwrap(),
+        img.to_str().unwrap(),
+    );
+    let base = ["predict", "--model", "vgg16-untrained", "--profile", p];
+    let mut args = base.to_vec();
+    args.extend(["--json", "--map", m, i]);
+    let v: serde_json::Value = serde_json::from_str(&neurons_ok(&args)).unwrap();
+    let im = &v["images"][0];
+    let maps = im["maps"].as_array().unwrap();
+    assert_eq!(maps.len(), 3);
+    let logits: Vec<f64> = maps
+        .iter()
+        .map(|m| {
+            let vals = floats(&m["values"]);
+            assert_eq!(vals.len(), 14 * 14, "conv5_3 is 14 × 14");
+            vals.iter().sum::<f64>() / vals.len() as f64 + m["constant"].as_f64().unwrap()
+        })
+        .collect();
+    let top = logits.iter().cloned().fold(f64::MIN, f64::max);
+    let z: f64 = logits.iter().map(|l| (l - top).exp()).sum();
+    for (k, (name, l)) in ["pleasant", "neutral", "unpleasant"]
+        .iter()
+        .zip(&logits)
+        .enumerate()
+    {
+        let p = im["readout"][name].as_f64().unwrap();
+        let q = (l - top).exp() / z;
+        assert!(
+            (p - q).abs() < 1e-5,
+            "{name}: readout {p}, from the map {q}"
+        );
+        if *l == top {
+            assert_eq!(im["map_emotion"], *name, "the top emotion is drawn ({k})");
+        }
+    }
+    assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
+    let mut two = base.to_vec();
+    two.extend(["--map", m, i, i]);
+    assert!(neurons_err(&two).contains("exactly one image"));
+    let mut bad = base.to_vec();
+    bad.extend(["--map", m, "--map-emotion", "happy", i]);
+    assert!(neurons_err(&bad).contains("--map-emotion happy"));
+}
