@@ -87,7 +87,23 @@ pub fn emotion_maps(
         .collect()
 }
 
-/// The 224×224 crop (RGB, as the network saw it) in gray with the map on top: orange where the
+/// The map at crop pixel `(x, y)`, bilinear between the positions' centres (clamped at the edges).
+fn bilinear(m: &EmotionMap, x: usize, y: usize) -> f32 {
+    use crate::protocol::CROP;
+    let at = |p: usize, n: usize| {
+        let f = ((p as f32 + 0.5) * n as f32 / CROP as f32 - 0.5).clamp(0.0, (n - 1) as f32);
+        let i = (f as usize).min(n.saturating_sub(2));
+        (i, (i + 1).min(n - 1), f - i as f32)
+    };
+    let ((x0, x1, fx), (y0, y1, fy)) = (at(x, m.w), at(y, m.h));
+    let v = |r: usize, c: usize| m.values[r * m.w + c];
+    let top = v(y0, x0) * (1.0 - fx) + v(y0, x1) * fx;
+    let bottom = v(y1, x0) * (1.0 - fx) + v(y1, x1) * fx;
+    top * (1.0 - fy) + bottom * fy
+}
+
+/// The 224×224 crop (RGB, as the network saw it) in gray with the map on top (smoothly
+/// interpolated between the readout layer's positions): orange where the
 /// map adds evidence for the emotion, blue where it takes it away, strongest at `scale` (use
 /// the larger [`EmotionMap::extent`] of two maps to compare them). RGBA bytes; `None` when the
 /// crop is not 224×224×3.
@@ -100,7 +116,7 @@ pub fn overlay_rgba(crop: &[u8], m: &EmotionMap, scale: f32) -> Option<Vec<u8>> 
     let mut rgba = Vec::with_capacity(CROP * CROP * 4);
     for y in 0..CROP {
         for x in 0..CROP {
-            let v = m.values[(y * m.h / CROP) * m.w + x * m.w / CROP] / scale;
+            let v = bilinear(m, x, y) / scale;
             let a = v.abs().min(1.0) * 0.75;
             let (r, g, b) = if v >= 0.0 {
                 (230.0, 159.0, 0.0)
@@ -185,10 +201,17 @@ mod tests {
         };
         let crop = vec![100u8; 224 * 224 * 3];
         let o = overlay_rgba(&crop, &m, 2.0).unwrap();
-        // Left half: 25 % gray, 75 % orange; right half: 75 % blue.
+        // The left edge: 25 % gray, 75 % orange; the right edge: 75 % blue.
         assert_eq!(&o[..4], &[198, 144, 25, 255]);
         let right = (224 - 1) * 4;
         assert_eq!(&o[right..right + 4], &[25, 111, 159, 255]);
+        // Halfway between the two positions' centres the map is about 0: the crop's gray.
+        let mid = 111 * 4;
+        assert!(
+            o[mid..mid + 3].iter().all(|c| c.abs_diff(100) <= 2),
+            "{:?}",
+            &o[mid..mid + 4]
+        );
         assert!(overlay_rgba(&crop[1..], &m, 1.0).is_none());
     }
 }
