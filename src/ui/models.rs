@@ -88,6 +88,7 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
         Err(f) => {
             set_model(store, None, None);
             store.fail(format!("could not load {id}: {f}"));
+            store.failed_load.set(Some((id.to_string(), f.kind)));
             Err(())
         }
     }

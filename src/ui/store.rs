@@ -6,6 +6,7 @@ use crate::analysis::classroom::{ClassroomSet, SetOutcome};
 use crate::analysis::emotion_map::EmotionMap;
 use crate::analysis::experiment::ConditionResult;
 use crate::lesson::{Lesson, Measure, Selection};
+use crate::protocol::ErrorKind;
 use leptos::prelude::*;
 use std::rc::Rc;
 
@@ -194,6 +195,9 @@ pub struct Store {
     next_task: StoredValue<u64>,
     /// The visible error message, empty when none.
     pub error: RwSignal<String>,
+    /// When the error is a failed model load: the model and the failure's kind (the status bar
+    /// offers Retry by the kind).
+    pub failed_load: RwSignal<Option<(String, ErrorKind)>>,
     /// A notice that is not an error (e.g. an ignored link parameter).
     pub notice: RwSignal<String>,
     pub net: NetState,
@@ -215,6 +219,7 @@ impl Store {
             tasks: RwSignal::new(Vec::new()),
             next_task: StoredValue::new(0),
             error: RwSignal::new(String::new()),
+            failed_load: RwSignal::new(None),
             notice: RwSignal::new(String::new()),
             net: NetState {
                 backend: RwSignal::new("detecting…".into()),
@@ -293,6 +298,7 @@ impl Store {
 
     /// Shows `msg` as the error (the work that failed has ended with its [`Task`]).
     pub fn fail(&self, msg: impl Into<String>) {
+        self.failed_load.set(None);
         self.error.set(msg.into());
     }
 

@@ -1,8 +1,15 @@
 //! What the app is doing, download progress, and the visible error message.
 
+use crate::protocol::ErrorKind;
 use crate::ui::{models, store::use_store};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+
+/// Whether loading again can help: not for a refused file or entry, nor a load the visitor
+/// cancelled by choosing another model.
+fn retryable(kind: ErrorKind) -> bool {
+    !matches!(kind, ErrorKind::BadInput | ErrorKind::Cancelled)
+}
 
 #[component]
 pub fn StatusBar() -> impl IntoView {
@@ -17,9 +24,9 @@ pub fn StatusBar() -> impl IntoView {
             <p class="notice" hidden=move || s.notice.get().is_empty()>{move || s.notice.get()}</p>
             <p class="error" role="alert" hidden=move || s.error.get().is_empty()>
                 <span data-testid="error">{move || s.error.get()}</span>
-                {move || s.error.get().starts_with("could not load").then(|| view! {
+                {move || s.failed_load.get().filter(|(_, kind)| retryable(*kind)).map(|(id, _)| view! {
                     " " <button on:click=move |_| {
-                        let id = s.net.model.get_untracked();
+                        let id = id.clone();
                         spawn_local(async move { let _ = models::load_model(s, &id).await; });
                     }>"Retry"</button>
                 })}
