@@ -127,14 +127,9 @@ pub struct SetOutcome {
 }
 
 /// Masks the run needs on `layer` (for progress estimates): those of [`test_masks`].
-pub fn set_masks(p: &Profile, layer: &str, alphas: &[f32], draws: usize) -> Option<usize> {
-    let lp = p.layer(layer)?;
-    let units = LayerUnits {
-        name: layer,
-        selective: p.selective(lp),
-        n_units: lp.units.len(),
-    };
-    Some(test_masks(&units, alphas, &config(p, draws)).len())
+pub fn set_masks(p: &Profile, layer: &str, alphas: &[f32], draws: usize) -> Result<usize, Failure> {
+    let units = LayerUnits::of(p, layer)?;
+    Ok(test_masks(&units, alphas, &config(p, draws)).len())
 }
 
 fn config(p: &Profile, draws: usize) -> ExperimentConfig {
@@ -156,17 +151,10 @@ pub async fn run_set<F: Features>(
     labels: &[usize],
     draws: usize,
 ) -> Result<SetOutcome, Failure> {
-    let lp = p
-        .layer(layer)
-        .ok_or_else(|| Failure::bad_input(format!("layer `{layer}` is not in the profile")))?;
+    let units = LayerUnits::of(p, layer)?;
     if alphas.len() != p.classes.len() {
         return Err(Failure::bad_input("one α per emotion is needed"));
     }
-    let units = LayerUnits {
-        name: layer,
-        selective: p.selective(lp),
-        n_units: lp.units.len(),
-    };
     let cfg = config(p, draws);
     let readout = Readout::of(p);
     let mut ev = Evaluator::new(source, readout_layer(p));

@@ -36,6 +36,20 @@ impl EmotionMap {
     }
 }
 
+/// The layer whose map the emotion maps are made from: the one whose spatial means the readout
+/// reads; none (an error the page shows as a notice) when it reads fc7.
+pub fn map_layer(p: &Profile) -> Result<String, Failure> {
+    super::experiment::readout_layer(p).ok_or_else(|| {
+        Failure::new(
+            crate::protocol::ErrorKind::NotReady,
+            format!(
+                "the readout reads {}, not a conv layer's means: no emotion map",
+                p.readout.features
+            ),
+        )
+    })
+}
+
 /// The map of emotion `e` of the joint head of `p` from the readout layer's map `acts`
 /// (`[channel][h·w]`, row-major, `channels × h × w` values).
 pub fn emotion_map(

@@ -84,6 +84,21 @@ pub struct LayerUnits<'a> {
     pub n_units: usize,
 }
 
+impl<'a> LayerUnits<'a> {
+    /// Layer `name` of profile `p`: its selected units per emotion; an error when `p` has no
+    /// such layer.
+    pub fn of(p: &Profile, name: &'a str) -> Result<Self, Failure> {
+        let lp = p
+            .layer(name)
+            .ok_or_else(|| Failure::bad_input(format!("layer `{name}` is not in the profile")))?;
+        Ok(Self {
+            name,
+            selective: p.selective(lp),
+            n_units: lp.units.len(),
+        })
+    }
+}
+
 /// The frozen readout: standardisation plus one binary head per emotion.
 pub struct Readout<'a> {
     pub mean: &'a [f32],
@@ -357,14 +372,7 @@ pub async fn run_profile<F: Features>(
     let test_y: Vec<usize> = p.split.test.iter().map(|&i| p.labels[i]).collect();
     let mut ev = Evaluator::new(features, readout_layer(p));
     for name in layers {
-        let lp = p
-            .layer(name)
-            .ok_or_else(|| Failure::bad_input(format!("layer `{name}` is not in the profile")))?;
-        let units = LayerUnits {
-            name,
-            selective: p.selective(lp),
-            n_units: lp.units.len(),
-        };
+        let units = LayerUnits::of(p, name)?;
         let rows = run_layer(
             &mut ev,
             &units,

@@ -32,12 +32,8 @@ pub struct ClassroomArgs {
     /// Layers to intervene in (default: the readout's own layer).
     #[arg(long, value_delimiter = ',')]
     layers: Option<Vec<String>>,
-    #[arg(long, default_value_t = 5)]
-    controls: usize,
-    #[arg(long, default_value = "cpu")]
-    backend: String,
-    #[arg(long, default_value_t = 16)]
-    batch: usize,
+    #[command(flatten)]
+    passes: super::PassArgs,
     /// Print JSON: {"model", "layers": [{"layer", "rows", "images", "seconds"}]}.
     #[arg(long)]
     json: bool,
@@ -75,7 +71,7 @@ pub fn run(a: ClassroomArgs, dir: &Path) -> Result<(), String> {
         Some(l) => l,
         None => vec![readout_layer(&p).ok_or("the readout reads no conv layer: pass --layers")?],
     };
-    let eng = engine(&a.backend)?;
+    let eng = engine(&a.passes.backend)?;
     let (net, entry) = load_network(dir, &p.model, &eng)?;
     let images: Vec<Prepared> = set
         .images
@@ -92,7 +88,7 @@ pub fn run(a: ClassroomArgs, dir: &Path) -> Result<(), String> {
         net: &net,
         val: &[],
         test: &refs,
-        batch: a.batch,
+        batch: a.passes.batch,
         progress: Quiet,
     };
     let mut out = Vec::new();
@@ -105,7 +101,7 @@ pub fn run(a: ClassroomArgs, dir: &Path) -> Result<(), String> {
             layer,
             &alphas,
             &labels,
-            a.controls,
+            a.passes.controls,
         ))
         .map_err(|f| f.message)?;
         let seconds = t0.elapsed().as_secs_f64();

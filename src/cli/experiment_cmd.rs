@@ -38,12 +38,8 @@ pub struct ExperimentArgs {
     /// best. Set it equal to `--alpha-step` for the full grid.
     #[arg(long, default_value_t = 1.0)]
     coarse_step: f32,
-    #[arg(long, default_value_t = 5)]
-    controls: usize,
-    #[arg(long, default_value = "cpu")]
-    backend: String,
-    #[arg(long, default_value_t = 16)]
-    batch: usize,
+    #[command(flatten)]
+    passes: super::PassArgs,
     /// Continue the run in `--out`, skipping the layers it finished.
     #[arg(long)]
     resume: bool,
@@ -131,9 +127,9 @@ pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), Stri
             coarse: a.coarse_step.max(a.alpha_step),
             fine: a.alpha_step,
         },
-        control_draws: a.controls,
+        control_draws: a.passes.controls,
         seed: p.seed,
-        batch: a.batch,
+        batch: a.passes.batch,
     };
     cfg.search.validate()?;
     let record_path = a.out.join("experiment.json");
@@ -179,7 +175,7 @@ pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), Stri
         );
     }
     let ds = load_dataset(&a.dataset, p.thresholds.unwrap_or_default(), None)?;
-    let eng = engine(&a.backend)?;
+    let eng = engine(&a.passes.backend)?;
     let (net, entry) = load_network(dir, &p.model, &eng)?;
     let names = ds.names();
     let load = |split: &[usize]| -> Result<Vec<Prepared>, String> {

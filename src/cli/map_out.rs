@@ -1,8 +1,7 @@
 //! `neurons predict --map`: where each emotion lies in an image ([`crate::analysis::emotion_map`])
 //! computed on this machine, as JSON and as the same overlay picture the lab draws.
 
-use crate::analysis::emotion_map::{emotion_maps, overlay_rgba, EmotionMap};
-use crate::analysis::experiment::readout_layer;
+use crate::analysis::emotion_map::{emotion_maps, map_layer, overlay_rgba, EmotionMap};
 use crate::analysis::profile::Profile;
 use crate::engine::Engine;
 use crate::model::{read_rows, GainMask, Keep, Network};
@@ -18,12 +17,7 @@ pub fn maps(
     mask: &GainMask,
     p: &Profile,
 ) -> Result<Vec<EmotionMap>, String> {
-    let layer = readout_layer(p).ok_or_else(|| {
-        format!(
-            "the profile's readout reads {}, not a conv layer's means: no emotion map",
-            p.readout.features
-        )
-    })?;
+    let layer = map_layer(p).map_err(|f| f.message)?;
     let acts = net.forward(eng.batch(&[image]), mask, Keep::Maps);
     let map = acts
         .layer(&layer)

@@ -36,6 +36,18 @@ struct Cli {
     command: Command,
 }
 
+/// How an experiment's passes run (`experiment` and `classroom` share these).
+#[derive(clap::Args)]
+pub struct PassArgs {
+    /// Random-unit draws per condition.
+    #[arg(long, default_value_t = 5)]
+    pub controls: usize,
+    #[arg(long, default_value = "cpu")]
+    pub backend: String,
+    #[arg(long, default_value_t = 16)]
+    pub batch: usize,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Fetch, convert, generate or list model weights.

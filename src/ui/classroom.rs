@@ -7,7 +7,7 @@
 
 use super::fetch::{fetch_bytes, fetch_text};
 use super::pool::{self, Tally};
-use super::profiler::{eta, Progress};
+use super::profiler::{report_failure, ticker, Progress};
 use super::session;
 use super::store::Store;
 use crate::analysis::classroom::{alphas_for, run_set, set_masks, ClassroomSet};
@@ -84,45 +84,57 @@ async fn keep_rows(key: &str, rows: &[Vec<f32>]) {
 }
 
 /// The pool as the run's feature source: the cached unmasked rows answer the baseline; the
-/// pool (given the set's pictures on first need) answers the rest.
-struct SetOnPool {
+/// pool answers the rest, given the set's pictures (fetched then) on first need. A run that the
+/// cache answers whole fetches no picture and starts no worker.
+struct SetOnPool<'s> {
     store: Store,
     entry: ModelEntry,
     weights: Option<web_sys::File>,
-    files: Vec<web_sys::File>,
+    set: &'s ClassroomSet,
     tally: Tally,
     ready: bool,
     baseline: Option<Vec<Vec<f32>>>,
     workers: Rc<std::cell::Cell<usize>>,
 }
 
-impl Features for SetOnPool {
+impl SetOnPool<'_> {
+    fn stop_if_cancelled(&self) -> Result<(), Failure> {
+        match self.store.classroom.cancelled.get_untracked() {
+            true => Err(Failure::cancelled()),
+            false => Ok(()),
+        }
+    }
+}
+
+impl Features for SetOnPool<'_> {
     async fn under(
         &mut self,
         layer: &str,
         part: Part,
         masks: &[GainMask],
     ) -> Result<FeatureRows, Failure> {
-        if self.store.classroom.cancelled.get_untracked() {
-            return Err(Failure::cancelled());
-        }
+        self.stop_if_cancelled()?;
         if let (Some(b), [m]) = (&self.baseline, masks) {
             if m.is_empty() {
                 return Ok(vec![b.clone()]);
             }
         }
         if !self.ready {
+            let files = pictures(self.set).await?;
+            // A cancel while the pictures were fetched (no worker to stop yet) stops here.
+            self.stop_if_cancelled()?;
             let n = pool::set_parts(
                 self.store,
                 &self.entry,
                 self.weights.clone(),
                 Vec::new(),
-                self.files.clone(),
+                files,
                 &self.tally,
             )
             .await?;
             self.workers.set(n);
             self.ready = true;
+            self.stop_if_cancelled()?;
         }
         let rows = pool::features(self.store, part, layer, masks).await?;
         self.tally.next_request();
@@ -173,8 +185,7 @@ pub async fn run(store: Store, layer: String, progress: Progress) {
             .map(|r| r.rows)
             .unwrap_or_default();
         let alphas = alphas_for(&shipped, &layer, &p.classes);
-        let masks = set_masks(&p, &layer, &alphas, DRAWS)
-            .ok_or_else(|| Failure::bad_input(format!("layer `{layer}` is not in the profile")))?;
+        let masks = set_masks(&p, &layer, &alphas, DRAWS)?;
         let key = cache_key(&entry.id, &set);
         let baseline = cached_rows(&key)
             .await
@@ -197,22 +208,14 @@ pub async fn run(store: Store, layer: String, progress: Progress) {
         progress.set(Some((0, total, f64::NAN, 0)));
         let tally = Tally::new();
         let ticker = {
-            let (tally, workers) = (tally.clone(), workers.clone());
-            set_interval_with_handle(
-                move || {
-                    let done = tally.total().min(total);
-                    let secs = t0.elapsed().as_secs_f64();
-                    progress.set(Some((done, total, eta(secs, done, total), workers.get())));
-                },
-                std::time::Duration::from_millis(200),
-            )
-            .ok()
+            let workers = workers.clone();
+            ticker(progress, &tally, total, t0, move || workers.get())
         };
         let mut source = SetOnPool {
             store,
             entry: entry.clone(),
             weights,
-            files: pictures(&set).await?,
+            set: &set,
             tally,
             ready: false,
             baseline,
@@ -242,13 +245,11 @@ pub async fn run(store: Store, layer: String, progress: Progress) {
             store.classroom.seconds.set(Some((secs, cached)));
             store.classroom.outcome.set(Some((layer, o)));
         }
-        Err(f) if f.kind == ErrorKind::Cancelled => {
-            store.notice.set("Classroom experiment cancelled.".into())
-        }
-        Err(f) if f.kind == ErrorKind::WorkerCrashed => store.fail(format!(
-            "An experiment worker stopped ({f}), perhaps out of memory. Try again, or with fewer \
-             workers (add ?workers=1 to the link)."
-        )),
-        Err(f) => store.fail(f.message),
+        Err(f) => report_failure(
+            store,
+            f,
+            "Classroom experiment cancelled.",
+            "An experiment worker",
+        ),
     }
 }

@@ -5,7 +5,7 @@
 
 use super::local_set;
 use super::pool::{self, Tally};
-use super::profiler::{eta, Progress};
+use super::profiler::{report_failure, ticker, Progress};
 use super::session;
 use super::store::Store;
 use crate::analysis::experiment::{
@@ -98,18 +98,7 @@ pub async fn run(store: Store, layers: Vec<String>, progress: Progress) {
         .await?;
         progress.set(Some((0, total, f64::NAN, workers)));
         // Repaint the progress line as the workers report.
-        let ticker = {
-            let tally = tally.clone();
-            leptos::prelude::set_interval_with_handle(
-                move || {
-                    let done = tally.total().min(total);
-                    let secs = t0.elapsed().as_secs_f64();
-                    progress.set(Some((done, total, eta(secs, done, total), workers)));
-                },
-                std::time::Duration::from_millis(200),
-            )
-            .ok()
-        };
+        let ticker = ticker(progress, &tally, total, t0, move || workers);
         let mut source = OnPool { store, tally };
         let r = run_profile(&mut source, &p, &layers, &cfg, |rows| {
             store.experiment.rows.update(|r| r.extend(rows.rows));
@@ -128,13 +117,11 @@ pub async fn run(store: Store, layers: Vec<String>, progress: Progress) {
             "Experiment done in {:.0} s: α chosen on {nv} validation images, F1 on {nt} test images.",
             t0.elapsed().as_secs_f64()
         )),
-        Err(f) if f.kind == ErrorKind::Cancelled => store
-            .notice
-            .set("Experiment cancelled; the layers finished so far are shown.".into()),
-        Err(f) if f.kind == ErrorKind::WorkerCrashed => store.fail(format!(
-            "An experiment worker stopped ({f}), perhaps out of memory. Try again, or with fewer \
-             workers (add ?workers=1 to the link)."
-        )),
-        Err(f) => store.fail(f.message),
+        Err(f) => report_failure(
+            store,
+            f,
+            "Experiment cancelled; the layers finished so far are shown.",
+            "An experiment worker",
+        ),
     }
 }

@@ -24,6 +24,40 @@ pub fn eta(secs: f64, done: u64, total: u64) -> f64 {
     }
 }
 
+/// Repaints `progress` from the pool's `tally` every 200 ms (`workers()`: how many run) until
+/// the returned handle is cleared.
+pub fn ticker(
+    progress: Progress,
+    tally: &super::pool::Tally,
+    total: u64,
+    t0: Instant,
+    workers: impl Fn() -> usize + 'static,
+) -> Option<leptos::prelude::IntervalHandle> {
+    let tally = tally.clone();
+    set_interval_with_handle(
+        move || {
+            let done = tally.total().min(total);
+            let secs = t0.elapsed().as_secs_f64();
+            progress.set(Some((done, total, eta(secs, done, total), workers())));
+        },
+        std::time::Duration::from_millis(200),
+    )
+    .ok()
+}
+
+/// Reports a pool job's failure: a cancel as a notice (`cancelled`), a crashed worker (`who`:
+/// "A profiling worker") with what to try, anything else as the error.
+pub fn report_failure(store: Store, f: Failure, cancelled: &str, who: &str) {
+    match f.kind {
+        ErrorKind::Cancelled => store.notice.set(cancelled.into()),
+        ErrorKind::WorkerCrashed => store.fail(format!(
+            "{who} stopped ({f}), perhaps out of memory. Try again, or with fewer workers (add \
+             ?workers=1 to the link)."
+        )),
+        _ => store.fail(f.message),
+    }
+}
+
 /// Stops a running profile or experiment now (the pool's workers are terminated).
 pub fn cancel(store: Store) {
     super::pool::cancel(store);
@@ -105,13 +139,6 @@ pub async fn profile_folder(store: Store, files: Vec<web_sys::File>, progress: P
             store.notice.set(format!("Profiled {n} images in {secs:.0} s on {who} (statistics from the training half; readout macro F1 on the test quarter {f1:.2}).{skipped}"));
             session::rerun(store);
         }
-        Err(f) if f.kind == ErrorKind::Cancelled => {
-            store.notice.set("Profiling cancelled.".into());
-        }
-        Err(f) if f.kind == ErrorKind::WorkerCrashed => store.fail(format!(
-            "A profiling worker stopped ({f}), perhaps out of memory. Try again, or with fewer \
-             workers (add ?workers=1 to the link)."
-        )),
-        Err(f) => store.fail(f.message),
+        Err(f) => report_failure(store, f, "Profiling cancelled.", "A profiling worker"),
     }
 }

@@ -4,8 +4,7 @@
 
 use super::fetch::read_file;
 use super::state::{self, engine, model, profile};
-use crate::analysis::emotion_map::emotion_maps;
-use crate::analysis::experiment::readout_layer;
+use crate::analysis::emotion_map::{emotion_maps, map_layer};
 use crate::analysis::head::{softmax, top_k};
 use crate::analysis::responses::readout_features;
 use crate::model::{read_rows, GainMask, Keep};
@@ -234,15 +233,7 @@ async fn readout_map(mask: &GainMask, layer: &str) -> Result<(Vec<f32>, usize, u
 async fn emotion_maps_once(mask: &GainMask) -> Result<Event, Failure> {
     let p =
         profile().ok_or_else(|| Failure::new(ErrorKind::NotReady, "this model has no profile"))?;
-    let layer = readout_layer(&p).ok_or_else(|| {
-        Failure::new(
-            ErrorKind::NotReady,
-            format!(
-                "the readout reads {}, not a conv layer's means: no map",
-                p.readout.features
-            ),
-        )
-    })?;
+    let layer = map_layer(&p)?;
     let (acts, h, w) = readout_map(&GainMask::none(), &layer).await?;
     let before = emotion_maps(&p, &acts, (h, w))?;
     let after = if mask.is_empty() {

@@ -215,8 +215,9 @@ fn alphas_from_the_shipped_rows() {
     );
     assert_eq!(
         set_masks(&profile(), "c", &[0.3, 2.5, 1.0], 5),
-        Some(1 + 3 * 12)
+        Ok(1 + 3 * 12)
     );
+    assert!(set_masks(&profile(), "x", &[1.0; 3], 5).is_err());
 }
 
 /// Runs a future that never waits (the toy source answers at once).

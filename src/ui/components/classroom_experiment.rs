@@ -8,7 +8,7 @@ use crate::analysis::figures::f1_by_emotion;
 use crate::ui::classroom::{run, set, DRAWS};
 use crate::ui::components::dataset_profiler::{eta_text, workers_text};
 use crate::ui::profiler::{cancel, Progress};
-use crate::ui::store::use_store;
+use crate::ui::store::{use_store, Tab};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -27,9 +27,14 @@ fn tile_title(theme: &str, class: &str, s: &ImageShift) -> String {
 pub fn ClassroomExperiment() -> impl IntoView {
     let s = use_store();
     let progress: Progress = RwSignal::new(None);
-    // The manifest, for the counts shown before any run.
-    spawn_local(async move {
-        let _ = set(s).await;
+    // The manifest, for the counts shown before any run: fetched when the tab first opens, so
+    // a visit that never opens it does not fetch it.
+    Effect::new(move |_| {
+        if s.tab.get() == Tab::Experiment && s.classroom.set.get_untracked().is_none() {
+            spawn_local(async move {
+                let _ = set(s).await;
+            });
+        }
     });
     let start = move |_| spawn_local(run(s, s.intervention.layer.get_untracked(), progress));
     let counts = move || {

@@ -6,7 +6,7 @@ use super::profile_overview::Chart;
 use crate::analysis::figures::f1_by_layer;
 use crate::analysis::reference::Reference;
 use crate::ui::classroom::reference;
-use crate::ui::store::use_store;
+use crate::ui::store::{use_store, Tab};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -21,13 +21,16 @@ fn pm(m: &crate::analysis::experiment::MeanSd) -> String {
 pub fn ReferenceResults() -> impl IntoView {
     let s = use_store();
     // The model's own results, else the paper's network's (an untrained control has none).
+    // Fetched when the tab is open, once per model.
     let shipped: RwSignal<Option<Reference>> = RwSignal::new(None);
+    let fetched_for = StoredValue::new(String::new());
     Effect::new(move |_| {
         let model = s.net.model.get();
-        shipped.set(None);
-        if model.is_empty() {
+        if model.is_empty() || s.tab.get() != Tab::Experiment || fetched_for.get_value() == model {
             return;
         }
+        fetched_for.set_value(model.clone());
+        shipped.set(None);
         spawn_local(async move {
             let r = match reference(&model).await {
                 Ok(Some(r)) => Some(r),
