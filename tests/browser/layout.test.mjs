@@ -69,6 +69,11 @@ for (const [name, viewport, scale] of [["phone 390×844", { width: 390, height: 
     await page.locator("#unit-grid").evaluate((e) => e.scrollIntoView({ block: "end" }));
     assert.ok(await inViewport(page.getByTestId("readout")), "the readout stays in view at the grid");
     await shot(page, `layout-${viewport.width}x${viewport.height}`, false);
+    // The Experiment tab (the shipped results' wide table) does not widen the page either.
+    await page.getByTestId("tab-experiment").click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="reference-row"]').length > 0, null, { timeout: 60_000 });
+    const wideTab = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wideTab <= viewport.width, `the Experiment tab scrolls the page sideways: ${wideTab} px in ${viewport.width}`);
     await page.close();
   });
 }
