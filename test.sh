@@ -56,7 +56,7 @@ skipped=$(grep -c '^skip:' "$native_log" || true)
 # The site was built before the tests fetched the trained weights: put them where trunk's copy of
 # weights/ would have (and any other trained model pip can fetch).
 scripts/fetch-weights.sh
-cp weights/*.safetensors dist/weights/
+cp weights/*.safetensors weights/*.safetensors.planes dist/weights/
 step "browser tests"
 NEURONS=target/release/neurons node --test --test-concurrency=1 tests/browser/
 step "browser bench, quick (ours vs onnxruntime-web; agreement checked first)"

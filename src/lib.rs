@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod arch;
 #[cfg(feature = "engine")]
 pub mod engine;
+pub mod first_visit;
 pub mod labview;
 pub mod lesson;
 pub mod model;

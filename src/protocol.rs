@@ -129,6 +129,10 @@ pub enum Request {
     },
     /// Check the attached visitor's weights file against `manifest` and load it.
     CheckWeights { name: String, manifest: Manifest },
+    /// Download the site's weights file `weights/<file>` (checked against `sha256`) into Cache
+    /// Storage, to load later without a wait. It runs beside the other requests, not in their
+    /// queue (it touches only the cache); its progress comes as [`Event::Prefetching`].
+    Prefetch { file: String, sha256: String },
     /// The profile whose readout scores emotions (`None`: no readout).
     SetProfile(Option<Box<Profile>>),
     /// The image to analyse; its bytes are attached (transferred). Refused images leave the
@@ -224,6 +228,11 @@ pub enum Event {
         got: u64,
         total: u64,
     },
+    /// Bytes of a [`Request::Prefetch`] so far.
+    Prefetching {
+        got: u64,
+        total: u64,
+    },
     /// Work done of the current job (images, or images × layers for the experiment).
     Progress {
         done: u64,
@@ -277,6 +286,7 @@ impl Event {
                 | Event::Backend { .. }
                 | Event::Status(_)
                 | Event::Download { .. }
+                | Event::Prefetching { .. }
                 | Event::Progress { .. }
                 | Event::Notice(_)
         )

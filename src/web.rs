@@ -84,13 +84,18 @@ pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
 /// Lets the event loop run (the rest continues in a new task), so that long work on the page's
 /// thread is split into short tasks and the page can paint in between.
 pub async fn next_task() {
+    sleep_ms(0).await;
+}
+
+/// Resolves after `ms` milliseconds (`setTimeout`, from the page or a worker).
+pub async fn sleep_ms(ms: i32) {
     let p = js_sys::Promise::new(&mut |resolve, _| {
         let g = js_sys::global();
         if let Some(f) = Reflect::get(&g, &"setTimeout".into())
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
         {
-            let _ = f.call2(&g, &resolve, &0.into());
+            let _ = f.call2(&g, &resolve, &ms.into());
         }
     });
     let _ = JsFuture::from(p).await;

@@ -1,7 +1,12 @@
 // Offline use: after the first visit the app starts without a network from this cache and the
-// weights the app keeps itself (Cache Storage "emotion-neurons-weights-v1", see src/ui/fetch.rs).
+// weights the app keeps itself (Cache Storage "emotion-neurons-weights-v1", see
+// src/worker/fetch.rs). The page registers this worker once its downloads are over
+// (src/ui/offline.rs), and the install copies what the page already fetched from the browser's
+// HTTP cache (`force-cache`, even a copy the server sent with no caching headers): a first visit
+// downloads no file twice. Only files the page has not needed yet (the classroom set, other
+// models' profiles) come from the network.
 // Same-origin GETs go network-first, so a new deploy is picked up whenever the site is reachable;
-// when it is not, the last copy answers. *.safetensors are left to the app (no double storage).
+// when it is not, the last copy answers. *.safetensors(.planes) are left to the app (no double storage).
 const SHELL = "neurons-shell-v1";
 const root = new URL("./", self.location).href;
 const index = new URL("index.html", root).href;
@@ -26,14 +31,14 @@ function assets(html) {
 /** Caches each URL that loads; a missing optional file is no reason to fail. */
 async function keep(cache, urls) {
   await Promise.allSettled(urls.map(async (u) => {
-    const r = await fetch(u, { cache: "reload" });
+    const r = await fetch(u, { cache: "force-cache" });
     if (r.ok) await cache.put(u, r);
   }));
 }
 
 async function precache() {
   const cache = await caches.open(SHELL);
-  const page = await fetch(index, { cache: "reload" });
+  const page = await fetch(index, { cache: "force-cache" });
   if (!page.ok) throw new Error(`index.html: HTTP ${page.status}`);
   const html = await page.clone().text();
   await cache.put(index, page.clone());
@@ -125,7 +130,7 @@ self.addEventListener("fetch", (event) => {
   const req = event.request;
   if (req.method !== "GET") return;
   const url = new URL(req.url);
-  if (url.origin !== self.location.origin || url.pathname.endsWith(".safetensors")) return;
+  if (url.origin !== self.location.origin || /\.safetensors(\.planes)?$/.test(url.pathname)) return;
   if (req.headers.has("range")) return;
   event.respondWith(req.mode === "navigate" ? navigate(event) : networkFirst(event));
 });

@@ -42,6 +42,10 @@ fn every_request_round_trips() {
             manifest: Manifest::builtin(),
         },
         Request::SetProfile(None),
+        Request::Prefetch {
+            file: "vgg16-imagenet-conv.safetensors".into(),
+            sha256: "ab".repeat(32),
+        },
         Request::SetImage {
             name: "cat.png".into(),
         },
@@ -99,6 +103,7 @@ fn every_event_round_trips_with_exact_floats() {
         Event::Status("loading".into()),
         Event::Crops(vec![None, Some(vec![1, 2, 3])]),
         Event::Download { got: 1, total: 2 },
+        Event::Prefetching { got: 3, total: 4 },
         Event::Progress { done: 3, total: 9 },
         Event::Notice("hi".into()),
         Event::Analysis(Box::new(analysis)),

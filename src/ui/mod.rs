@@ -12,11 +12,13 @@ pub mod fetch;
 pub mod lesson;
 pub mod local_set;
 pub mod models;
+pub mod offline;
 pub mod pool;
 pub mod profiler;
 pub mod results;
 pub mod session;
 pub mod store;
+pub mod upgrade;
 pub mod url_state;
 
 pub use app::App;

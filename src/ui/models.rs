@@ -54,8 +54,16 @@ async fn installed(
     store.image.layer_means.set(Vec::new());
 }
 
-/// Loads model `id` (the worker fetches and verifies its weights, or generates seeded ones).
+/// Loads model `id` (the worker fetches and verifies its weights, or generates seeded ones) and
+/// analyses the image again on it.
 pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
+    load_only(store, id).await?;
+    rerun(store);
+    Ok(())
+}
+
+/// [`load_model`] without the new analysis (the caller sets the layer first).
+pub async fn load_only(store: Store, id: &str) -> Result<(), ()> {
     store.net.model.set(id.to_string());
     let _t = store.task(format!("loading {id}"));
     store.error.set(String::new());
@@ -81,7 +89,6 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
     match result {
         Ok(Event::ModelLoaded { entry, layers }) => {
             installed(store, *entry, layers, None).await;
-            rerun(store);
             Ok(())
         }
         Ok(_) => Err(()),

@@ -9,6 +9,7 @@ use super::fetch::{fetch_text, query_param};
 use super::models::load_model;
 use super::store::{Mode, Store};
 use crate::analysis::profile::Profile;
+use crate::first_visit::{self, Visit, PAPER_MODEL, QUICK_MODEL};
 use crate::model::GainMask;
 use crate::protocol::{BackendChoice, ErrorKind, Event, Failure, Request};
 use crate::sched::Latest;
@@ -94,6 +95,10 @@ fn on_event(store: Store, ev: Event) {
             store.net.gpu.set(gpu);
         }
         Event::Download { got, total } => store.net.progress.set(Some((got, total))),
+        Event::Prefetching { got, total } => store
+            .net
+            .upgrade
+            .update(|u| *u = u.take().map(|(label, _, _)| (label, got, total))),
         Event::Notice(n) => store.notice.set(n),
         Event::Error(f) => store.fail(f.message),
         _ => {}
@@ -209,36 +214,52 @@ pub async fn start(store: Store) {
             .collect(),
     );
     let asked = query_param("model");
-    let id = asked
-        .clone()
-        .unwrap_or_else(|| "vgg16-imagenet-conv".into());
-    let known = manifest.get(&id).is_ok();
-    put(store, |s| s.manifest = Some(Rc::new(manifest)));
-    let id = if known {
-        id
-    } else {
+    let known = asked.as_deref().filter(|id| manifest.get(id).is_ok());
+    if let (Some(id), None) = (&asked, known) {
         store
             .notice
             .set(format!("Ignored unknown model `{id}` in the link."));
-        "vgg16-imagenet-conv".into()
+    }
+    let with_file = |id: &str| manifest.get(id).ok().and_then(|e| e.file.clone());
+    let paper_cached = match with_file(PAPER_MODEL) {
+        Some(f) if known.is_none() => super::upgrade::cached(&f).await,
+        _ => false,
     };
+    let start = first_visit::start(Visit {
+        asked: known,
+        lesson: query_param("lesson").is_some(),
+        has_paper: with_file(PAPER_MODEL).is_some(),
+        has_quick: with_file(QUICK_MODEL).is_some(),
+        paper_cached,
+        save_data: super::upgrade::save_data(),
+    });
+    let explicit = known.is_some();
+    put(store, |s| s.manifest = Some(Rc::new(manifest)));
+    let id = start.model.clone();
     store.net.model.set(id.clone());
+    store.net.quick_start.set(id != PAPER_MODEL && !explicit);
     if let Err(f) = init(store, &client).await {
         return store.fail(f.message);
     }
     // Without a model in the link, a site that does not deploy the pretrained weights falls back
     // to the embedded untrained control; a model named in the link stays, with its error.
-    let explicit = known && asked.is_some();
     if load_model(store, &id).await.is_err() && !explicit {
         let fallback = "alexnet-untrained";
         let note = store.error.get_untracked();
+        store.net.quick_start.set(false);
         if load_model(store, fallback).await.is_ok() {
             store.notice.set(format!(
-                "The pretrained VGG-16 is not available here ({note}). Showing the untrained \
+                "The pretrained network is not available here ({note}). Showing the untrained \
                  control instead; the site owner can deploy the pretrained weights with \
                  `neurons weights fetch vgg16-imagenet-conv`."
             ));
         }
+    } else if start.held_back {
+        store.notice.set(
+            "Quick start on ImageNet AlexNet: your browser asks to save data, so the paper's \
+             VGG-16 (about 50 MB) is not downloaded. Choose it in the model list when you want it."
+                .to_string(),
+        );
     }
     super::url_state::apply(store);
     drop(t);
@@ -251,6 +272,14 @@ pub async fn start(store: Store) {
         None => {}
     }
     Effect::new(move |_| super::url_state::write(store));
+    // The paper's network behind the quick start; offline use once the downloads are over.
+    match start.then {
+        Some(target) if store.net.quick_start.get_untracked() => spawn_local(async move {
+            super::upgrade::fetch_then_switch(store, target).await;
+            super::offline::enable(store);
+        }),
+        _ => super::offline::enable(store),
+    }
 }
 
 /// Gives the worker a new image and analyses it. An image that cannot be decoded is refused

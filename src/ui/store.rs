@@ -73,6 +73,11 @@ pub struct NetState {
     pub progress: RwSignal<Option<(u64, u64)>>,
     /// `(layer, units)` of the loaded network.
     pub layers: RwSignal<Vec<(String, usize)>>,
+    /// A first visit's quick start: the model was chosen for speed, not by the visitor or the
+    /// link (the link then leaves `model` out, so a reload starts the same way).
+    pub quick_start: RwSignal<bool>,
+    /// The paper's model downloading behind the quick start: `(label, got, total)` bytes.
+    pub upgrade: RwSignal<Option<(String, u64, u64)>>,
 }
 
 /// The current image and what the network made of it.
@@ -228,6 +233,8 @@ impl Store {
                 models: RwSignal::new(Vec::new()),
                 model: RwSignal::new(String::new()),
                 progress: RwSignal::new(None),
+                quick_start: RwSignal::new(false),
+                upgrade: RwSignal::new(None),
                 layers: RwSignal::new(Vec::new()),
             },
             image: ImageState {

@@ -56,7 +56,11 @@ pub fn write(store: Store) {
     let Ok(params) = web_sys::UrlSearchParams::new() else {
         return;
     };
-    params.set("model", &store.net.model.get());
+    // During a first visit's quick start the model is left out, so that a reload or a shared
+    // link starts the same way (and moves to the paper's network) rather than pinning AlexNet.
+    if !store.net.quick_start.get() {
+        params.set("model", &store.net.model.get());
+    }
     params.set("layer", &store.intervention.layer.get());
     let units = store.intervention.selected.get();
     if !units.is_empty() {

@@ -8,12 +8,17 @@ pub mod manifest;
 pub mod onnx;
 #[cfg(feature = "cli")]
 pub mod pickle;
+pub mod planes;
 #[cfg(feature = "cli")]
 pub mod targz;
 #[cfg(feature = "cli")]
 pub mod torchvision;
 
 use manifest::ModelEntry;
+
+/// The Cache Storage the engine worker keeps the site's checked weights files in (keys
+/// `weights/<file>`); the page looks there to tell a returning visitor.
+pub const WEIGHTS_CACHE: &str = "emotion-neurons-weights-v1";
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 

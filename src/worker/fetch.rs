@@ -1,12 +1,16 @@
-//! Fetching the site's weights from the worker, through Cache Storage, with streamed progress.
+//! Fetching the site's weights from the worker (packed when the site has them), checked, through
+//! Cache Storage, with streamed progress.
 
-use crate::web::{get, read_body};
-use js_sys::Reflect;
-use wasm_bindgen::JsCast;
+use crate::web::{get, js_err, read_body};
+use crate::weights::planes::Unplane;
+use js_sys::{Reflect, Uint8Array};
+use std::cell::RefCell;
+use std::collections::HashSet;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::Response;
+use web_sys::{ReadableWritablePair, Response};
 
-const CACHE: &str = "emotion-neurons-weights-v1";
+use crate::weights::WEIGHTS_CACHE as CACHE;
 
 fn scope() -> web_sys::WorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -22,38 +26,142 @@ async fn cache() -> Option<web_sys::Cache> {
 }
 
 /// Forgets a cached download (e.g. one that failed its checksum).
-pub async fn forget_cached(url: &str) {
-    if let Some(c) = cache().await {
-        let _ = JsFuture::from(c.delete_with_str(url)).await;
+async fn forget_cached(c: &web_sys::Cache, url: &str) {
+    let _ = JsFuture::from(c.delete_with_str(url)).await;
+}
+
+/// A checked copy of `url` from Cache Storage, if one is there (a copy that fails `sha256` is
+/// dropped).
+async fn cached(c: &web_sys::Cache, url: &str, sha256: &str) -> Option<Vec<u8>> {
+    let resp: Response = JsFuture::from(c.match_with_str(url))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let buf = JsFuture::from(resp.array_buffer().ok()?).await.ok()?;
+    let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+    if sha256_hex(&bytes).await == sha256 {
+        return Some(bytes);
+    }
+    forget_cached(c, url).await;
+    None
+}
+
+/// The site's weights file `weights/<file>`, checked against `sha256`: from Cache Storage when
+/// a checked copy is there (a returning visitor, also offline); otherwise downloaded, the
+/// packed form first (`<file>.planes`, rebuilt as it streams in) and the plain file where the
+/// site has no packed one or the browser cannot gunzip. Only a copy that passed the check is
+/// kept. `progress(rebuilt, total)` counts the file's own bytes.
+pub async fn fetch_weights(
+    file: &str,
+    sha256: &str,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Vec<u8>, String> {
+    let url = format!("weights/{file}");
+    // One download per file: a load that asks while a background download of the same file
+    // runs waits for it and then reads the cache.
+    while IN_FLIGHT.with(|f| f.borrow().contains(&url)) {
+        crate::web::sleep_ms(200).await;
+    }
+    let _mark = InFlight::mark(&url);
+    let c = cache().await;
+    if let Some(c) = &c {
+        if let Some(bytes) = cached(c, &url, sha256).await {
+            progress(bytes.len() as u64, bytes.len() as u64);
+            return Ok(bytes);
+        }
+    }
+    let bytes = match packed(&format!("{url}.planes"), &mut progress).await? {
+        Some(b) => b,
+        None => read_body(&url, get(&url).await?, &mut progress).await?,
+    };
+    let got = sha256_hex(&bytes).await;
+    if got != sha256 {
+        return Err(format!(
+            "checksum mismatch for `{file}`: expected sha256 {sha256}, got {got} ({} bytes). \
+             The download is damaged, incomplete or not the published one, and is not kept.",
+            bytes.len()
+        ));
+    }
+    if let Some(c) = &c {
+        let mut copy = bytes.clone();
+        if let Ok(resp) = Response::new_with_opt_u8_array(Some(&mut copy)) {
+            let _ = JsFuture::from(c.put_with_str(&url, &resp)).await;
+        }
+    }
+    Ok(bytes)
+}
+
+thread_local! {
+    static IN_FLIGHT: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
+/// Marks a download of `url` as running until dropped.
+struct InFlight(String);
+
+impl InFlight {
+    fn mark(url: &str) -> Self {
+        IN_FLIGHT.with(|f| f.borrow_mut().insert(url.to_string()));
+        Self(url.to_string())
     }
 }
 
-/// Fetches `url` through Cache Storage (a returning visitor starts from cache, also offline),
-/// calling `progress(received, total)` as bytes stream in.
-pub async fn fetch_cached(
-    url: &str,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<Vec<u8>, String> {
-    let c = cache().await;
-    if let Some(c) = &c {
-        if let Ok(hit) = JsFuture::from(c.match_with_str(url)).await {
-            if let Ok(resp) = hit.dyn_into::<Response>() {
-                // From disk there is nothing to watch: one read, one copy.
-                if let Ok(p) = resp.array_buffer() {
-                    if let Ok(buf) = JsFuture::from(p).await {
-                        let bytes = js_sys::Uint8Array::new(&buf).to_vec();
-                        progress(bytes.len() as u64, bytes.len() as u64);
-                        return Ok(bytes);
-                    }
-                }
-            }
-        }
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.with(|f| f.borrow_mut().remove(&self.0));
     }
-    let resp = get(url).await?;
-    if let (Some(c), Ok(copy)) = (&c, resp.clone()) {
-        let _ = JsFuture::from(c.put_with_str(url, &copy)).await;
+}
+
+/// Downloads and rebuilds a packed weights file; `None` when the site has none (HTTP 404) or
+/// the browser has no `DecompressionStream`. The download streams with progress (in packed
+/// bytes); the gunzip then runs natively in one piece (chunk by chunk through wasm it cost
+/// seconds), and the regrouping in one pass.
+async fn packed(url: &str, progress: &mut impl FnMut(u64, u64)) -> Result<Option<Vec<u8>>, String> {
+    let ctor = Reflect::get(&js_sys::global(), &"DecompressionStream".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let Some(ctor) = ctor else {
+        return Ok(None);
+    };
+    let resp: Response = JsFuture::from(scope().fetch_with_str(url))
+        .await
+        .map_err(|e| format!("download of {url} failed: {}", js_err(e)))?
+        .unchecked_into();
+    if resp.status() == 404 {
+        return Ok(None);
     }
-    read_body(url, resp, progress).await
+    if !resp.ok() {
+        return Err(format!("download of {url} failed: HTTP {}", resp.status()));
+    }
+    let mut zipped = read_body(url, resp, &mut *progress).await?;
+    let damaged = |e: JsValue| format!("download of {url} is damaged: {}", js_err(e));
+    // `new Response(new Response(bytes).body.pipeThrough(new DecompressionStream("gzip")))
+    //  .arrayBuffer()` (web-sys marks DecompressionStream unstable; it is in every current
+    // browser: Chrome 80, Firefox 113, Safari 16.4).
+    let body = Response::new_with_opt_u8_array(Some(&mut zipped))
+        .map_err(damaged)?
+        .body()
+        .ok_or("no body")?;
+    drop(zipped);
+    let gunzip = Reflect::construct(&ctor, &js_sys::Array::of1(&"gzip".into())).map_err(damaged)?;
+    let side = |name: &str| Reflect::get(&gunzip, &name.into()).map_err(damaged);
+    let plain = body.pipe_through(&ReadableWritablePair::new(
+        &side("readable")?.unchecked_into(),
+        &side("writable")?.unchecked_into(),
+    ));
+    let buf = Response::new_with_opt_readable_stream(Some(&plain))
+        .map_err(damaged)?
+        .array_buffer()
+        .map_err(damaged)?;
+    let buf = JsFuture::from(buf).await.map_err(damaged)?;
+    let mut rebuilt = Unplane::new();
+    rebuilt
+        .push(&Uint8Array::new(&buf).to_vec())
+        .map_err(|e| format!("{url}: {e}"))?;
+    rebuilt
+        .finish()
+        .map(Some)
+        .map_err(|e| format!("{url}: {e}"))
 }
 
 pub use crate::web::read_file;

@@ -32,6 +32,11 @@ pub fn start() {
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let on = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|ev: web_sys::MessageEvent| {
         match transport::parse(&ev) {
+            // Beside the queue: a background download must not hold up the passes.
+            Ok(m) if matches!(m.request, Request::Prefetch { .. }) => spawn_local(async move {
+                let id = m.id;
+                post(id, handle(m).await.unwrap_or_else(Event::Error));
+            }),
             Ok(m) => {
                 QUEUE.with(|q| q.borrow_mut().push_back(m));
                 if !DRAINING.with(|d| d.replace(true)) {
@@ -97,6 +102,14 @@ async fn handle(m: Incoming) -> Result<Event, Failure> {
                 .next()
                 .ok_or_else(|| Failure::bad_input(format!("{name}: no file came with it")))?;
             state::check_weights(id, &name, &manifest, file).await
+        }
+        Request::Prefetch { file, sha256 } => {
+            fetch::fetch_weights(&file, &sha256, |got, total| {
+                post(id, Event::Prefetching { got, total })
+            })
+            .await
+            .map_err(|e| Failure::new(crate::protocol::ErrorKind::Download, e))?;
+            Ok(Event::Done)
         }
         Request::SetProfile(p) => {
             state::set_profile(p.map(|p| *p));

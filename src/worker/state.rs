@@ -2,7 +2,7 @@
 //! it, for a rebuild), the profile's readout, and the GPU-loss recovery. Kept in one
 //! thread-local of `Rc`s: a request clones what it needs before it awaits.
 
-use super::fetch::{fetch_cached, forget_cached, has_webgpu, read_file, sha256_hex};
+use super::fetch::{fetch_weights, has_webgpu, read_file, sha256_hex};
 use super::gpu_probe::probe;
 use super::transport::post;
 use crate::analysis::profile::Profile;
@@ -163,11 +163,12 @@ pub async fn load_model(
     let bytes = match (&file, &entry.file) {
         (Some(f), _) => Some(read_file(f).await.map_err(Failure::bad_input)?),
         (None, Some(f)) => {
-            let url = format!("weights/{f}");
             post(id, Event::Status(format!("downloading {}", entry.id)));
-            let bytes = fetch_cached(&url, |got, total| post(id, Event::Download { got, total }))
-                .await
-                .map_err(|e| Failure::new(ErrorKind::Download, e))?;
+            let bytes = fetch_weights(f, &entry.sha256, |got, total| {
+                post(id, Event::Download { got, total })
+            })
+            .await
+            .map_err(|e| Failure::new(ErrorKind::Download, e))?;
             Some(bytes)
         }
         (None, None) => {
@@ -182,17 +183,10 @@ pub async fn load_model(
     let map = match (&file, bytes) {
         // A visitor's file was checked when it was first loaded (its digest is the entry's).
         (Some(_), Some(b)) => TensorMap::from_safetensors(&b).map_err(Failure::bad_input)?,
-        // The site's weights: checked once against the manifest; a damaged or tampered copy is
-        // never kept in the cache.
-        (None, Some(b)) if sha256_hex(&b).await == entry.sha256 => {
-            TensorMap::from_safetensors(&b).map_err(|e| Failure::new(ErrorKind::Download, e))?
-        }
+        // The site's weights: checked against the manifest by `fetch_weights` (a damaged or
+        // tampered copy is never kept in the cache).
         (None, Some(b)) => {
-            if let Some(f) = &entry.file {
-                forget_cached(&format!("weights/{f}")).await;
-            }
-            let e = load_entry(&entry, Some(&b)).err().unwrap_or_default();
-            return Err(Failure::new(ErrorKind::Download, e));
+            TensorMap::from_safetensors(&b).map_err(|e| Failure::new(ErrorKind::Download, e))?
         }
         (_, b) => load_entry(&entry, b.as_deref()).map_err(|e| {
             let kind = if entry.file.is_some() {

@@ -3,6 +3,7 @@
 import { createServer } from "node:http";
 import { readFile, mkdtemp, writeFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
+import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import assert from "node:assert/strict";
@@ -17,29 +18,50 @@ export const WEBGPU = ["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--
   "--use-angle=swiftshader"];
 export const NO_WEBGPU = [...QUIET, "--disable-features=WebGPU"];
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm",
-  ".css": "text/css", ".json": "application/json" };
+  ".css": "text/css", ".json": "application/json", ".jpg": "image/jpeg", ".png": "image/png" };
 
 /** Serves `dir` (dist/ by default) under the path `prefix` (as GitHub Pages serves a project
- * under /<name>/); returns { base, close, setDir } (`setDir` swaps in another build: a deploy). */
-export async function serve({ prefix = "/", dir = dist } = {}) {
+ * under /<name>/); returns { base, close, setDir, log } (`setDir` swaps in another build: a
+ * deploy). Like a static host it sends no caching headers. `gzip`: text and wasm are sent
+ * gzip-compressed to a browser that accepts it (as GitHub Pages and most hosts do). `log`:
+ * every request served, as { t (ms since the server started), path, status, bytes on the
+ * wire }. `hide(path)`: true for files to answer 404 (a deploy without them); `gate(path)`: a
+ * promise the answer waits for (a slow download, held for as long as a test needs). */
+export async function serve({ prefix = "/", dir = dist, gzip = false, hide = () => false, gate = async () => {} } = {}) {
   let root = dir;
+  const log = [];
+  const t0 = Date.now();
+  const zipped = new Map();
   const server = createServer(async (req, res) => {
     const url = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    if (!url.startsWith(prefix)) return res.writeHead(404).end();
+    const done = (status, bytes) => log.push({ t: Date.now() - t0, path: url, status, bytes });
+    if (!url.startsWith(prefix)) { done(404, 0); return res.writeHead(404).end(); }
     const rel = "/" + url.slice(prefix.length);
     const p = path.join(root, rel.endsWith("/") ? rel + "index.html" : rel);
     try {
-      const body = await readFile(p);
-      res.writeHead(200, { "content-type": TYPES[path.extname(p)] ?? "application/octet-stream",
-        "content-length": body.length });
+      if (hide(rel)) throw new Error("hidden");
+      let body = await readFile(p);
+      const type = TYPES[path.extname(p)] ?? "application/octet-stream";
+      const headers = { "content-type": type };
+      await gate(rel);
+      if (gzip && /^text\/|json|javascript|wasm/.test(type) && /gzip/.test(req.headers["accept-encoding"] ?? "")) {
+        const key = `${p}:${body.length}`;
+        if (!zipped.has(key)) zipped.set(key, gzipSync(body));
+        body = zipped.get(key);
+        headers["content-encoding"] = "gzip";
+      }
+      headers["content-length"] = body.length;
+      res.writeHead(200, headers);
       res.end(body);
+      done(200, body.length);
     } catch {
       res.writeHead(404).end();
+      done(404, 0);
     }
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return { base: `http://127.0.0.1:${server.address().port}${prefix}`, close: () => server.close(),
-    setDir: (d) => { root = d; } };
+    setDir: (d) => { root = d; }, log, now: () => Date.now() - t0 };
 }
 
 /** A 224×224 gray PNG (same bytes for the page and the native run). */

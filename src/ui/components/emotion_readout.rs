@@ -39,6 +39,13 @@ pub fn EmotionReadout() -> impl IntoView {
                     }).collect_view()
                 }}
             </div>
+            <p class="hint" data-testid="readout-model" data-model=move || s.net.model.get()>
+                {move || {
+                    let id = s.net.model.get();
+                    let label = s.net.models.with(|ms| ms.iter().find(|m| m.0 == id).map(|m| m.1.clone())).unwrap_or(id);
+                    format!("Network: {label}")
+                }}
+            </p>
             <details>
                 <summary>"What is this?"</summary>
                 <p class="hint">

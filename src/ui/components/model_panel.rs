@@ -11,6 +11,7 @@ pub fn ModelPanel() -> impl IntoView {
     let s = use_store();
     let on_change = move |ev| {
         let id = event_target_value(&ev);
+        s.net.quick_start.set(false);
         spawn_local(async move {
             let _ = models::load_model(s, &id).await;
         });

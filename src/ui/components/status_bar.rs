@@ -21,6 +21,15 @@ pub fn StatusBar() -> impl IntoView {
                 <progress max=total.to_string() value=got.to_string()></progress>
                 <span>{format!(" {:.1} / {:.1} MB", got as f64 / 1e6, total as f64 / 1e6)}</span>
             })}
+            {move || s.net.upgrade.get().map(|(label, got, total)| {
+                let quick = s.net.models.with(|ms| ms.iter().find(|m| m.0 == s.net.model.get()).map(|m| m.1.clone())).unwrap_or_default();
+                let share = if total > 0 { format!("{:.0} %", 100.0 * got as f64 / total as f64) } else { "starting".into() };
+                view! {
+                    <p class="notice upgrade" data-testid="upgrade">
+                        {format!("Quick start on {quick}. {label}, the paper's network, is downloading in the background ({share}); the lab switches to it when it is ready.")}
+                    </p>
+                }
+            })}
             <p class="notice" hidden=move || s.notice.get().is_empty()>{move || s.notice.get()}</p>
             <p class="error" role="alert" hidden=move || s.error.get().is_empty()>
                 <span data-testid="error">{move || s.error.get()}</span>

@@ -1,0 +1,160 @@
+//! A first visit's quick start and its switch to the paper's network (the policy is
+//! [`crate::first_visit`]). The engine worker fetches VGG-16 into Cache Storage beside the passes;
+//! once it is checked and the lab is idle, the lab switches to it, announced, keeping the image,
+//! the layer (at the same depth) and the kind of selection.
+
+use super::client::Attach;
+use super::models::load_only;
+use super::session::{call, manifest, rerun};
+use super::store::Store;
+use crate::analysis::experiment::draw;
+use crate::first_visit::{carry, remake_selective, same_depth, Carry};
+use crate::lesson::Selection;
+use crate::protocol::Request;
+use crate::weights::init::SplitMix64;
+use crate::weights::WEIGHTS_CACHE;
+use js_sys::Reflect;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// Whether this browser already holds the checked weights file `file` (a returning visitor).
+pub async fn cached(file: &str) -> bool {
+    let Some(caches) = web_sys::window().and_then(|w| w.caches().ok()) else {
+        return false;
+    };
+    let Ok(cache) = JsFuture::from(caches.open(WEIGHTS_CACHE)).await else {
+        return false;
+    };
+    let cache: web_sys::Cache = cache.unchecked_into();
+    JsFuture::from(cache.match_with_str(&format!("weights/{file}")))
+        .await
+        .is_ok_and(|r| r.is_instance_of::<web_sys::Response>())
+}
+
+/// The browser's Save-Data setting (`navigator.connection.saveData`; false where unknown).
+pub fn save_data() -> bool {
+    web_sys::window()
+        .and_then(|w| Reflect::get(&w.navigator(), &"connection".into()).ok())
+        .filter(|c| c.is_object())
+        .and_then(|c| Reflect::get(&c, &"saveData".into()).ok())
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+fn label_of(store: Store, id: &str) -> String {
+    store
+        .net
+        .models
+        .with_untracked(|ms| ms.iter().find(|m| m.0 == id).map(|m| m.1.clone()))
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// Fetches `target` behind the quick start, then switches to it when the lab is idle (or, if
+/// the visitor has chosen another model meanwhile, says that it is ready).
+pub async fn fetch_then_switch(store: Store, target: String) {
+    let Some(entry) = manifest(store).and_then(|m| m.get(&target).ok().cloned()) else {
+        return;
+    };
+    let Some(file) = entry.file.clone() else {
+        return;
+    };
+    store.net.upgrade.set(Some((entry.label.clone(), 0, 0)));
+    let req = Request::Prefetch {
+        file,
+        sha256: entry.sha256.clone(),
+    };
+    let fetched = call(store, req, Attach::default()).await;
+    store.net.upgrade.set(None);
+    if let Err(f) = fetched {
+        return store.notice.set(format!(
+            "{} could not be downloaded in the background ({}). The lab stays on {}; choose \
+             {} in the model list to try again.",
+            entry.label,
+            f.message,
+            label_of(store, &store.net.model.get_untracked()),
+            entry.label
+        ));
+    }
+    // A calm moment: nothing running (a pass, a profiling run, the classroom experiment).
+    while !store.status.get_untracked().is_ready() {
+        crate::web::sleep_ms(250).await;
+    }
+    if !store.net.quick_start.get_untracked() {
+        return store.notice.set(format!(
+            "{} has downloaded: choose it in the model list whenever you like.",
+            entry.label
+        ));
+    }
+    switch(store, &target, &entry.label).await;
+}
+
+fn layer_names(store: Store) -> Vec<String> {
+    store
+        .net
+        .layers
+        .with_untracked(|ls| ls.iter().map(|l| l.0.clone()).collect())
+}
+
+/// Loads `target` and remakes the layer and the selection on it.
+async fn switch(store: Store, target: &str, label: &str) {
+    let from = label_of(store, &store.net.model.get_untracked());
+    let old_layers = layer_names(store);
+    let layer = store.intervention.layer.get_untracked();
+    let selected = store.intervention.selected.get_untracked();
+    let old_units = store.profile.units.with_untracked(|u| {
+        store
+            .layer_index()
+            .and_then(|i| u.get(i).cloned())
+            .unwrap_or_default()
+    });
+    let plan = carry(
+        store.intervention.selection.get_untracked(),
+        &selected,
+        &old_units,
+    );
+    store.net.quick_start.set(false);
+    if load_only(store, target).await.is_err() {
+        return;
+    }
+    let new_layers = layer_names(store);
+    let layer = same_depth(&old_layers, &new_layers, &layer)
+        .unwrap_or_else(|| new_layers.last().cloned().unwrap_or_default());
+    store.intervention.layer.set(layer.clone());
+    let n = store
+        .net
+        .layers
+        .with_untracked(|ls| ls.iter().find(|l| l.0 == layer).map_or(0, |l| l.1));
+    let units = store.profile.units.with_untracked(|u| {
+        store
+            .layer_index()
+            .and_then(|i| u.get(i).cloned())
+            .unwrap_or_default()
+    });
+    let (picked, kind, kept) = match plan {
+        Carry::Nothing => (Vec::new(), Selection::None, ""),
+        Carry::Selective { emotion, count } => (
+            remake_selective(&units, emotion, count),
+            Selection::Selective,
+            ", the layer's most selective units for the same emotion",
+        ),
+        Carry::Random { count } => {
+            let mut idx = draw(n, count.min(n), &mut SplitMix64::new(0x5eed));
+            idx.sort();
+            (idx, Selection::Random, ", as many random units")
+        }
+        Carry::Cleared => (
+            Vec::new(),
+            Selection::None,
+            "; the units you picked by hand were cleared (the other network has other units)",
+        ),
+    };
+    store.intervention.selected.set(picked);
+    store.intervention.selection.set(kind);
+    store.intervention.focus.set(None);
+    rerun(store);
+    store.notice.set(format!(
+        "Switched from {from} (the quick start) to {label}, the paper's network, now that it \
+         has downloaded: same image, layer {layer}{kept}."
+    ));
+}
