@@ -26,4 +26,4 @@ export PATH="$PWD/tools/node_modules/.bin:$PATH"  # binaryen 132's wasm-opt for 
 scripts/fetch-weights.sh
 trunk build --release --public-url "$url" --dist "$out"
 echo "build-site: $out ($(du -sh "$out" | cut -f1), $(find "$out" -type f | wc -l) files); weights:"
-ls -l "$out"/weights/*.safetensors 2>/dev/null | awk '{printf "  %s %.1f MB\n", $NF, $5/1e6}' || echo "  none"
+ls -l "$out"/weights/*.safetensors* 2>/dev/null | awk '{printf "  %s %.1f MB\n", $NF, $5/1e6}' || echo "  none"

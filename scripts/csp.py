@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Trunk post-build hook: puts a Content-Security-Policy <meta> into the built index.html.
+"""Trunk post-build hook: drops the wasm name sections (scripts/wasm_strip_names.py), then puts a
+Content-Security-Policy <meta> and the build's stamp (<meta name="build">) into index.html.
 
 A <meta> policy works on any static host (no headers to configure). The page may connect to,
 load images, scripts and workers only from its own origin (plus `data:`/`blob:` images and
@@ -14,10 +15,35 @@ import os
 import re
 import sys
 
-path = os.path.join(os.environ.get("TRUNK_STAGING_DIR", sys.argv[1] if len(sys.argv) > 1 else "dist"), "index.html")
+import wasm_strip_names  # noqa: E402 (scripts/, beside this file)
+
+root = os.environ.get("TRUNK_STAGING_DIR", sys.argv[1] if len(sys.argv) > 1 else "dist")
+# First, so that the build stamp below covers the wasm as it ships (one hook: trunk may run
+# hooks of one stage side by side).
+wasm_strip_names.main()
+path = os.path.join(root, "index.html")
 html = open(path, encoding="utf-8").read()
 if 'http-equiv="Content-Security-Policy"' in html:
     sys.exit(0)
+
+
+def build_stamp():
+    """sha256 over every file of the build but index.html and the weights files (whose sha256
+    the manifest, stamped here, pins): the service worker (static/sw.js) tells a new deploy by
+    it, even one that changed only unhashed files such as the engine worker's wasm."""
+    digest = hashlib.sha256()
+    for folder, dirs, files in sorted(os.walk(root)):
+        dirs.sort()
+        for name in sorted(files):
+            full = os.path.join(folder, name)
+            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            if rel == "index.html" or ".safetensors" in name:
+                continue
+            digest.update(rel.encode() + b"\0")
+            digest.update(hashlib.sha256(open(full, "rb").read()).digest())
+    return digest.hexdigest()[:16]
+
+
 hashes = []
 for m in re.finditer(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, re.S):
     digest = base64.b64encode(hashlib.sha256(m.group(1).encode("utf-8")).digest()).decode()
@@ -33,7 +59,8 @@ policy = "; ".join([
     "base-uri 'self'",
     "form-action 'none'",
 ])
-meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+meta = (f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n  '
+        f'<meta name="build" content="{build_stamp()}">')
 # Right after <meta charset>: a policy covers only what comes after it.
 html, n = re.subn(r'(<meta charset="utf-8">)', r"\1\n  " + meta.replace("\\", "\\\\"), html, count=1)
 if n != 1:

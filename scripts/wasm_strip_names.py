@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Trunk post-build hook: drops the `name` custom section (function names for stack traces,
-6.9 MB of the engine worker's 36.7 MB) from the built wasm files.
+"""Run by scripts/csp.py (the trunk post-build hook): drops the `name` custom section
+(function names for stack traces, 6.9 MB of the engine worker's 36.7 MB) from the built wasm
+files.
 
 The engine's wasm is not run through wasm-opt (binaryen's JavaScript build takes over ten
 minutes on it), so this is the one size step it gets: 1.2 MB less to download gzipped. Panic

@@ -5,8 +5,11 @@
 // HTTP cache (`force-cache`, even a copy the server sent with no caching headers): a first visit
 // downloads no file twice. Only files the page has not needed yet (the classroom set, other
 // models' profiles) come from the network.
-// Same-origin GETs go network-first, so a new deploy is picked up whenever the site is reachable;
-// when it is not, the last copy answers. *.safetensors(.planes) are left to the app (no double storage).
+// A page load asks the network for index.html only: while it is the one in the cache (its
+// `<meta name="build">` stamps every file of the deploy but the weights), every other file
+// answers from the cache, so a returning visitor on a slow link waits for no download. A changed
+// index.html is a new deploy: the unhashed copies are dropped before the page asks for them and
+// fetched again in the background. With no network, the last copy answers. *.safetensors(.planes) are left to the app (no double storage).
 const SHELL = "neurons-shell-v1";
 const root = new URL("./", self.location).href;
 const index = new URL("index.html", root).href;
@@ -28,17 +31,21 @@ function assets(html) {
   return [...out];
 }
 
-/** Caches each URL that loads; a missing optional file is no reason to fail. */
-async function keep(cache, urls) {
+/** Caches each URL that loads (skipping those already cached); a missing optional file is no
+ * reason to fail. `mode`: `force-cache` takes what the page already fetched from the HTTP
+ * cache; `no-cache` asks the server again (after a new deploy). */
+async function keep(cache, urls, mode) {
   await Promise.allSettled(urls.map(async (u) => {
-    const r = await fetch(u, { cache: "force-cache" });
+    if (await cache.match(u)) return;
+    const r = await fetch(u, { cache: mode });
     if (r.ok) await cache.put(u, r);
   }));
 }
 
-async function precache() {
+async function precache({ fresh = false } = {}) {
+  const mode = fresh ? "no-cache" : "force-cache";
   const cache = await caches.open(SHELL);
-  const page = await fetch(index, { cache: "force-cache" });
+  const page = await fetch(index, { cache: mode });
   if (!page.ok) throw new Error(`index.html: HTTP ${page.status}`);
   const html = await page.clone().text();
   await cache.put(index, page.clone());
@@ -47,7 +54,7 @@ async function precache() {
     .map((p) => new URL(p, root).href);
   // The engine worker (trunk names worker files after the binary, without a hash).
   const worker = ["worker_loader.js", "worker.js", "worker_bg.wasm"].map((p) => new URL(p, root).href);
-  await keep(cache, [...assets(html), ...extra, ...worker]);
+  await keep(cache, [...assets(html), ...extra, ...worker], mode);
   // The shipped profiles and OASIS results of the listed models, the example images and the
   // classroom set's pictures (a missing reference is fine: not every model has one).
   const listed = async (url, pick) => {
@@ -59,7 +66,7 @@ async function precache() {
     ...await listed(extra[0], (m) => m.models.map((x) => `reference/${x.id}.json`)),
     ...await listed(extra[1], (list) => list.map((x) => `examples/${x.file}`)),
     ...await listed(extra[2], (set) => set.images.map((x) => `classroom/${x.file}`)),
-  ]);
+  ], mode);
 }
 
 /** Drops hashed bundles that the current index.html no longer names (an older deploy's). */
@@ -84,6 +91,19 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
+/** The deploy's stamp in an index.html (all of it where a build has none). */
+const stamp = (html) => html.match(/<meta name="build" content="([^"]+)"/)?.[1] ?? html;
+
+/** A new deploy: drops the cached unhashed files (the hashed ones are pruned by name) so that
+ * this page load fetches the new ones, then copies the rest again in the background. */
+async function redeploy(cache, html) {
+  for (const req of await cache.keys()) {
+    const url = new URL(req.url);
+    if (url.href !== root && url.href !== index && !HASHED.test(url.pathname)) await cache.delete(req);
+  }
+  await prune(html);
+}
+
 async function navigate(event) {
   const cache = await caches.open(SHELL);
   try {
@@ -91,16 +111,18 @@ async function navigate(event) {
     if (resp.ok && (resp.headers.get("content-type") ?? "").includes("text/html")) {
       const url = new URL(event.request.url);
       const key = url.pathname.endsWith("/") ? root : url.origin + url.pathname;
-      const isIndex = key === root || key === index;
-      // Clone before the page reads the body.
-      const [a, b, c] = [resp.clone(), resp.clone(), isIndex ? resp.clone() : null];
-      event.waitUntil((async () => {
-        await cache.put(key, a);
-        if (isIndex) {
-          await cache.put(key === root ? index : root, b);
-          await prune(await c.text());
-        }
-      })());
+      if (key === root || key === index) {
+        const html = await resp.clone().text();
+        const old = await cache.match(index);
+        const changed = !old || stamp(await old.text()) !== stamp(html);
+        // Before the page sees the new index.html, so that it asks for no stale copy.
+        if (changed && old) await redeploy(cache, html);
+        await cache.put(index, resp.clone());
+        await cache.put(root, resp.clone());
+        if (changed && old) event.waitUntil(precache({ fresh: true }).catch(() => {}));
+      } else {
+        event.waitUntil(cache.put(key, resp.clone()));
+      }
     }
     return resp;
   } catch (err) {
@@ -109,6 +131,12 @@ async function navigate(event) {
     if (hit) return hit;
     throw err;
   }
+}
+
+/** The cached copy (the deploy is the cached index.html's), else the network. */
+async function cacheFirst(event) {
+  const cache = await caches.open(SHELL);
+  return (await cache.match(event.request, { ignoreVary: true })) ?? networkFirst(event);
 }
 
 async function networkFirst(event) {
@@ -132,5 +160,5 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(req.url);
   if (url.origin !== self.location.origin || /\.safetensors(\.planes)?$/.test(url.pathname)) return;
   if (req.headers.has("range")) return;
-  event.respondWith(req.mode === "navigate" ? navigate(event) : networkFirst(event));
+  event.respondWith(req.mode === "navigate" ? navigate(event) : cacheFirst(event));
 });

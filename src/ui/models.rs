@@ -4,7 +4,7 @@
 
 use super::client::Attach;
 use super::fetch::fetch_text;
-use super::session::{call, keep_profile, manifest, model, rerun, set_model};
+use super::session::{call, keep_profile, manifest, model, rerun, set_loading, set_model};
 use super::store::{Store, UnitSummary};
 use crate::analysis::profile::Profile;
 use crate::protocol::{Event, Failure, Request};
@@ -64,6 +64,13 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
 
 /// [`load_model`] without the new analysis (the caller sets the layer first).
 pub async fn load_only(store: Store, id: &str) -> Result<(), ()> {
+    set_loading(store, true);
+    let r = load_inner(store, id).await;
+    set_loading(store, false);
+    r
+}
+
+async fn load_inner(store: Store, id: &str) -> Result<(), ()> {
     store.net.model.set(id.to_string());
     let _t = store.task(format!("loading {id}"));
     store.error.set(String::new());

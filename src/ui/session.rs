@@ -28,6 +28,8 @@ pub struct Link {
     /// The model in the worker, and the visitor's file behind it if it came from one.
     entry: Option<ModelEntry>,
     file: Option<web_sys::File>,
+    /// A model is being loaded (and its profile installed).
+    loading: bool,
     profile: Option<Rc<Profile>>,
     image: Option<(String, Rc<Vec<u8>>)>,
     analysis: Latest,
@@ -71,6 +73,11 @@ pub fn model(store: Store) -> Option<(ModelEntry, Option<web_sys::File>)> {
 /// The profile in use (shipped, loaded from a file, or computed in this tab).
 pub fn profile(store: Store) -> Option<Rc<Profile>> {
     get(store, |s| s.profile.clone())
+}
+
+/// Marks a model load as running or over.
+pub(super) fn set_loading(store: Store, on: bool) {
+    put(store, |s| s.loading = on);
 }
 
 /// Records the model now in the worker (and the visitor's file behind it).
@@ -325,7 +332,8 @@ pub fn current_mask(store: Store) -> GainMask {
 /// Re-analyses the current image (after a mask, layer or model change). While one analysis
 /// runs, only the newest request waits behind it.
 pub fn rerun(store: Store) {
-    let has_image = get(store, |s| s.image.is_some());
+    // While a model loads, its end analyses the image (with the new profile): one pass, not two.
+    let has_image = get(store, |s| s.image.is_some() && !s.loading);
     if has_image && put(store, |s| s.analysis.request()) {
         spawn_local(analyse_loop(store));
     }

@@ -41,10 +41,12 @@ test("under /emotion-neurons/: the flow, the service worker, a new deploy and of
     const page = await context.newPage();
     const missing = [];
     page.on("response", (r) => { if (r.status() >= 400 && !r.url().endsWith("favicon.ico")) missing.push(`${r.status()} ${r.url()}`); });
-    // The default model: its weights are fetched from beside the page, under the sub-path.
+    // The default: the quick start, then the paper's model, their weights fetched from beside
+    // the page, under the sub-path.
     await page.goto(server.base);
-    await ready(page);
-    assert.equal(await page.getByTestId("model-select").inputValue(), "vgg16-imagenet-conv");
+    await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent === "ready" &&
+      document.querySelector('[data-testid="model-select"]')?.value === "vgg16-imagenet-conv" &&
+      !document.querySelector('[data-testid="upgrade"]'), null, { timeout: 300_000 });
     assert.equal(await page.getByTestId("error").textContent(), "");
     const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
     assert.equal(scope, server.base, "the service worker is scoped to the sub-path");

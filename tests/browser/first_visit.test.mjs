@@ -2,7 +2,8 @@
 // wasm and sends no caching headers; a fresh browser profile): ImageNet AlexNet answers first
 // and says so, VGG-16 is fetched behind it (held here until the test has set up an
 // intervention) and the lab switches to it keeping the image, the layer (at the same depth) and
-// the selection; no file is sent twice, and a returning visit fetches no weights.
+// the selection; no file is sent twice, and a returning visit fetches no weights (nor anything
+// else but index.html).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { serve, testImage, launch, idle, NO_WEBGPU } from "./helpers.mjs";
@@ -68,6 +69,10 @@ test("first visit: AlexNet first, the switch to VGG-16 keeps the state, nothing 
       assert.equal(back.model, "vgg16-imagenet-conv", "a returning visitor starts on the paper's network");
       const fetched = server.log.slice(mark).filter((e) => e.path.includes("/weights/") && e.path.includes(".safetensors"));
       assert.deepEqual(fetched, [], "a returning visit fetches no weights");
+      // Nor anything else the cache holds: only index.html is asked of the network (and sw.js,
+      // the browser's own update check).
+      const resent = server.log.slice(mark).filter((e) => !/\/(index\.html|sw\.js|favicon\.ico)?$/.test(e.path));
+      assert.deepEqual(resent.map((e) => e.path), [], "a returning visit answers from the cache");
       console.log(`first visit: first readout (AlexNet) ${(first.readoutAt - first.start) / 1000} s after ` +
         `${(first10.bytes / 1e6).toFixed(1)} MB (modelled at 10 Mbit/s: ${first10.seconds.toFixed(1)} s); ` +
         `returning visit: readout ${(back.readoutAt - back.start) / 1000} s, ` +

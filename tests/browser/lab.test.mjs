@@ -3,7 +3,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { writeFile } from "node:fs/promises";
+import { writeFile, readFile } from "node:fs/promises";
+import { gzipSync, gunzipSync } from "node:zlib";
 import { serve, testImage, native, launch, openApp, idle, root, shot, drawnSet, NO_WEBGPU, readout } from "./helpers.mjs";
 
 let server;
@@ -111,17 +112,37 @@ test("a folder of images is profiled in the browser and drives the readout", { t
   }
 });
 
-test("a tampered weights download is refused with a reason, and Retry recovers", { timeout: 600_000 }, async () => {
+test("a damaged or tampered weights download is refused with a reason, and Retry recovers", { timeout: 600_000 }, async () => {
   const browser = await launch(NO_WEBGPU);
   try {
     const page = await browser.newPage();
+    const packed = "**/weights/vgg16-imagenet-conv.safetensors.planes";
+    const error = async (re) => {
+      await page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[data-testid="error"]')?.textContent ?? ""),
+        re.source, { timeout: 300_000 });
+      return page.getByTestId("error").textContent();
+    };
+    // Not gzip at all: the download is damaged.
+    await page.route(packed, (route) => route.fulfill({ status: 200, body: Buffer.from("definitely not the published weights") }));
+    await page.goto(server.base + "?model=vgg16-imagenet-conv");
+    assert.match(await error(/damaged/), /could not load vgg16-imagenet-conv: download of .*\.planes is damaged/);
+    // A well-formed packed file whose weights differ by one byte: the checksum refuses it.
+    const plain = gunzipSync(await readFile(path.join(root, "dist/weights/vgg16-imagenet-conv.safetensors.planes")));
+    plain[plain.length - 5] ^= 0x40;
+    const tampered = gzipSync(plain, { level: 1 });
+    await page.unroute(packed);
+    await page.route(packed, (route) => route.fulfill({ status: 200, body: tampered }));
+    await page.getByRole("button", { name: "Retry" }).click();
+    assert.match(await error(/checksum mismatch/), /could not load vgg16-imagenet-conv: checksum mismatch for `vgg16-imagenet-conv.safetensors`/);
+    // No packed file on the site and a tampered plain one: refused the same way.
+    await page.unroute(packed);
+    await page.route(packed, (route) => route.fulfill({ status: 404, body: "" }));
     await page.route("**/weights/vgg16-imagenet-conv.safetensors", (route) =>
       route.fulfill({ status: 200, body: Buffer.from("definitely not the published weights") }));
-    await page.goto(server.base + "?model=vgg16-imagenet-conv");
-    await page.waitForFunction(() => /checksum mismatch/.test(document.querySelector('[data-testid="error"]')?.textContent ?? ""),
+    await page.getByRole("button", { name: "Retry" }).click();
+    await page.waitForFunction(() => /checksum mismatch.*36 bytes/.test(document.querySelector('[data-testid="error"]')?.textContent ?? ""),
       null, { timeout: 300_000 });
-    const err = await page.getByTestId("error").textContent();
-    assert.match(err, /could not load vgg16-imagenet-conv: checksum mismatch/);
+    await page.unroute(packed);
     await page.unroute("**/weights/vgg16-imagenet-conv.safetensors");
     await page.getByRole("button", { name: "Retry" }).click();
     await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent === "ready" &&
