@@ -250,7 +250,13 @@ pub async fn start(store: Store) {
     }
     // Without a model in the link, a site that does not deploy the pretrained weights falls back
     // to the embedded untrained control; a model named in the link stays, with its error.
-    if load_model(store, &id).await.is_err() && !explicit {
+    // A quick start the site does not deploy falls back to the paper's model first.
+    let mut loaded = load_model(store, &id).await.is_ok();
+    if !loaded && !explicit && id != PAPER_MODEL {
+        store.net.quick_start.set(false);
+        loaded = load_model(store, PAPER_MODEL).await.is_ok();
+    }
+    if !loaded && !explicit {
         let fallback = "alexnet-untrained";
         let note = store.error.get_untracked();
         store.net.quick_start.set(false);
@@ -261,7 +267,7 @@ pub async fn start(store: Store) {
                  `neurons weights fetch vgg16-imagenet-conv`."
             ));
         }
-    } else if start.held_back {
+    } else if start.held_back && store.net.quick_start.get_untracked() {
         store.notice.set(
             "Quick start on ImageNet AlexNet: your browser asks to save data, so the paper's \
              VGG-16 (about 50 MB) is not downloaded. Choose it in the model list when you want it."

@@ -81,3 +81,20 @@ test("first visit: AlexNet first, the switch to VGG-16 keeps the state, nothing 
       await browser.close();
     }
   });
+
+test("a site that does not deploy the quick start's weights starts on VGG-16, with no error", { timeout: 600_000 }, async () => {
+  const bare = await serve({ gzip: true, hide: (p) => p.includes("/alexnet-imagenet-conv.safetensors") });
+  const browser = await launch(NO_WEBGPU);
+  try {
+    const page = await browser.newPage();
+    const img = await testImage("no-quick-start.png", 29);
+    await page.goto(bare.base);
+    await page.getByTestId("upload-input").setInputFiles(img);
+    await inUse(page, bare, "vgg16-imagenet-conv");
+    assert.equal(await page.getByTestId("error").textContent(), "");
+    assert.equal(await page.getByTestId("upgrade").count(), 0, "nothing is downloading behind it");
+  } finally {
+    await browser.close();
+    bare.close();
+  }
+});
