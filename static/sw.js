@@ -142,7 +142,10 @@ async function cacheFirst(event) {
 async function networkFirst(event) {
   const cache = await caches.open(SHELL);
   try {
-    const resp = await fetch(event.request);
+    // An unhashed file is asked of the server again (a 304 where it sends validators), so that
+    // a copy the browser's HTTP cache still holds from an older deploy is never kept.
+    const hashed = HASHED.test(new URL(event.request.url).pathname);
+    const resp = await fetch(hashed ? event.request : new Request(event.request, { cache: "no-cache" }));
     if (resp.ok && resp.type === "basic" && resp.status === 200) {
       event.waitUntil(cache.put(event.request, resp.clone()));
     }

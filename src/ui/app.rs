@@ -32,7 +32,14 @@ pub fn App() -> impl IntoView {
             "lab"
         }
     };
-    let lesson_link = move || format!("?lesson=1&model={}", store.net.model.get());
+    // The lesson is written around VGG-16: from a quick start it opens on it (no model named).
+    let lesson_link = move || {
+        if store.net.quick_start.get() {
+            "?lesson=1".to_string()
+        } else {
+            format!("?lesson=1&model={}", store.net.model.get())
+        }
+    };
     view! {
         <header class="topbar">
             <div class="brand">

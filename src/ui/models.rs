@@ -4,7 +4,7 @@
 
 use super::client::Attach;
 use super::fetch::fetch_text;
-use super::session::{call, keep_profile, manifest, model, rerun, set_loading, set_model};
+use super::session::{call, keep_profile, manifest, model, rerun, set_model, Loading};
 use super::store::{Store, UnitSummary};
 use crate::analysis::profile::Profile;
 use crate::protocol::{Event, Failure, Request};
@@ -64,10 +64,8 @@ pub async fn load_model(store: Store, id: &str) -> Result<(), ()> {
 
 /// [`load_model`] without the new analysis (the caller sets the layer first).
 pub async fn load_only(store: Store, id: &str) -> Result<(), ()> {
-    set_loading(store, true);
-    let r = load_inner(store, id).await;
-    set_loading(store, false);
-    r
+    let _loading = Loading::begin(store);
+    load_inner(store, id).await
 }
 
 async fn load_inner(store: Store, id: &str) -> Result<(), ()> {
@@ -113,6 +111,8 @@ const MAX_WEIGHTS_BYTES: f64 = 1.2e9;
 
 /// Loads the weights in `file` as the model in use, or says why not and keeps the current one.
 pub async fn load_weights_file(store: Store, file: web_sys::File) {
+    // The visitor's own choice: no switch to the paper's model behind it.
+    store.net.quick_start.set(false);
     let name = file.name();
     let _t = store.task(format!("checking {name}"));
     store.error.set(String::new());
@@ -209,6 +209,7 @@ pub async fn load_profile_file(store: Store, file: web_sys::File) {
     .await;
     match result {
         Ok(p) => {
+            store.net.quick_start.set(false);
             set_profile(store, Some(p)).await;
             store.notice.set(format!("Loaded profile {}.", file.name()));
             rerun(store);

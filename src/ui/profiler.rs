@@ -124,6 +124,8 @@ pub async fn profile_folder(store: Store, files: Vec<web_sys::File>, progress: P
                 set.ds.spec
             )));
             local_set::put(store, Some(set));
+            // A profile of the visitor's own set belongs to this model: no switch behind it.
+            store.net.quick_start.set(false);
             super::models::set_profile(store, Some(p)).await;
             let skipped = if skipped.is_empty() {
                 String::new()

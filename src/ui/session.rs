@@ -6,7 +6,7 @@
 
 use super::client::{Attach, Client};
 use super::fetch::{fetch_text, query_param};
-use super::models::load_model;
+use super::models::load_only;
 use super::store::{Mode, Store};
 use crate::analysis::profile::Profile;
 use crate::first_visit::{self, Visit, PAPER_MODEL, QUICK_MODEL};
@@ -28,8 +28,8 @@ pub struct Link {
     /// The model in the worker, and the visitor's file behind it if it came from one.
     entry: Option<ModelEntry>,
     file: Option<web_sys::File>,
-    /// A model is being loaded (and its profile installed).
-    loading: bool,
+    /// Model loads running (and their profiles being installed).
+    loading: u32,
     profile: Option<Rc<Profile>>,
     image: Option<(String, Rc<Vec<u8>>)>,
     analysis: Latest,
@@ -75,9 +75,32 @@ pub fn profile(store: Store) -> Option<Rc<Profile>> {
     get(store, |s| s.profile.clone())
 }
 
-/// Marks a model load as running or over.
-pub(super) fn set_loading(store: Store, on: bool) {
-    put(store, |s| s.loading = on);
+/// A model load in progress, until dropped: the image is analysed at its end, once, rather than
+/// with the old model or without the new profile.
+pub(super) struct Loading(Store);
+
+impl Loading {
+    pub(super) fn begin(store: Store) -> Self {
+        set_loading(store, true);
+        Self(store)
+    }
+}
+
+impl Drop for Loading {
+    fn drop(&mut self) {
+        set_loading(self.0, false);
+    }
+}
+
+/// Marks a model load as begun (`true`) or over (`false`); loads may overlap.
+fn set_loading(store: Store, on: bool) {
+    put(store, |s| {
+        s.loading = if on {
+            s.loading + 1
+        } else {
+            s.loading.saturating_sub(1)
+        }
+    });
 }
 
 /// Records the model now in the worker (and the visitor's file behind it).
@@ -193,6 +216,8 @@ async fn restart(store: Store, why: String) {
 
 /// Start-up: the worker, the manifest, then the model from the link or the default.
 pub async fn start(store: Store) {
+    // An image given before the first model is in waits for it (one analysis, at the end).
+    let loading = Loading::begin(store);
     let choice = BackendChoice::from_param(query_param("backend").as_deref());
     put(store, |s| s.choice = choice);
     let t = store.task("starting the engine");
@@ -251,16 +276,16 @@ pub async fn start(store: Store) {
     // Without a model in the link, a site that does not deploy the pretrained weights falls back
     // to the embedded untrained control; a model named in the link stays, with its error.
     // A quick start the site does not deploy falls back to the paper's model first.
-    let mut loaded = load_model(store, &id).await.is_ok();
+    let mut loaded = load_only(store, &id).await.is_ok();
     if !loaded && !explicit && id != PAPER_MODEL {
         store.net.quick_start.set(false);
-        loaded = load_model(store, PAPER_MODEL).await.is_ok();
+        loaded = load_only(store, PAPER_MODEL).await.is_ok();
     }
     if !loaded && !explicit {
         let fallback = "alexnet-untrained";
         let note = store.error.get_untracked();
         store.net.quick_start.set(false);
-        if load_model(store, fallback).await.is_ok() {
+        if load_only(store, fallback).await.is_ok() {
             store.notice.set(format!(
                 "The pretrained network is not available here ({note}). Showing the untrained \
                  control instead; the site owner can deploy the pretrained weights with \
@@ -276,6 +301,7 @@ pub async fn start(store: Store) {
     }
     super::url_state::apply(store);
     drop(t);
+    drop(loading);
     rerun(store);
     match query_param("example") {
         Some(f) if super::components::is_example(&f) => super::components::take_example(store, f),
@@ -339,7 +365,7 @@ pub fn current_mask(store: Store) -> GainMask {
 /// runs, only the newest request waits behind it.
 pub fn rerun(store: Store) {
     // While a model loads, its end analyses the image (with the new profile): one pass, not two.
-    let has_image = get(store, |s| s.image.is_some() && !s.loading);
+    let has_image = get(store, |s| s.image.is_some() && s.loading == 0);
     if has_image && put(store, |s| s.analysis.request()) {
         spawn_local(analyse_loop(store));
     }

@@ -81,10 +81,14 @@ pub async fn fetch_then_switch(store: Store, target: String) {
         crate::web::sleep_ms(250).await;
     }
     if !store.net.quick_start.get_untracked() {
-        return store.notice.set(format!(
-            "{} has downloaded: choose it in the model list whenever you like.",
-            entry.label
-        ));
+        // The visitor chose a model, a weights file or a profile meanwhile: theirs stays.
+        if store.net.model.get_untracked() != target {
+            store.notice.set(format!(
+                "{} has downloaded: choose it in the model list whenever you like.",
+                entry.label
+            ));
+        }
+        return;
     }
     switch(store, &target, &entry.label).await;
 }
@@ -108,13 +112,26 @@ async fn switch(store: Store, target: &str, label: &str) {
             .and_then(|i| u.get(i).cloned())
             .unwrap_or_default()
     });
-    let plan = carry(
-        store.intervention.selection.get_untracked(),
-        &selected,
-        &old_units,
-    );
+    let kind_before = store.intervention.selection.get_untracked();
+    let plan = carry(kind_before, &selected, &old_units);
+    let from_id = store.net.model.get_untracked();
     store.net.quick_start.set(false);
-    if load_only(store, target).await.is_err() {
+    let loaded = load_only(store, target).await.is_ok();
+    if !loaded || store.net.model.get_untracked() != target {
+        if !loaded {
+            // Back to the quick start, as it was: the visitor keeps a working lab.
+            let why = store.error.get_untracked();
+            if load_only(store, &from_id).await.is_ok() {
+                store.net.quick_start.set(true);
+                store.intervention.layer.set(layer);
+                store.intervention.selected.set(selected);
+                store.intervention.selection.set(kind_before);
+                rerun(store);
+                store.notice.set(format!(
+                    "{label} could not be loaded ({why}); the lab stays on {from}."
+                ));
+            }
+        }
         return;
     }
     let new_layers = layer_names(store);

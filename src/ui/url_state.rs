@@ -11,11 +11,13 @@ use leptos::prelude::*;
 pub fn apply(store: Store) {
     let mut ignored = Vec::new();
     let layers = store.net.layers.get_untracked();
+    let mut layer_ok = true;
     if let Some(l) = query_param("layer") {
         if layers.iter().any(|(n, _)| *n == l) {
             store.intervention.layer.set(l);
         } else {
             ignored.push(format!("layer `{l}`"));
+            layer_ok = false;
         }
     }
     let n = layers
@@ -23,7 +25,8 @@ pub fn apply(store: Store) {
         .find(|(n, _)| *n == store.intervention.layer.get_untracked())
         .map_or(0, |l| l.1);
     if let Some(u) = query_param("units").filter(|u| !u.is_empty()) {
-        match parse_units(&u, n) {
+        // Units of a layer this model does not have mean nothing here.
+        match parse_units(&u, n).filter(|_| layer_ok) {
             Some(v) => store.intervention.selected.set(v),
             None => ignored.push(format!("units `{u}`")),
         }
@@ -58,12 +61,14 @@ pub fn write(store: Store) {
     };
     // During a first visit's quick start the model is left out, so that a reload or a shared
     // link starts the same way (and moves to the paper's network) rather than pinning AlexNet.
-    if !store.net.quick_start.get() {
+    // The layer and units are the quick start's too, so they are left out with it.
+    let quick = store.net.quick_start.get();
+    if !quick {
         params.set("model", &store.net.model.get());
+        params.set("layer", &store.intervention.layer.get());
     }
-    params.set("layer", &store.intervention.layer.get());
     let units = store.intervention.selected.get();
-    if !units.is_empty() {
+    if !units.is_empty() && !quick {
         let list: Vec<String> = units.iter().map(|u| u.to_string()).collect();
         params.set("units", &list.join(","));
         params.set(

@@ -71,18 +71,33 @@ impl Unplane {
         self.out.len() as u64
     }
 
-    /// Takes the next decompressed bytes.
+    /// Takes the next decompressed bytes (a whole file at once is regrouped without a copy).
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), String> {
-        self.pending.extend_from_slice(chunk);
+        if self.pending.is_empty() {
+            let used = self.take(chunk)?;
+            self.pending.extend_from_slice(&chunk[used..]);
+        } else {
+            let mut data = std::mem::take(&mut self.pending);
+            data.extend_from_slice(chunk);
+            let used = self.take(&data)?;
+            data.drain(..used);
+            self.pending = data;
+        }
+        Ok(())
+    }
+
+    /// Reads the header and every whole block at the start of `data`; returns the bytes used.
+    fn take(&mut self, data: &[u8]) -> Result<usize, String> {
+        let mut at = 0;
         if self.shape.is_none() {
-            if self.pending.len() < HEADER {
-                return Ok(());
+            if data.len() < HEADER {
+                return Ok(0);
             }
-            if &self.pending[..8] != MAGIC {
+            if &data[..8] != MAGIC {
                 return Err("not a packed weights file (wrong magic bytes)".into());
             }
-            let len = u64::from_le_bytes(self.pending[8..16].try_into().expect("8 bytes"));
-            let block = u32::from_le_bytes(self.pending[16..20].try_into().expect("4 bytes"));
+            let len = u64::from_le_bytes(data[8..16].try_into().expect("8 bytes"));
+            let block = u32::from_le_bytes(data[16..20].try_into().expect("4 bytes"));
             if len > MAX_LEN || block == 0 || block % 4 != 0 {
                 return Err(format!(
                     "packed weights header is implausible (length {len}, block {block})"
@@ -90,26 +105,23 @@ impl Unplane {
             }
             self.shape = Some((len, block as usize));
             self.out.reserve_exact(len as usize);
-            self.pending.drain(..HEADER);
+            at = HEADER;
         }
         let (len, block) = self.shape.expect("set above");
-        let mut at = 0;
         loop {
             let left = (len - self.out.len() as u64).min(block as u64) as usize;
             if left == 0 {
-                if at < self.pending.len() {
+                if at < data.len() {
                     return Err("packed weights run past their stated length".into());
                 }
-                break;
+                return Ok(at);
             }
-            if self.pending.len() - at < left {
-                break;
+            if data.len() - at < left {
+                return Ok(at);
             }
-            merge(&self.pending[at..at + left], &mut self.out);
+            merge(&data[at..at + left], &mut self.out);
             at += left;
         }
-        self.pending.drain(..at);
-        Ok(())
     }
 
     /// The rebuilt file; an error if the stream stopped short.

@@ -47,16 +47,23 @@ async fn cached(c: &web_sys::Cache, url: &str, sha256: &str) -> Option<Vec<u8>> 
     None
 }
 
+/// A checked weights file, and whether this browser kept it in Cache Storage.
+pub struct Weights {
+    pub bytes: Vec<u8>,
+    pub kept: bool,
+}
+
 /// The site's weights file `weights/<file>`, checked against `sha256`: from Cache Storage when
 /// a checked copy is there (a returning visitor, also offline); otherwise downloaded, the
-/// packed form first (`<file>.planes`, rebuilt as it streams in) and the plain file where the
-/// site has no packed one or the browser cannot gunzip. Only a copy that passed the check is
-/// kept. `progress(rebuilt, total)` counts the file's own bytes.
+/// packed form first (`<file>.planes`) and the plain file where the site has no packed one, the
+/// browser cannot gunzip, or the packed copy fails in any way (a host that answers a missing
+/// file with 403 or its index page, a stale or damaged pack: the console says why). Only a
+/// copy that passed the check is kept. `progress(received, total)` counts download bytes.
 pub async fn fetch_weights(
     file: &str,
     sha256: &str,
     mut progress: impl FnMut(u64, u64),
-) -> Result<Vec<u8>, String> {
+) -> Result<Weights, String> {
     let url = format!("weights/{file}");
     // One download per file: a load that asks while a background download of the same file
     // runs waits for it and then reads the cache.
@@ -68,28 +75,52 @@ pub async fn fetch_weights(
     if let Some(c) = &c {
         if let Some(bytes) = cached(c, &url, sha256).await {
             progress(bytes.len() as u64, bytes.len() as u64);
-            return Ok(bytes);
+            return Ok(Weights { bytes, kept: true });
         }
     }
-    let bytes = match packed(&format!("{url}.planes"), &mut progress).await? {
-        Some(b) => b,
-        None => read_body(&url, get(&url).await?, &mut progress).await?,
+    let packed_url = format!("{url}.planes");
+    let from_pack = match packed(&packed_url, &mut progress).await {
+        Ok(Some(b)) if sha256_hex(&b).await == sha256 => Some(b),
+        Ok(Some(_)) => {
+            warn(&format!(
+                "{packed_url} does not rebuild the published file; fetching {url}"
+            ));
+            None
+        }
+        Ok(None) => None,
+        Err(e) => {
+            warn(&format!("{e}; fetching {url}"));
+            None
+        }
     };
-    let got = sha256_hex(&bytes).await;
-    if got != sha256 {
-        return Err(format!(
-            "checksum mismatch for `{file}`: expected sha256 {sha256}, got {got} ({} bytes). \
-             The download is damaged, incomplete or not the published one, and is not kept.",
-            bytes.len()
-        ));
-    }
+    let bytes = match from_pack {
+        Some(b) => b,
+        None => {
+            let b = read_body(&url, get(&url).await?, &mut progress).await?;
+            let got = sha256_hex(&b).await;
+            if got != sha256 {
+                return Err(format!(
+                    "checksum mismatch for `{file}`: expected sha256 {sha256}, got {got} ({} \
+                     bytes). The download is damaged, incomplete or not the published one, and \
+                     is not kept.",
+                    b.len()
+                ));
+            }
+            b
+        }
+    };
+    let mut kept = false;
     if let Some(c) = &c {
-        let mut copy = bytes.clone();
-        if let Ok(resp) = Response::new_with_opt_u8_array(Some(&mut copy)) {
-            let _ = JsFuture::from(c.put_with_str(&url, &resp)).await;
+        let body = Uint8Array::from(&bytes[..]);
+        if let Ok(resp) = Response::new_with_opt_buffer_source(Some(&*body)) {
+            kept = JsFuture::from(c.put_with_str(&url, &resp)).await.is_ok();
         }
     }
-    Ok(bytes)
+    Ok(Weights { bytes, kept })
+}
+
+fn warn(msg: &str) {
+    web_sys::console::warn_1(&format!("engine: {msg}").into());
 }
 
 thread_local! {
@@ -158,6 +189,7 @@ async fn packed(url: &str, progress: &mut impl FnMut(u64, u64)) -> Result<Option
     rebuilt
         .push(&Uint8Array::new(&buf).to_vec())
         .map_err(|e| format!("{url}: {e}"))?;
+    drop(buf);
     rebuilt
         .finish()
         .map(Some)

@@ -104,11 +104,17 @@ async fn handle(m: Incoming) -> Result<Event, Failure> {
             state::check_weights(id, &name, &manifest, file).await
         }
         Request::Prefetch { file, sha256 } => {
-            fetch::fetch_weights(&file, &sha256, |got, total| {
+            let w = fetch::fetch_weights(&file, &sha256, |got, total| {
                 post(id, Event::Prefetching { got, total })
             })
             .await
             .map_err(|e| Failure::new(crate::protocol::ErrorKind::Download, e))?;
+            if !w.kept {
+                return Err(Failure::new(
+                    crate::protocol::ErrorKind::Download,
+                    "this browser would not keep it (storage full or not allowed)",
+                ));
+            }
             Ok(Event::Done)
         }
         Request::SetProfile(p) => {

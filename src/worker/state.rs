@@ -169,7 +169,7 @@ pub async fn load_model(
             })
             .await
             .map_err(|e| Failure::new(ErrorKind::Download, e))?;
-            Some(bytes)
+            Some(bytes.bytes)
         }
         (None, None) => {
             post(

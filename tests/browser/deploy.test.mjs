@@ -14,7 +14,8 @@ const ready = (page) => page.waitForFunction(() =>
   document.querySelector('[data-testid="model-select"]')?.value, null, { timeout: 300_000 });
 
 /** A copy of dist/ as the next deploy would be: a changed stylesheet under a new hashed name
- * (with its integrity hash) that adds a visible line to the footer. */
+ * (with its integrity hash) that adds a visible line to the footer, a changed unhashed file
+ * (the engine's loader, with a comment), and the new build stamp in index.html. */
 async function nextDeploy() {
   const dir = await mkdtemp(path.join(tmpdir(), "neurons-deploy-"));
   await cp(path.join(root, "dist"), dir, { recursive: true });
@@ -27,7 +28,11 @@ async function nextDeploy() {
   const html = (await readFile(path.join(dir, "index.html"), "utf8"))
     .replace(new RegExp(`${css}"( integrity="[^"]*")?`), `${name}" integrity="${sri}"`);
   assert.ok(html.includes(name), "the new stylesheet is linked");
-  await writeFile(path.join(dir, "index.html"), html);
+  const loader = path.join(dir, "worker_loader.js");
+  await writeFile(loader, (await readFile(loader, "utf8")) + "\n// deploy 2\n");
+  const stamped = html.replace(/<meta name="build" content="([^"]+)">/, '<meta name="build" content="$1-2">');
+  assert.notEqual(stamped, html, "the build stamp is there to change");
+  await writeFile(path.join(dir, "index.html"), stamped);
   return dir;
 }
 
@@ -70,6 +75,8 @@ test("under /emotion-neurons/: the flow, the service worker, a new deploy and of
     await page.goto(server.base + "?model=vgg16-imagenet-conv");
     await ready(page);
     assert.equal(await footerMark(page), '" · deploy 2"', "the new deploy replaced the cached app");
+    const loaderText = () => page.evaluate(() => fetch("worker_loader.js").then((r) => r.text()));
+    assert.match(await loaderText(), /deploy 2/, "an unhashed file of the new deploy, not the cached one");
 
     // Offline afterwards: the new deploy, from the cache.
     await context.setOffline(true);
@@ -77,6 +84,7 @@ test("under /emotion-neurons/: the flow, the service worker, a new deploy and of
     await page.reload();
     await ready(page);
     assert.equal(await footerMark(page), '" · deploy 2"');
+    assert.match(await loaderText(), /deploy 2/, "offline, the new deploy's copy");
     assert.equal(await page.getByTestId("error").textContent(), "");
     console.log(`sub-path deploy: scope ${scope}; new deploy seen on the next visit; offline ready`);
   } finally {

@@ -33,6 +33,8 @@ test("first visit: AlexNet first, the switch to VGG-16 keeps the state, nothing 
       assert.match(await page.getByTestId("readout-model").textContent(), /AlexNet/);
       assert.match(await page.getByTestId("upgrade").textContent(), /VGG-16.*downloading in the background/);
       assert.ok(!page.url().includes("model="), "the link leaves the quick start's model out");
+      assert.equal(await page.getByTestId("lesson-link").getAttribute("href"), "?lesson=1",
+        "the lesson, written around VGG-16, opens on it");
       const first10 = modelled(server.log, first.start, first.readoutAt);
 
       // An intervention on AlexNet's conv4 while VGG-16 is still on its way.

@@ -112,43 +112,38 @@ test("a folder of images is profiled in the browser and drives the readout", { t
   }
 });
 
-test("a damaged or tampered weights download is refused with a reason, and Retry recovers", { timeout: 600_000 }, async () => {
+test("a tampered weights download is refused with a reason; a damaged pack falls back to the plain file; Retry recovers", { timeout: 600_000 }, async () => {
   const browser = await launch(NO_WEBGPU);
   try {
     const page = await browser.newPage();
-    const packed = "**/weights/vgg16-imagenet-conv.safetensors.planes";
-    const error = async (re) => {
-      await page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[data-testid="error"]')?.textContent ?? ""),
-        re.source, { timeout: 300_000 });
-      return page.getByTestId("error").textContent();
-    };
-    // Not gzip at all: the download is damaged.
-    await page.route(packed, (route) => route.fulfill({ status: 200, body: Buffer.from("definitely not the published weights") }));
-    await page.goto(server.base + "?model=vgg16-imagenet-conv");
-    assert.match(await error(/damaged/), /could not load vgg16-imagenet-conv: download of .*\.planes is damaged/);
-    // A well-formed packed file whose weights differ by one byte: the checksum refuses it.
+    const logs = [];
+    page.on("console", (m) => logs.push(m.text()));
+    const packedUrl = "**/weights/vgg16-imagenet-conv.safetensors.planes";
+    const plainUrl = "**/weights/vgg16-imagenet-conv.safetensors";
+    // A well-formed pack whose weights differ by one byte, and a plain file that is not the
+    // published one: both are refused by their checksum, and nothing is kept.
     const plain = gunzipSync(await readFile(path.join(root, "dist/weights/vgg16-imagenet-conv.safetensors.planes")));
     plain[plain.length - 5] ^= 0x40;
     const tampered = gzipSync(plain, { level: 1 });
-    await page.unroute(packed);
-    await page.route(packed, (route) => route.fulfill({ status: 200, body: tampered }));
-    await page.getByRole("button", { name: "Retry" }).click();
-    assert.match(await error(/checksum mismatch/), /could not load vgg16-imagenet-conv: checksum mismatch for `vgg16-imagenet-conv.safetensors`/);
-    // No packed file on the site and a tampered plain one: refused the same way.
-    await page.unroute(packed);
-    await page.route(packed, (route) => route.fulfill({ status: 404, body: "" }));
-    await page.route("**/weights/vgg16-imagenet-conv.safetensors", (route) =>
-      route.fulfill({ status: 200, body: Buffer.from("definitely not the published weights") }));
-    await page.getByRole("button", { name: "Retry" }).click();
-    await page.waitForFunction(() => /checksum mismatch.*36 bytes/.test(document.querySelector('[data-testid="error"]')?.textContent ?? ""),
+    await page.route(packedUrl, (route) => route.fulfill({ status: 200, body: tampered }));
+    await page.route(plainUrl, (route) => route.fulfill({ status: 200, body: Buffer.from("definitely not the published weights") }));
+    await page.goto(server.base + "?model=vgg16-imagenet-conv");
+    await page.waitForFunction(() => /checksum mismatch/.test(document.querySelector('[data-testid="error"]')?.textContent ?? ""),
       null, { timeout: 300_000 });
-    await page.unroute(packed);
-    await page.unroute("**/weights/vgg16-imagenet-conv.safetensors");
+    assert.match(await page.getByTestId("error").textContent(),
+      /could not load vgg16-imagenet-conv: checksum mismatch for `vgg16-imagenet-conv.safetensors`.*\(36 bytes\)/);
+    assert.ok(logs.some((l) => /\.planes does not rebuild the published file; fetching/.test(l)), logs.join("\n"));
+    // A pack that is not gzip at all (a host answering with its index page, say): the plain
+    // file is fetched instead, and the model loads.
+    await page.unroute(packedUrl);
+    await page.unroute(plainUrl);
+    await page.route(packedUrl, (route) => route.fulfill({ status: 200, body: Buffer.from("<!DOCTYPE html><p>not here</p>") }));
     await page.getByRole("button", { name: "Retry" }).click();
     await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent === "ready" &&
       document.querySelector('[data-testid="error"]')?.textContent === "" &&
       document.querySelectorAll('[data-testid="unit"]').length === 512, null, { timeout: 300_000 });
     assert.equal(await page.getByTestId("model-select").inputValue(), "vgg16-imagenet-conv");
+    assert.ok(logs.some((l) => /\.planes is damaged.*fetching weights\/vgg16-imagenet-conv\.safetensors/.test(l)), logs.join("\n"));
   } finally {
     await browser.close();
   }

@@ -21,7 +21,7 @@ pub fn StatusBar() -> impl IntoView {
                 <progress max=total.to_string() value=got.to_string()></progress>
                 <span>{format!(" {:.1} / {:.1} MB", got as f64 / 1e6, total as f64 / 1e6)}</span>
             })}
-            {move || s.net.upgrade.get().map(|(label, got, total)| {
+            {move || s.net.upgrade.get().filter(|_| s.net.quick_start.get()).map(|(label, got, total)| {
                 let quick = s.net.models.with(|ms| ms.iter().find(|m| m.0 == s.net.model.get()).map(|m| m.1.clone())).unwrap_or_default();
                 let share = if total > 0 { format!("{:.0} %", 100.0 * got as f64 / total as f64) } else { "starting".into() };
                 view! {
