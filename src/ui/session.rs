@@ -6,10 +6,9 @@
 
 use super::client::{Attach, Client};
 use super::fetch::{fetch_text, query_param};
-use super::models::load_only;
 use super::store::{Mode, Store};
 use crate::analysis::profile::Profile;
-use crate::first_visit::{self, Visit, PAPER_MODEL, QUICK_MODEL};
+use crate::first_visit::PAPER_MODEL;
 use crate::model::GainMask;
 use crate::protocol::{BackendChoice, ErrorKind, Event, Failure, Request};
 use crate::sched::Latest;
@@ -252,19 +251,7 @@ pub async fn start(store: Store) {
             .notice
             .set(format!("Ignored unknown model `{id}` in the link."));
     }
-    let with_file = |id: &str| manifest.get(id).ok().and_then(|e| e.file.clone());
-    let paper_cached = match with_file(PAPER_MODEL) {
-        Some(f) if known.is_none() => super::upgrade::cached(&f).await,
-        _ => false,
-    };
-    let start = first_visit::start(Visit {
-        asked: known,
-        lesson: query_param("lesson").is_some(),
-        has_paper: with_file(PAPER_MODEL).is_some(),
-        has_quick: with_file(QUICK_MODEL).is_some(),
-        paper_cached,
-        save_data: super::upgrade::save_data(),
-    });
+    let start = super::upgrade::where_to_start(&manifest, known).await;
     let explicit = known.is_some();
     put(store, |s| s.manifest = Some(Rc::new(manifest)));
     let id = start.model.clone();
@@ -273,32 +260,7 @@ pub async fn start(store: Store) {
     if let Err(f) = init(store, &client).await {
         return store.fail(f.message);
     }
-    // Without a model in the link, a site that does not deploy the pretrained weights falls back
-    // to the embedded untrained control; a model named in the link stays, with its error.
-    // A quick start the site does not deploy falls back to the paper's model first.
-    let mut loaded = load_only(store, &id).await.is_ok();
-    if !loaded && !explicit && id != PAPER_MODEL {
-        store.net.quick_start.set(false);
-        loaded = load_only(store, PAPER_MODEL).await.is_ok();
-    }
-    if !loaded && !explicit {
-        let fallback = "alexnet-untrained";
-        let note = store.error.get_untracked();
-        store.net.quick_start.set(false);
-        if load_only(store, fallback).await.is_ok() {
-            store.notice.set(format!(
-                "The pretrained network is not available here ({note}). Showing the untrained \
-                 control instead; the site owner can deploy the pretrained weights with \
-                 `neurons weights fetch vgg16-imagenet-conv`."
-            ));
-        }
-    } else if start.held_back && store.net.quick_start.get_untracked() {
-        store.notice.set(
-            "Quick start on ImageNet AlexNet: your browser asks to save data, so the paper's \
-             VGG-16 (about 50 MB) is not downloaded. Choose it in the model list when you want it."
-                .to_string(),
-        );
-    }
+    super::upgrade::load_first(store, &start, explicit).await;
     super::url_state::apply(store);
     drop(t);
     drop(loading);

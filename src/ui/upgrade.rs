@@ -4,19 +4,70 @@
 //! the layer (at the same depth) and the kind of selection.
 
 use super::client::Attach;
+use super::fetch::query_param;
 use super::models::load_only;
 use super::session::{call, manifest, rerun};
 use super::store::Store;
 use crate::analysis::experiment::draw;
-use crate::first_visit::{carry, remake_selective, same_depth, Carry};
+use crate::first_visit::{
+    self, carry, remake_selective, same_depth, Carry, Start, Visit, PAPER_MODEL, QUICK_MODEL,
+};
 use crate::lesson::Selection;
 use crate::protocol::Request;
 use crate::weights::init::SplitMix64;
+use crate::weights::manifest::Manifest;
 use crate::weights::WEIGHTS_CACHE;
 use js_sys::Reflect;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
+
+/// Where this visit starts ([`crate::first_visit::start`]), from the link (`known`: the model
+/// it names, if the manifest has it) and what this browser holds.
+pub async fn where_to_start(manifest: &Manifest, known: Option<&str>) -> Start {
+    let with_file = |id: &str| manifest.get(id).ok().and_then(|e| e.file.clone());
+    let paper_cached = match with_file(PAPER_MODEL) {
+        Some(f) if known.is_none() => cached(&f).await,
+        _ => false,
+    };
+    first_visit::start(Visit {
+        asked: known,
+        lesson: query_param("lesson").is_some(),
+        has_paper: with_file(PAPER_MODEL).is_some(),
+        has_quick: with_file(QUICK_MODEL).is_some(),
+        paper_cached,
+        save_data: save_data(),
+    })
+}
+
+/// Loads the model the visit starts on. Without a model in the link, a quick start the site
+/// does not deploy falls back to the paper's model, and a site with no pretrained weights to
+/// the embedded untrained control; a model named in the link stays, with its error.
+pub async fn load_first(store: Store, start: &Start, explicit: bool) {
+    let mut loaded = load_only(store, &start.model).await.is_ok();
+    if !loaded && !explicit && start.model != PAPER_MODEL {
+        store.net.quick_start.set(false);
+        loaded = load_only(store, PAPER_MODEL).await.is_ok();
+    }
+    if !loaded && !explicit {
+        let fallback = "alexnet-untrained";
+        let note = store.error.get_untracked();
+        store.net.quick_start.set(false);
+        if load_only(store, fallback).await.is_ok() {
+            store.notice.set(format!(
+                "The pretrained network is not available here ({note}). Showing the untrained \
+                 control instead; the site owner can deploy the pretrained weights with \
+                 `neurons weights fetch vgg16-imagenet-conv`."
+            ));
+        }
+    } else if start.held_back && store.net.quick_start.get_untracked() {
+        store.notice.set(
+            "Quick start on ImageNet AlexNet: your browser asks to save data, so the paper's \
+             VGG-16 (about 50 MB) is not downloaded. Choose it in the model list when you want it."
+                .to_string(),
+        );
+    }
+}
 
 /// Whether this browser already holds the checked weights file `file` (a returning visitor).
 pub async fn cached(file: &str) -> bool {
