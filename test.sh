@@ -34,6 +34,8 @@ bg tools scripts/setup.sh tools
 export PATH="$PWD/tools/node_modules/.bin:$PATH"  # binaryen 132's wasm-opt for trunk
 step "cargo fmt --check"
 cargo fmt --all -- --check
+step "no import circle among the files of src/"
+python3 scripts/import_circles.py
 step "the page's dependency tree carries no engine"
 if cargo tree --target wasm32-unknown-unknown --no-default-features --features app -e normal |
   grep -E "^.*(burn|wgpu|gemm|autodiff|cubecl)"; then

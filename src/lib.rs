@@ -9,9 +9,11 @@ pub mod analysis;
 pub mod arch;
 #[cfg(feature = "engine")]
 pub mod engine;
+pub mod error;
 pub mod first_visit;
 pub mod labview;
 pub mod lesson;
+pub mod limits;
 pub mod model;
 #[cfg(feature = "engine")]
 pub mod preprocess;

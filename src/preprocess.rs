@@ -7,10 +7,10 @@ use image::imageops::{self, FilterType};
 use image::{DynamicImage, ImageBuffer, ImageDecoder, ImageReader, Limits, Luma, Rgb};
 use std::io::Cursor;
 
-pub use crate::protocol::CROP;
+pub use crate::limits::CROP;
 pub const RESIZE: u32 = 256;
 /// Larger files are refused before decoding.
-pub use crate::protocol::MAX_FILE_BYTES;
+pub use crate::limits::MAX_FILE_BYTES;
 /// Larger images are refused by the decoder (decompression bombs).
 pub const MAX_SIDE: u32 = 16_384;
 pub const MAX_ALLOC: u64 = 512 * 1024 * 1024;

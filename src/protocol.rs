@@ -19,81 +19,12 @@ use crate::analysis::responses::Responses;
 use crate::model::GainMask;
 use crate::weights::manifest::{Manifest, ModelEntry};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 mod bulk;
 pub use bulk::{Bulk, FeatureBlock};
 
-/// Side of the square crop the networks see.
-pub const CROP: usize = 224;
-/// Largest image file accepted; the page refuses larger ones before reading them.
-pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
-
-/// What went wrong, as the page acts on it. Control flow uses the kind, never the message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ErrorKind {
-    /// The visitor (or a newer request) stopped it.
-    Cancelled,
-    /// The GPU device was lost; the worker has moved to the CPU.
-    GpuLost,
-    /// A file or value from the visitor that cannot be used (image, weights, profile, CSV).
-    BadInput,
-    /// A download failed or its checksum did not match.
-    Download,
-    /// Nothing to work on yet (no model, no image).
-    NotReady,
-    /// The worker stopped (crash or out of memory); the page restarts it.
-    WorkerCrashed,
-    /// Anything else.
-    Failed,
-}
-
-/// An error with its kind and the sentence the visitor reads.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Failure {
-    pub kind: ErrorKind,
-    pub message: String,
-}
-
-impl Failure {
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            message: message.into(),
-        }
-    }
-    pub fn bad_input(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::BadInput, message)
-    }
-    pub fn cancelled() -> Self {
-        Self::new(ErrorKind::Cancelled, "cancelled")
-    }
-    /// The same failure with `prefix: ` before its message.
-    pub fn context(mut self, prefix: &str) -> Self {
-        self.message = format!("{prefix}: {}", self.message);
-        self
-    }
-}
-
-/// Plain library errors are strings; they become [`ErrorKind::Failed`] unless a caller knows
-/// better.
-impl From<String> for Failure {
-    fn from(message: String) -> Self {
-        Self::new(ErrorKind::Failed, message)
-    }
-}
-
-impl From<&str> for Failure {
-    fn from(message: &str) -> Self {
-        Self::new(ErrorKind::Failed, message)
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
+pub use crate::error::{ErrorKind, Failure};
+pub use crate::limits::{CROP, MAX_FILE_BYTES};
 
 /// Which engine the interactive worker uses (`?backend=` in the link).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

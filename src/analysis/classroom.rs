@@ -12,7 +12,7 @@ use super::experiment::{
 };
 use super::profile::Profile;
 use super::sweep::Evaluator;
-use crate::protocol::Failure;
+use crate::error::Failure;
 use serde::{Deserialize, Serialize};
 
 /// The α used where the shipped experiment has no row for a layer and emotion (the untrained

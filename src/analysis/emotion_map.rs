@@ -7,7 +7,7 @@
 //! post-ReLU map (with the visitor's gains applied).
 
 use super::profile::Profile;
-use crate::protocol::Failure;
+use crate::error::Failure;
 use serde::{Deserialize, Serialize};
 
 /// The evidence for one emotion at each position of the readout layer.
@@ -41,7 +41,7 @@ impl EmotionMap {
 pub fn map_layer(p: &Profile) -> Result<String, Failure> {
     super::experiment::readout_layer(p).ok_or_else(|| {
         Failure::new(
-            crate::protocol::ErrorKind::NotReady,
+            crate::error::ErrorKind::NotReady,
             format!(
                 "the readout reads {}, not a conv layer's means: no emotion map",
                 p.readout.features
@@ -103,7 +103,7 @@ pub fn emotion_maps(
 
 /// The map at crop pixel `(x, y)`, bilinear between the positions' centres (clamped at the edges).
 fn bilinear(m: &EmotionMap, x: usize, y: usize) -> f32 {
-    use crate::protocol::CROP;
+    use crate::limits::CROP;
     let at = |p: usize, n: usize| {
         let f = ((p as f32 + 0.5) * n as f32 / CROP as f32 - 0.5).clamp(0.0, (n - 1) as f32);
         let i = (f as usize).min(n.saturating_sub(2));
@@ -122,7 +122,7 @@ fn bilinear(m: &EmotionMap, x: usize, y: usize) -> f32 {
 /// the larger [`EmotionMap::extent`] of two maps to compare them). RGBA bytes; `None` when the
 /// crop is not 224×224×3.
 pub fn overlay_rgba(crop: &[u8], m: &EmotionMap, scale: f32) -> Option<Vec<u8>> {
-    use crate::protocol::CROP;
+    use crate::limits::CROP;
     if crop.len() != CROP * CROP * 3 || m.values.len() != m.h * m.w {
         return None;
     }

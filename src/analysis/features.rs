@@ -4,9 +4,9 @@
 use super::experiment::{layers_above, FeatureRows, Features, Part};
 use super::responses::readout_features;
 use crate::engine::Engine;
+use crate::error::Failure;
 use crate::model::{read_rows, GainMask, Keep, Network};
 use crate::preprocess::Prepared;
-use crate::protocol::Failure;
 use burn::tensor::{Tensor, TensorData};
 
 /// Told of the work done (images × conv layers computed) after every batch × mask; an error

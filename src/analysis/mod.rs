@@ -25,6 +25,7 @@ pub mod responses;
 pub mod ridge;
 pub mod robust;
 pub mod selectivity;
+pub mod source;
 pub mod split;
 pub mod sweep;
 pub mod valence_lesion;

@@ -4,7 +4,7 @@
 //! with.
 
 use super::experiment::{ConditionResult, MeanSd};
-use crate::protocol::Failure;
+use crate::error::Failure;
 use serde::{Deserialize, Serialize};
 
 /// One layer × emotion over several runs (profile seeds, i.e. splits of OASIS).

@@ -11,9 +11,9 @@
 //! - below the readout layer, each pass starts from the intervened layer's cached output (see
 //!   `features::features_under`), so only the layers above run.
 
-use super::experiment::{FeatureRows, Features, Part};
+use super::source::{FeatureRows, Features, Part};
+use crate::error::Failure;
 use crate::model::GainMask;
-use crate::protocol::Failure;
 use serde::{Deserialize, Serialize};
 
 /// The enhancement search on the validation split: every `coarse` step over `0..=max`, then every

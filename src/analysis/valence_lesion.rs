@@ -3,12 +3,12 @@
 //! test correlation survives, against as many random units of the same layer. Plain Rust; the
 //! passes come through the experiment's [`Evaluator`].
 
-use super::experiment::{draw, Features, MeanSd, Part};
 use super::profile::{LayerProfile, Profile};
 use super::ridge::pearson;
+use super::source::{draw, Features, MeanSd, Part};
 use super::sweep::Evaluator;
+use crate::error::Failure;
 use crate::model::GainMask;
-use crate::protocol::Failure;
 use crate::weights::init::{fnv1a, SplitMix64};
 use serde::{Deserialize, Serialize};
 

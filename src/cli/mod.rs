@@ -7,6 +7,7 @@ mod experiment_cmd;
 mod map_out;
 mod predict;
 mod profile_cmd;
+mod progress;
 mod report;
 mod splits;
 mod spread_cmd;

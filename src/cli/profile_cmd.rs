@@ -1,6 +1,7 @@
 //! `neurons profile`: the paper's method on a labelled set.
 
 use super::predict::load_network;
+use super::progress::bar;
 use super::splits::Runs;
 use super::{engine, read, write};
 use crate::analysis::dataset::{Dataset, Thresholds};
@@ -52,16 +53,6 @@ pub struct ProfileArgs {
     /// Also write every unit's response to every image (`responses.json`).
     #[arg(long)]
     dump_responses: bool,
-}
-
-pub(super) fn bar(n: usize, quiet: bool, what: &str) -> indicatif::ProgressBar {
-    if quiet {
-        return indicatif::ProgressBar::hidden();
-    }
-    let b = indicatif::ProgressBar::new(n as u64);
-    let t = format!("{{bar:40}} {{pos}}/{{len}} {what}  {{per_sec}}  ETA {{eta}}");
-    b.set_style(indicatif::ProgressStyle::with_template(&t).expect("valid template"));
-    b
 }
 
 pub(super) fn load_dataset(

@@ -2,7 +2,7 @@
 //! responses (only the statistics rerun), and for a seeded (untrained) model over K
 //! initialisations too (each needs its own forward passes).
 
-use super::profile_cmd::bar;
+use super::progress::bar;
 use super::read;
 use crate::analysis::dataset::{Dataset, Thresholds};
 use crate::analysis::pipeline::{build_profile, ProfileConfig};

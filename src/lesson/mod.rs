@@ -4,6 +4,7 @@
 //! student hands in. Plain Rust: no DOM, native-tested; the page's `LessonPanel` renders it.
 
 mod check;
+pub mod class_run;
 pub mod class_set;
 mod parse;
 mod worksheet;

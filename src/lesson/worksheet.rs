@@ -1,7 +1,7 @@
 //! The worksheet a student hands in: each step's question, their answer and what they measured,
 //! as one printable HTML page and as JSON. Images appear by name only, never their pixels.
 
-use super::class_set::ClassSetRun;
+use super::class_run::ClassSetRun;
 use super::{Lesson, Measure};
 use serde::{Deserialize, Serialize};
 

@@ -6,7 +6,7 @@ use crate::analysis::experiment::Part;
 
 fn round_trip<T>(body: T)
 where
-    T: Serialize + for<'de> Deserialize<'de> + PartialEq + fmt::Debug + Clone,
+    T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug + Clone,
 {
     let env = Envelope { id: 42, body };
     let back = Envelope::<T>::from_json(&env.to_json()).expect("parses");
