@@ -5,6 +5,7 @@ mod classroom_cmd;
 mod compare_cmd;
 mod experiment_cmd;
 mod map_out;
+mod pack_cmd;
 mod predict;
 mod profile_cmd;
 mod progress;

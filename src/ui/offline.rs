@@ -6,20 +6,13 @@ use super::store::Store;
 use js_sys::Reflect;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use std::cell::Cell;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-thread_local! {
-    static DONE: Cell<bool> = const { Cell::new(false) };
-}
-
 /// Registers `sw.js` once the page has been idle a few seconds (so its copies never compete
-/// with the first analysis), once per page; a browser without service workers stays online.
+/// with the first analysis); start-up calls it once. A browser without service workers stays
+/// online.
 pub fn enable(store: Store) {
-    if DONE.with(|d| d.replace(true)) {
-        return;
-    }
     spawn_local(async move {
         loop {
             crate::web::sleep_ms(3000).await;

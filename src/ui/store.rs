@@ -41,6 +41,15 @@ pub enum Status {
     Busy(String),
 }
 
+impl NetState {
+    /// The label of model `id` in the picker (its id where the list has none).
+    pub fn label(&self, id: &str) -> String {
+        self.models
+            .with(|ms| ms.iter().find(|m| m.0 == id).map(|m| m.1.clone()))
+            .unwrap_or_else(|| id.to_string())
+    }
+}
+
 impl Status {
     pub fn is_ready(&self) -> bool {
         *self == Status::Ready

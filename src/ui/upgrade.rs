@@ -93,14 +93,6 @@ pub fn save_data() -> bool {
         .unwrap_or(false)
 }
 
-fn label_of(store: Store, id: &str) -> String {
-    store
-        .net
-        .models
-        .with_untracked(|ms| ms.iter().find(|m| m.0 == id).map(|m| m.1.clone()))
-        .unwrap_or_else(|| id.to_string())
-}
-
 /// Fetches `target` behind the quick start, then switches to it when the lab is idle (or, if
 /// the visitor has chosen another model meanwhile, says that it is ready).
 pub async fn fetch_then_switch(store: Store, target: String) {
@@ -123,7 +115,7 @@ pub async fn fetch_then_switch(store: Store, target: String) {
              {} in the model list to try again.",
             entry.label,
             f.message,
-            label_of(store, &store.net.model.get_untracked()),
+            store.net.label(&store.net.model.get_untracked()),
             entry.label
         ));
     }
@@ -144,6 +136,16 @@ pub async fn fetch_then_switch(store: Store, target: String) {
     switch(store, &target, &entry.label).await;
 }
 
+/// The profile's summaries of the layer on screen (none without a profile).
+fn layer_summaries(store: Store) -> Vec<crate::labview::UnitSummary> {
+    store.profile.units.with_untracked(|u| {
+        store
+            .layer_index()
+            .and_then(|i| u.get(i).cloned())
+            .unwrap_or_default()
+    })
+}
+
 fn layer_names(store: Store) -> Vec<String> {
     store
         .net
@@ -153,16 +155,11 @@ fn layer_names(store: Store) -> Vec<String> {
 
 /// Loads `target` and remakes the layer and the selection on it.
 async fn switch(store: Store, target: &str, label: &str) {
-    let from = label_of(store, &store.net.model.get_untracked());
+    let from = store.net.label(&store.net.model.get_untracked());
     let old_layers = layer_names(store);
     let layer = store.intervention.layer.get_untracked();
     let selected = store.intervention.selected.get_untracked();
-    let old_units = store.profile.units.with_untracked(|u| {
-        store
-            .layer_index()
-            .and_then(|i| u.get(i).cloned())
-            .unwrap_or_default()
-    });
+    let old_units = layer_summaries(store);
     let kind_before = store.intervention.selection.get_untracked();
     let plan = carry(kind_before, &selected, &old_units);
     let from_id = store.net.model.get_untracked();
@@ -193,12 +190,7 @@ async fn switch(store: Store, target: &str, label: &str) {
         .net
         .layers
         .with_untracked(|ls| ls.iter().find(|l| l.0 == layer).map_or(0, |l| l.1));
-    let units = store.profile.units.with_untracked(|u| {
-        store
-            .layer_index()
-            .and_then(|i| u.get(i).cloned())
-            .unwrap_or_default()
-    });
+    let units = layer_summaries(store);
     let (picked, kind, kept) = match plan {
         Carry::Nothing => (Vec::new(), Selection::None, ""),
         Carry::Selective { emotion, count } => (

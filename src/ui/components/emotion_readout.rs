@@ -41,9 +41,7 @@ pub fn EmotionReadout() -> impl IntoView {
             </div>
             <p class="hint" data-testid="readout-model" data-model=move || s.net.model.get()>
                 {move || {
-                    let id = s.net.model.get();
-                    let label = s.net.models.with(|ms| ms.iter().find(|m| m.0 == id).map(|m| m.1.clone())).unwrap_or(id);
-                    format!("Network: {label}")
+                    format!("Network: {}", s.net.label(&s.net.model.get()))
                 }}
             </p>
             <details>

@@ -22,7 +22,7 @@ pub fn StatusBar() -> impl IntoView {
                 <span>{format!(" {:.1} / {:.1} MB", got as f64 / 1e6, total as f64 / 1e6)}</span>
             })}
             {move || s.net.upgrade.get().filter(|_| s.net.quick_start.get()).map(|(label, got, total)| {
-                let quick = s.net.models.with(|ms| ms.iter().find(|m| m.0 == s.net.model.get()).map(|m| m.1.clone())).unwrap_or_default();
+                let quick = s.net.label(&s.net.model.get());
                 let share = if total > 0 { format!("{:.0} %", 100.0 * got as f64 / total as f64) } else { "starting".into() };
                 view! {
                     <p class="notice upgrade" data-testid="upgrade">
