@@ -1,6 +1,7 @@
 //! Device choice and batching: WebGPU/wgpu when it is there (and not a slow software adapter),
 //! burn's `flex` CPU backend otherwise. No DOM here; the UI reports what this module decides.
 
+use crate::error::Failure;
 use crate::model::{Activations, GainMask, HostMeans, Keep, Network};
 use crate::preprocess::{Prepared, CROP};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -98,19 +99,19 @@ impl Engine {
 
     /// wgpu natively (Vulkan, Metal, DX12; lavapipe on a machine with no GPU).
     #[cfg(not(target_family = "wasm"))]
-    pub fn wgpu() -> Result<Self, String> {
+    pub fn wgpu() -> Result<Self, Failure> {
         let (device, setup) = Device::wgpu_options()
             .init_with_setup()
-            .map_err(|e| format!("no wgpu adapter: {e}"))?;
+            .map_err(|e| Failure::failed(format!("no wgpu adapter: {e}")))?;
         Ok(Self::from_setup(device, &setup, "requested"))
     }
 
     /// WebGPU in the browser (or wgpu natively), async.
-    pub async fn wgpu_async() -> Result<Self, String> {
+    pub async fn wgpu_async() -> Result<Self, Failure> {
         let (device, setup) = Device::wgpu_options()
             .init_with_setup_async()
             .await
-            .map_err(|e| format!("WebGPU unavailable: {e}"))?;
+            .map_err(|e| Failure::failed(format!("WebGPU unavailable: {e}")))?;
         Ok(Self::from_setup(device, &setup, "WebGPU adapter found"))
     }
 
@@ -132,7 +133,7 @@ impl Engine {
         net: &Network,
         images: &[&Prepared],
         mask: &GainMask,
-    ) -> Result<(HostMeans, Activations), String> {
+    ) -> Result<(HostMeans, Activations), Failure> {
         let acts = net.forward(self.batch(images), mask, Keep::Means);
         let host = acts.means_to_host().await?;
         Ok((host, acts))

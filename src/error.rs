@@ -17,6 +17,8 @@ pub enum ErrorKind {
     BadInput,
     /// A download failed or its checksum did not match.
     Download,
+    /// Weights that arrived intact could not be built into a network (names, shapes, memory).
+    ModelLoad,
     /// Nothing to work on yet (no model, no image).
     NotReady,
     /// The worker stopped (crash or out of memory); the page restarts it.
@@ -42,8 +44,25 @@ impl Failure {
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::BadInput, message)
     }
+    pub fn download(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Download, message)
+    }
+    pub fn model_load(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ModelLoad, message)
+    }
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Failed, message)
+    }
+    pub fn not_ready(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotReady, message)
+    }
     pub fn cancelled() -> Self {
         Self::new(ErrorKind::Cancelled, "cancelled")
+    }
+    /// The same failure with another kind (a caller that knows better).
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
     }
     /// The same failure with `prefix: ` before its message.
     pub fn context(mut self, prefix: &str) -> Self {
@@ -69,5 +88,14 @@ impl From<&str> for Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// The CLI prints errors at the top; its commands keep strings.
+impl From<Failure> for String {
+    fn from(f: Failure) -> Self {
+        f.message
     }
 }

@@ -20,6 +20,8 @@ pub mod preprocess;
 pub mod protocol;
 pub mod sched;
 pub mod weights;
+#[cfg(feature = "engine")]
+pub mod worker_core;
 
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -2,6 +2,7 @@
 //! grayscale (the paper's default) or colour, shorter side to 256, centre-crop 224, then the
 //! model's normalisation from its manifest entry.
 
+use crate::error::Failure;
 use crate::weights::manifest::Preprocessing;
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, ImageBuffer, ImageDecoder, ImageReader, Limits, Luma, Rgb};
@@ -25,22 +26,24 @@ pub struct Prepared {
 }
 
 /// Decodes image bytes with limits and applies EXIF orientation.
-pub fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
+pub fn decode(bytes: &[u8]) -> Result<DynamicImage, Failure> {
     if bytes.is_empty() {
-        return Err("the file is empty".into());
+        return Err(Failure::bad_input("the file is empty"));
     }
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(format!(
+        return Err(Failure::bad_input(format!(
             "the file is {} MB; the limit is {} MB",
             bytes.len() / (1024 * 1024),
             MAX_FILE_BYTES / (1024 * 1024)
-        ));
+        )));
     }
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| format!("cannot read the file: {e}"))?;
+        .map_err(|e| Failure::bad_input(format!("cannot read the file: {e}")))?;
     if reader.format().is_none() {
-        return Err("not an image (JPEG, PNG, WebP, GIF or BMP expected)".into());
+        return Err(Failure::bad_input(
+            "not an image (JPEG, PNG, WebP, GIF or BMP expected)",
+        ));
     }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
@@ -54,8 +57,8 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
     Ok(img)
 }
 
-fn describe(e: image::ImageError) -> String {
-    match e {
+fn describe(e: image::ImageError) -> Failure {
+    Failure::bad_input(match e {
         image::ImageError::Limits(_) => format!(
             "the image is too large to decode safely (limit {MAX_SIDE}×{MAX_SIDE} pixels, {} MB)",
             MAX_ALLOC / (1024 * 1024)
@@ -65,7 +68,7 @@ fn describe(e: image::ImageError) -> String {
             "the image is corrupt or truncated: {}",
             other.to_string().trim()
         ),
-    }
+    })
 }
 
 /// The resize target (shorter side 256, torchvision's rounding) and the crop offset.
@@ -130,7 +133,7 @@ fn planes(img: &DynamicImage, gray: bool) -> [Vec<f32>; 3] {
 }
 
 /// Decodes, crops and normalises one image.
-pub fn prepare(bytes: &[u8], pre: &Preprocessing, gray: bool) -> Result<Prepared, String> {
+pub fn prepare(bytes: &[u8], pre: &Preprocessing, gray: bool) -> Result<Prepared, Failure> {
     let img = decode(bytes)?;
     Ok(prepare_image(&img, pre, gray))
 }
@@ -213,22 +216,23 @@ mod tests {
 
     #[test]
     fn bad_files_get_specific_errors() {
-        assert!(decode(b"").unwrap_err().contains("empty"));
+        assert!(decode(b"").unwrap_err().message.contains("empty"));
         assert!(decode(b"hello, world")
             .unwrap_err()
+            .message
             .contains("not an image"));
         let good = png(DynamicImage::ImageLuma8(ImageBuffer::from_pixel(
             64,
             64,
             Luma([1u8]),
         )));
-        let e = decode(&good[..good.len() / 2]).unwrap_err();
+        let e = decode(&good[..good.len() / 2]).unwrap_err().message;
         assert!(e.contains("corrupt or truncated"), "{e}");
         // A PNG header claiming 100000×100000 pixels: refused by the limits, not decoded.
         let mut bomb = good.clone();
         bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
         bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
-        let e = decode(&bomb).unwrap_err();
+        let e = decode(&bomb).unwrap_err().message;
         assert!(e.contains("too large") || e.contains("corrupt"), "{e}");
     }
 }

@@ -71,10 +71,14 @@ pub enum Request {
     SetImage { name: String },
     /// Every layer's means for the current image under `mask`, split at `layer` (the one on
     /// screen, so a first intervention there is fast), plus the unmasked readout if `baseline`.
+    /// With `image`, its bytes are attached and it becomes the current image first (one round
+    /// trip from a new image to its readout); a refused image leaves the previous one.
     Analyse {
         mask: GainMask,
         layer: String,
         baseline: bool,
+        #[serde(default)]
+        image: Option<String>,
     },
     /// One unit's spatial map for the current image under `mask`.
     UnitMap {
@@ -206,6 +210,93 @@ pub enum Event {
     Memory(u64),
     Done,
     Error(Failure),
+}
+
+/// Which request it is, without its data: what a reply is checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestKind {
+    Init,
+    LoadModel,
+    CheckWeights,
+    Prefetch,
+    SetProfile,
+    SetImage,
+    Analyse,
+    UnitMap,
+    EmotionMaps,
+    Crops,
+    Responses,
+    BuildProfile,
+    SetPart,
+    Features,
+    LoseGpu,
+    Recover,
+    Crash,
+    Memory,
+}
+
+impl Request {
+    pub fn kind(&self) -> RequestKind {
+        match self {
+            Request::Init { .. } => RequestKind::Init,
+            Request::LoadModel { .. } => RequestKind::LoadModel,
+            Request::CheckWeights { .. } => RequestKind::CheckWeights,
+            Request::Prefetch { .. } => RequestKind::Prefetch,
+            Request::SetProfile(_) => RequestKind::SetProfile,
+            Request::SetImage { .. } => RequestKind::SetImage,
+            Request::Analyse { .. } => RequestKind::Analyse,
+            Request::UnitMap { .. } => RequestKind::UnitMap,
+            Request::EmotionMaps { .. } => RequestKind::EmotionMaps,
+            Request::Crops => RequestKind::Crops,
+            Request::Responses { .. } => RequestKind::Responses,
+            Request::BuildProfile { .. } => RequestKind::BuildProfile,
+            Request::SetPart { .. } => RequestKind::SetPart,
+            Request::Features { .. } => RequestKind::Features,
+            Request::LoseGpu => RequestKind::LoseGpu,
+            Request::Recover => RequestKind::Recover,
+            Request::Crash => RequestKind::Crash,
+            Request::Memory => RequestKind::Memory,
+        }
+    }
+
+    /// Whether `event` is a final answer this request can get (see [`RequestKind::accepts`]).
+    pub fn accepts(&self, event: &Event) -> bool {
+        self.kind().accepts(event)
+    }
+}
+
+impl RequestKind {
+    /// Whether `event` is a final answer to this kind of request: its result, or an error. The
+    /// page treats any other final event as a failure, never as silence.
+    pub fn accepts(self, event: &Event) -> bool {
+        use RequestKind as K;
+        match event {
+            Event::Error(_) => true,
+            e if !e.is_final() => false,
+            e => matches!(
+                (self, e),
+                (K::LoadModel | K::CheckWeights, Event::ModelLoaded { .. })
+                    | (K::Analyse, Event::Analysis(_))
+                    | (K::UnitMap, Event::Map { .. })
+                    | (K::EmotionMaps, Event::EmotionMaps { .. })
+                    | (K::Crops, Event::Crops(_))
+                    | (K::Responses, Event::Responses { .. })
+                    | (K::BuildProfile, Event::Profiled(_))
+                    | (K::Features, Event::Features(_))
+                    | (K::LoseGpu, Event::Lost(_))
+                    | (K::Memory, Event::Memory(_))
+                    | (
+                        K::Init
+                            | K::Prefetch
+                            | K::SetProfile
+                            | K::SetImage
+                            | K::SetPart
+                            | K::Recover,
+                        Event::Done
+                    )
+            ),
+        }
+    }
 }
 
 impl Event {

@@ -1,6 +1,7 @@
 //! Browser glue shared by the page and the engine worker (feature `web`): fetching with
 //! streamed progress from either global scope, and reading a visitor's file.
 
+use crate::error::Failure;
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -18,7 +19,7 @@ pub fn js_err(v: JsValue) -> String {
 }
 
 /// `fetch(url)` from the page or from a worker; an HTTP error status is an error.
-pub async fn get(url: &str) -> Result<Response, String> {
+pub async fn get(url: &str) -> Result<Response, Failure> {
     let global = js_sys::global();
     let promise = match global.dyn_ref::<web_sys::Window>() {
         Some(w) => w.fetch_with_str(url),
@@ -28,11 +29,14 @@ pub async fn get(url: &str) -> Result<Response, String> {
     };
     let resp: Response = JsFuture::from(promise)
         .await
-        .map_err(|e| format!("download of {url} failed: {}", js_err(e)))?
+        .map_err(|e| Failure::download(format!("download of {url} failed: {}", js_err(e))))?
         .dyn_into()
-        .map_err(|_| "fetch returned no response")?;
+        .map_err(|_| Failure::download("fetch returned no response"))?;
     if !resp.ok() {
-        return Err(format!("download of {url} failed: HTTP {}", resp.status()));
+        return Err(Failure::download(format!(
+            "download of {url} failed: HTTP {}",
+            resp.status()
+        )));
     }
     Ok(resp)
 }
@@ -42,7 +46,7 @@ pub async fn read_body(
     url: &str,
     resp: Response,
     mut progress: impl FnMut(u64, u64),
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, Failure> {
     let total = resp
         .headers()
         .get("content-length")
@@ -56,9 +60,9 @@ pub async fn read_body(
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut out = Vec::with_capacity(total as usize);
     loop {
-        let chunk = JsFuture::from(reader.read())
-            .await
-            .map_err(|e| format!("download of {url} was interrupted: {}", js_err(e)))?;
+        let chunk = JsFuture::from(reader.read()).await.map_err(|e| {
+            Failure::download(format!("download of {url} was interrupted: {}", js_err(e)))
+        })?;
         if Reflect::get(&chunk, &"done".into())
             .ok()
             .and_then(|d| d.as_bool())
@@ -66,7 +70,8 @@ pub async fn read_body(
         {
             break;
         }
-        let value = Reflect::get(&chunk, &"value".into()).map_err(js_err)?;
+        let value =
+            Reflect::get(&chunk, &"value".into()).map_err(|e| Failure::download(js_err(e)))?;
         out.extend_from_slice(&Uint8Array::new(&value).to_vec());
         progress(out.len() as u64, total.max(out.len() as u64));
     }
@@ -74,10 +79,10 @@ pub async fn read_body(
 }
 
 /// Reads a user's file into memory (it never leaves the device).
-pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
+pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, Failure> {
     let buf = JsFuture::from(file.array_buffer())
         .await
-        .map_err(|e| format!("cannot read {}: {}", file.name(), js_err(e)))?;
+        .map_err(|e| Failure::bad_input(format!("cannot read {}: {}", file.name(), js_err(e))))?;
     Ok(Uint8Array::new(&buf).to_vec())
 }
 

@@ -131,7 +131,10 @@ fn bad_profiles_are_refused_with_a_reason() {
     }
     let e = emotion_neurons::analysis::profile::Profile::parse(&text, Some("vgg16-imagenet-conv"))
         .unwrap_err();
-    assert!(e.contains("is for model `alexnet-untrained`"), "{e}");
+    assert!(
+        e.message.contains("is for model `alexnet-untrained`"),
+        "{e}"
+    );
 }
 
 #[test]

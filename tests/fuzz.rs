@@ -6,6 +6,7 @@
 #![cfg(feature = "engine")]
 
 use emotion_neurons::analysis::{dataset::parse_csv, picked::csv_dataset, profile::Profile};
+use emotion_neurons::error::Failure;
 use emotion_neurons::labview::{parse_alpha, parse_units};
 use emotion_neurons::weights::{init::SplitMix64, onnx::read_initializers};
 use emotion_neurons::{lesson, preprocess, Manifest, TensorMap};
@@ -112,11 +113,14 @@ fn fuzz(name: &str, seed: u64, cases: usize, seeds: &[Vec<u8>], parse: impl Fn(&
 }
 
 /// `Err` messages must say something.
-fn refused<T>(r: Result<T, String>) -> bool {
+fn refused<T, E: std::fmt::Display>(r: Result<T, E>) -> bool {
     match r {
         Ok(_) => true,
         Err(e) => {
-            assert!(!e.trim().is_empty(), "an error without a message");
+            assert!(
+                !e.to_string().trim().is_empty(),
+                "an error without a message"
+            );
             false
         }
     }
@@ -155,7 +159,7 @@ fn images_decode_or_are_refused_within_limits() {
     let crc = crc32(&png[12..29]);
     png[29..33].copy_from_slice(&crc.to_be_bytes());
     let e = preprocess::decode(&png).unwrap_err();
-    assert!(e.contains("too large"), "{e}");
+    assert!(e.message.contains("too large"), "{e}");
 }
 
 /// CRC-32 (PNG chunks), bitwise.
@@ -249,7 +253,7 @@ fn safetensors_and_manifests_are_read_or_refused() {
     fuzz("manifest", 4, 10_000, &[manifest], |b| {
         refused(
             std::str::from_utf8(b)
-                .map_err(|e| e.to_string())
+                .map_err(|e| Failure::bad_input(e.to_string()))
                 .and_then(Manifest::parse),
         )
     });
@@ -261,7 +265,7 @@ fn profiles_are_read_or_refused() {
     fuzz("profile JSON", 5, 3000, &[p], |b| {
         refused(
             std::str::from_utf8(b)
-                .map_err(|e| e.to_string())
+                .map_err(|e| Failure::bad_input(e.to_string()))
                 .and_then(|t| Profile::parse(t, None)),
         )
     });

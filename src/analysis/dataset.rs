@@ -4,6 +4,7 @@
 
 mod sources;
 
+use crate::error::Failure;
 use serde::{Deserialize, Serialize};
 pub use sources::{csv, folder, is_image, oasis, parse_csv, sha16};
 use std::path::{Path, PathBuf};
@@ -50,10 +51,12 @@ pub struct Dataset {
 impl Dataset {
     /// Parses `oasis:PATH`, `folder:PATH` or `csv:FILE` and loads it. `oasis:PATH#A+B` keeps
     /// OASIS's categories `A` and `B` only.
-    pub fn load(spec: &str, thresholds: Thresholds) -> Result<Self, String> {
-        let (kind, path) = spec
-            .split_once(':')
-            .ok_or_else(|| format!("data set `{spec}`: use oasis:PATH, folder:PATH or csv:FILE"))?;
+    pub fn load(spec: &str, thresholds: Thresholds) -> Result<Self, Failure> {
+        let (kind, path) = spec.split_once(':').ok_or_else(|| {
+            Failure::bad_input(format!(
+                "data set `{spec}`: use oasis:PATH, folder:PATH or csv:FILE"
+            ))
+        })?;
         let path = Path::new(path);
         let ds = match kind {
             "oasis" => match path.to_str().and_then(|p| p.rsplit_once('#')) {
@@ -66,9 +69,9 @@ impl Dataset {
             "folder" => folder(path)?,
             "csv" => csv(path)?,
             other => {
-                return Err(format!(
+                return Err(Failure::bad_input(format!(
                     "unknown data set kind `{other}` (oasis, folder or csv)"
-                ))
+                )))
             }
         };
         ds.check_sizes()?;
@@ -100,18 +103,18 @@ impl Dataset {
     }
 
     /// Every class needs at least 2 images (a variance needs two).
-    pub fn check_sizes(&self) -> Result<(), String> {
+    pub fn check_sizes(&self) -> Result<(), Failure> {
         if self.classes.len() < 2 {
-            return Err(format!(
+            return Err(Failure::bad_input(format!(
                 "data set has {} class(es); at least 2 are needed",
                 self.classes.len()
-            ));
+            )));
         }
         for (c, n) in self.classes.iter().zip(self.counts()) {
             if n < 2 {
-                return Err(format!(
+                return Err(Failure::bad_input(format!(
                     "class `{c}` has {n} usable image(s); at least 2 are needed"
-                ));
+                )));
             }
         }
         Ok(())

@@ -311,7 +311,7 @@ pub async fn run_profile<F: Features>(
     cfg: &ExperimentConfig,
     mut done: impl FnMut(LayerOutcome) -> Result<(), Failure>,
 ) -> Result<RunStats, Failure> {
-    cfg.search.validate().map_err(Failure::bad_input)?;
+    cfg.search.validate()?;
     let readout = Readout::of(p);
     let val_y: Vec<usize> = p.split.val.iter().map(|&i| p.labels[i]).collect();
     let test_y: Vec<usize> = p.split.test.iter().map(|&i| p.labels[i]).collect();

@@ -3,6 +3,7 @@
 //! them. Plain functions over path lists, so they are tested natively.
 
 use super::dataset::{is_image, order_classes, parse_csv, Dataset, Item};
+use crate::error::Failure;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -45,7 +46,7 @@ pub fn folder_dataset(paths: &[String]) -> Dataset {
 
 /// Rows of a CSV at `csv_path` among `paths`: a row's path is looked up relative to the CSV's
 /// folder, then by file name when exactly one chosen file has it.
-pub fn csv_dataset(text: &str, csv_path: &str, paths: &[String]) -> Result<Dataset, String> {
+pub fn csv_dataset(text: &str, csv_path: &str, paths: &[String]) -> Result<Dataset, Failure> {
     let dir = csv_path.rsplit_once('/').map_or("", |(d, _)| d);
     let chosen: HashSet<&str> = paths.iter().map(|p| p.as_str()).collect();
     let mut by_name: HashMap<&str, Vec<&str>> = HashMap::new();
@@ -68,8 +69,12 @@ pub fn csv_dataset(text: &str, csv_path: &str, paths: &[String]) -> Result<Datas
         let base = p.rsplit('/').next().unwrap_or(p);
         match by_name.get(base).map_or(&[][..], |v| v.as_slice()) {
             [one] => Ok(PathBuf::from(one)),
-            [] => Err(format!("`{p}` is not among the chosen files")),
-            _ => Err(format!("`{p}` matches several chosen files")),
+            [] => Err(Failure::bad_input(format!(
+                "`{p}` is not among the chosen files"
+            ))),
+            _ => Err(Failure::bad_input(format!(
+                "`{p}` matches several chosen files"
+            ))),
         }
     };
     let mut ds = parse_csv(text, csv_path, resolve)?;

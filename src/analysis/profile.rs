@@ -5,6 +5,7 @@
 use super::dataset::Thresholds;
 use super::head::Head;
 use super::split::Split;
+use crate::error::Failure;
 use serde::{Deserialize, Serialize};
 
 pub const PROFILE_VERSION: u32 = 1;
@@ -94,38 +95,50 @@ fn finite(v: &[f32]) -> bool {
 
 impl Profile {
     /// Parses and validates a profile; `model` (when given) must match.
-    pub fn parse(text: &str, model: Option<&str>) -> Result<Self, String> {
-        let head: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("profile is not valid JSON: {e}"))?;
+    pub fn parse(text: &str, model: Option<&str>) -> Result<Self, Failure> {
+        let head: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| Failure::bad_input(format!("profile is not valid JSON: {e}")))?;
         match head.get("version").and_then(|v| v.as_u64()) {
             Some(v) if v == PROFILE_VERSION as u64 => {}
             Some(v) => {
-                return Err(format!(
+                return Err(Failure::bad_input(format!(
                     "profile version {v} is not supported (expected {PROFILE_VERSION})"
+                )))
+            }
+            None => {
+                return Err(Failure::bad_input(
+                    "profile has no version: not an Emotion Neurons profile",
                 ))
             }
-            None => return Err("profile has no version: not an Emotion Neurons profile".into()),
         }
-        let p: Profile =
-            serde_json::from_value(head).map_err(|e| format!("profile is incomplete: {e}"))?;
+        let p: Profile = serde_json::from_value(head)
+            .map_err(|e| Failure::bad_input(format!("profile is incomplete: {e}")))?;
         if let Some(m) = model {
             if p.model != m {
-                return Err(format!("profile is for model `{}`, not `{m}`", p.model));
+                return Err(Failure::bad_input(format!(
+                    "profile is for model `{}`, not `{m}`",
+                    p.model
+                )));
             }
         }
         p.validate()?;
         Ok(p)
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Failure> {
         let k = self.classes.len();
         if k < 2 || self.labels.len() != self.images.len() || self.labels.iter().any(|l| *l >= k) {
-            return Err("profile classes, images and labels do not agree".into());
+            return Err(Failure::bad_input(
+                "profile classes, images and labels do not agree",
+            ));
         }
         for l in &self.layers {
             let n = l.units.len();
             if l.response_mean.len() != n || l.response_sd.len() != n {
-                return Err(format!("profile layer `{}` has inconsistent sizes", l.name));
+                return Err(Failure::bad_input(format!(
+                    "profile layer `{}` has inconsistent sizes",
+                    l.name
+                )));
             }
             for (i, u) in l.units.iter().enumerate() {
                 if !u.si.is_finite()
@@ -136,14 +149,17 @@ impl Profile {
                     || u.genuine.is_some_and(|g| g >= k)
                     || u.affect_r.is_some_and(|r| !finite(&r))
                 {
-                    return Err(format!(
+                    return Err(Failure::bad_input(format!(
                         "profile layer `{}` unit {i} holds NaN or invalid values",
                         l.name
-                    ));
+                    )));
                 }
             }
             if !finite(&l.response_mean) || !finite(&l.response_sd) {
-                return Err(format!("profile layer `{}` holds NaN responses", l.name));
+                return Err(Failure::bad_input(format!(
+                    "profile layer `{}` holds NaN responses",
+                    l.name
+                )));
             }
         }
         let r = &self.readout;
@@ -151,25 +167,31 @@ impl Profile {
         let heads = r.binary.iter().chain(std::iter::once(&r.joint));
         for h in heads {
             if h.weight.len() != d * h.outputs() || !finite(&h.weight) || !finite(&h.bias) {
-                return Err("profile readout heads are malformed or hold NaN".into());
+                return Err(Failure::bad_input(
+                    "profile readout heads are malformed or hold NaN",
+                ));
             }
         }
         if r.binary.len() != k || r.joint.outputs() != k {
-            return Err("profile readout does not match its classes".into());
+            return Err(Failure::bad_input(
+                "profile readout does not match its classes",
+            ));
         }
         for f in &self.affect {
             let sized = f.weight.is_empty() || f.weight.len() == d;
             if !sized || !finite(&f.weight) || !f.bias.is_finite() {
-                return Err(format!(
+                return Err(Failure::bad_input(format!(
                     "profile {} readout is malformed or holds NaN",
                     f.target
-                ));
+                )));
             }
         }
         if !self.ratings.is_empty()
             && (self.ratings.len() != self.images.len() || self.ratings.iter().any(|r| !finite(r)))
         {
-            return Err("profile ratings do not match its images".into());
+            return Err(Failure::bad_input(
+                "profile ratings do not match its images",
+            ));
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 #[cfg(feature = "engine")]
 use crate::{
     engine::Engine,
+    error::Failure,
     model::{read_rows, GainMask, Network},
     preprocess::{prepare, Prepared},
     weights::manifest::Preprocessing,
@@ -48,11 +49,14 @@ impl Responses {
 #[cfg(feature = "engine")]
 pub async fn readout_features(
     acts: &crate::Activations,
-) -> Result<(Vec<Vec<f32>>, String), String> {
+) -> Result<(Vec<Vec<f32>>, String), Failure> {
     match &acts.fc7 {
         Some(fc7) => Ok((read_rows(fc7.clone()).await?, "fc7".into())),
         None => {
-            let last = acts.layers.last().ok_or("the network has no conv layer")?;
+            let last = acts
+                .layers
+                .last()
+                .ok_or_else(|| Failure::failed("the network has no conv layer"))?;
             Ok((
                 read_rows(last.means.clone()).await?,
                 format!("{} spatial means", last.name),
@@ -71,10 +75,10 @@ pub async fn compute(
     pre: &Preprocessing,
     gray: bool,
     n: usize,
-    mut load: impl FnMut(usize) -> Result<Vec<u8>, String>,
+    mut load: impl FnMut(usize) -> Result<Vec<u8>, Failure>,
     batch: usize,
     mut progress: impl FnMut(usize, usize),
-) -> Result<(Responses, Vec<(usize, String)>), String> {
+) -> Result<(Responses, Vec<(usize, String)>), Failure> {
     let layers = net.layers();
     let mut data = vec![Vec::new(); layers.len()];
     let (mut features, mut feature_dim, mut feature_source) = (Vec::new(), 0, String::new());
@@ -87,7 +91,7 @@ pub async fn compute(
         while prepared.len() < batch.max(1) && i < n {
             match load(i).and_then(|b| prepare(&b, pre, gray)) {
                 Ok(p) => prepared.push(p),
-                Err(e) => failed.push((i, e)),
+                Err(e) => failed.push((i, e.message)),
             }
             i += 1;
         }

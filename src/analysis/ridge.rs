@@ -3,6 +3,7 @@
 //! the validation split, scored on the test split by Pearson r and RMSE with a seeded bootstrap
 //! 95 % interval. Plain Rust over slices.
 
+use crate::error::Failure;
 use crate::weights::init::SplitMix64;
 use serde::{Deserialize, Serialize};
 
@@ -23,10 +24,13 @@ impl Ridge {
     /// Fits `y ≈ b + w · x` minimising `Σ (y − ŷ)² + λ·n·|w|²` (`x`: `n` rows of `d`, the
     /// intercept unpenalised), by Cholesky on `XcᵀXc + λ·n·I` with centred `x` and `y` (or on
     /// `XcXcᵀ + λ·n·I` when there are more features than rows).
-    pub fn fit(x: &[f32], d: usize, y: &[f64], lambda: f64) -> Result<Self, String> {
+    pub fn fit(x: &[f32], d: usize, y: &[f64], lambda: f64) -> Result<Self, Failure> {
         let n = y.len();
         if n == 0 || x.len() != n * d {
-            return Err(format!("ridge: {} values for {n} rows of {d}", x.len()));
+            return Err(Failure::failed(format!(
+                "ridge: {} values for {n} rows of {d}",
+                x.len()
+            )));
         }
         let mx: Vec<f64> = (0..d)
             .map(|j| (0..n).map(|i| x[i * d + j] as f64).sum::<f64>() / n as f64)
@@ -89,14 +93,16 @@ impl Ridge {
 }
 
 /// Solves `A w = rhs` for symmetric positive definite `A` (lower triangle used; overwritten).
-fn cholesky_solve(a: &mut [f64], d: usize, rhs: &[f64]) -> Result<Vec<f64>, String> {
+fn cholesky_solve(a: &mut [f64], d: usize, rhs: &[f64]) -> Result<Vec<f64>, Failure> {
     for j in 0..d {
         let mut s = a[j * d + j];
         for k in 0..j {
             s -= a[j * d + k] * a[j * d + k];
         }
         if s <= 0.0 || !s.is_finite() {
-            return Err("ridge: the system is not positive definite".into());
+            return Err(Failure::failed(
+                "ridge: the system is not positive definite",
+            ));
         }
         let l = s.sqrt();
         a[j * d + j] = l;
@@ -180,7 +186,7 @@ pub fn affect_fit(
     (x_test, y_test): (&[f32], &[f64]),
     d: usize,
     seed: u64,
-) -> Result<AffectFit, String> {
+) -> Result<AffectFit, Failure> {
     let mut best: Option<(f64, f64)> = None;
     for &l in &LAMBDAS {
         let m = Ridge::fit(x_train, d, y_train, l)?;

@@ -48,19 +48,19 @@ impl AlphaSearch {
         }
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Failure> {
         let ok = |v: f32| v.is_finite() && v > 0.0;
         if !ok(self.max) || !ok(self.coarse) || !ok(self.fine) || self.fine > self.coarse {
-            return Err(format!(
+            return Err(Failure::bad_input(format!(
                 "α search needs 0 < fine step ({}) ≤ coarse step ({}) and a positive maximum ({})",
                 self.fine, self.coarse, self.max
-            ));
+            )));
         }
         if self.max / self.fine > 10_000.0 {
-            return Err(format!(
+            return Err(Failure::bad_input(format!(
                 "α step {} over 0…{} is more than 10,000 values",
                 self.fine, self.max
-            ));
+            )));
         }
         Ok(())
     }

@@ -191,7 +191,7 @@ pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), Stri
                             p.images[i], a.dataset
                         )
                     })?;
-                prepare(&read(&ds.items[j].path)?, &entry.preprocessing, true)
+                prepare(&read(&ds.items[j].path)?, &entry.preprocessing, true).map_err(String::from)
             })
             .collect()
     };

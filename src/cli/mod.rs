@@ -120,7 +120,7 @@ pub fn load_manifest(dir: &Path) -> Result<Manifest, String> {
 pub fn engine(backend: &str) -> Result<Engine, String> {
     match backend {
         "cpu" => Ok(Engine::cpu("requested")),
-        "wgpu" => Engine::wgpu(),
+        "wgpu" => Engine::wgpu().map_err(String::from),
         other => Err(format!("unknown backend `{other}` (use cpu or wgpu)")),
     }
 }

@@ -87,7 +87,7 @@ pub fn profile(a: ProfileArgs, dir: &Path, quiet: bool) -> Result<(), String> {
         &entry.preprocessing,
         true,
         ds.items.len(),
-        |i| read(&ds.items[i].path),
+        |i| read(&ds.items[i].path).map_err(crate::error::Failure::bad_input),
         a.batch,
         |done, _| pb.set_position(done as u64),
     ))?;

@@ -52,7 +52,7 @@ impl Runs<'_> {
             &self.entry.preprocessing,
             true,
             self.ds.items.len(),
-            |i| read(&self.ds.items[i].path),
+            |i| read(&self.ds.items[i].path).map_err(crate::error::Failure::bad_input),
             self.batch,
             |done, _| pb.set_position(done as u64),
         ))?;

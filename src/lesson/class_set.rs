@@ -4,29 +4,37 @@
 
 pub use super::class_run::{ClassSetRow, ClassSetRun};
 use super::worksheet::Worksheet;
+use crate::error::Failure;
 
 /// Largest worksheet file the teacher's view reads.
 pub const MAX_WORKSHEET_BYTES: usize = 2 * 1024 * 1024;
 
 /// A student's worksheet, read from a dropped file, or why it was refused.
-pub fn read_worksheet(name: &str, bytes: &[u8]) -> Result<Worksheet, String> {
+pub fn read_worksheet(name: &str, bytes: &[u8]) -> Result<Worksheet, Failure> {
     if bytes.len() > MAX_WORKSHEET_BYTES {
-        return Err(format!(
+        return Err(Failure::bad_input(format!(
             "{name}: {} KB is too large for a worksheet (at most {} KB)",
             bytes.len() / 1024,
             MAX_WORKSHEET_BYTES / 1024
-        ));
+        )));
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| format!("{name}: not a text file (export the worksheet as JSON)"))?;
-    let v: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| format!("{name}: not JSON ({e}); export the worksheet as JSON"))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        Failure::bad_input(format!(
+            "{name}: not a text file (export the worksheet as JSON)"
+        ))
+    })?;
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        Failure::bad_input(format!(
+            "{name}: not JSON ({e}); export the worksheet as JSON"
+        ))
+    })?;
     if v.get("lesson").is_none() || v.get("steps").is_none() {
-        return Err(format!(
+        return Err(Failure::bad_input(format!(
             "{name}: JSON, but not an Emotion Neurons worksheet (no lesson and steps)"
-        ));
+        )));
     }
-    serde_json::from_value(v).map_err(|e| format!("{name}: a damaged worksheet ({e})"))
+    serde_json::from_value(v)
+        .map_err(|e| Failure::bad_input(format!("{name}: a damaged worksheet ({e})")))
 }
 
 /// The class's table: one row per student, the answers by step, and the classroom runs.

@@ -1,6 +1,7 @@
 //! The gain mask: one optional `f32` gain per channel per conv layer, applied after that layer's
 //! ReLU. Lesion = 0, enhancement = 1 + α, no entry = the plain network. Weights are never edited.
 
+use crate::error::Failure;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -52,19 +53,23 @@ impl GainMask {
     }
 
     /// Checks every entry names a known layer with the right number of finite gains.
-    pub fn validate(&self, layers: &[(&str, usize)]) -> Result<(), String> {
+    pub fn validate(&self, layers: &[(&str, usize)]) -> Result<(), Failure> {
         for (name, gains) in &self.layers {
             let Some((_, c)) = layers.iter().find(|(n, _)| n == name) else {
-                return Err(format!("gain mask names unknown layer `{name}`"));
+                return Err(Failure::bad_input(format!(
+                    "gain mask names unknown layer `{name}`"
+                )));
             };
             if gains.len() != *c {
-                return Err(format!(
+                return Err(Failure::bad_input(format!(
                     "gain mask for `{name}` has {} gains, the layer has {c} units",
                     gains.len()
-                ));
+                )));
             }
             if let Some(g) = gains.iter().find(|g| !g.is_finite() || **g < 0.0) {
-                return Err(format!("gain mask for `{name}` holds an invalid gain {g}"));
+                return Err(Failure::bad_input(format!(
+                    "gain mask for `{name}` holds an invalid gain {g}"
+                )));
             }
         }
         Ok(())
@@ -97,6 +102,10 @@ mod tests {
         let mut m = GainMask::none();
         m.layers
             .insert("conv1".into(), vec![1.0, f32::NAN, 1.0, 1.0]);
-        assert!(m.validate(&layers).unwrap_err().contains("invalid gain"));
+        assert!(m
+            .validate(&layers)
+            .unwrap_err()
+            .message
+            .contains("invalid gain"));
     }
 }

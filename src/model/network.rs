@@ -9,6 +9,7 @@ pub use activations::{read_rows, Activations, HostMeans, LayerActivation};
 
 use super::GainMask;
 use crate::arch::{Arch, Feature};
+use crate::error::Failure;
 use crate::weights::TensorMap;
 use burn::tensor::activation::relu;
 use burn::tensor::module::{adaptive_avg_pool2d, conv2d, linear, max_pool2d};
@@ -59,10 +60,10 @@ fn tensor<const D: usize>(
     map: &TensorMap,
     key: &str,
     device: &Device,
-) -> Result<Tensor<D>, String> {
+) -> Result<Tensor<D>, Failure> {
     let t = map
         .get(key)
-        .ok_or_else(|| format!("weights are missing `{key}`"))?;
+        .ok_or_else(|| Failure::model_load(format!("weights are missing `{key}`")))?;
     Ok(Tensor::from_data(
         TensorData::new(t.data.clone(), t.shape.clone()),
         device,
@@ -72,7 +73,7 @@ fn tensor<const D: usize>(
 impl Network {
     /// Builds the network from torchvision-named weights. The classifier is loaded when all its
     /// keys are present; a conv-only model has none.
-    pub fn load(arch: Arch, weights: &TensorMap, device: &Device) -> Result<Self, String> {
+    pub fn load(arch: Arch, weights: &TensorMap, device: &Device) -> Result<Self, Failure> {
         let with_classifier = weights.contains("classifier.0.bias")
             || weights.contains("classifier.1.bias")
             || weights.contains("classifier.6.bias");

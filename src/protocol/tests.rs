@@ -53,6 +53,7 @@ fn every_request_round_trips() {
             mask: mask.clone(),
             layer: "conv5_3".into(),
             baseline: true,
+            image: Some("cat.png".into()),
         },
         Request::UnitMap {
             mask: GainMask::none(),

@@ -3,7 +3,7 @@
 //! [`Event::Ready`] wait for it. If the worker crashes (a panic, out of memory), every pending
 //! request fails with [`ErrorKind::WorkerCrashed`] and the crash handler decides what next.
 
-use crate::protocol::{Bulk, Envelope, ErrorKind, Event, Failure, Request};
+use crate::protocol::{Bulk, Envelope, ErrorKind, Event, Failure, Request, RequestKind};
 use futures_channel::oneshot;
 use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
@@ -26,11 +26,15 @@ pub struct Attach {
 type Handler = Rc<dyn Fn(Event)>;
 type CrashHandler = Rc<dyn Fn(String)>;
 
+/// A request in flight: its kind and where its answer goes.
+type Pending = (RequestKind, oneshot::Sender<Result<Event, Failure>>);
+
 struct Inner {
     worker: Worker,
     ready: Cell<bool>,
     waiting: RefCell<Vec<JsValue>>,
-    pending: RefCell<HashMap<u64, oneshot::Sender<Result<Event, Failure>>>>,
+    /// Each request in flight: its kind (what its reply is checked against) and its answer's way.
+    pending: RefCell<HashMap<u64, Pending>>,
     next: Cell<u64>,
     dead: Cell<bool>,
     // The closures stay alive as long as the client.
@@ -75,12 +79,22 @@ impl Client {
                     }
                 }
                 ev if ev.is_final() => {
-                    let tx = inner.pending.borrow_mut().remove(&env.id);
+                    let pending = inner.pending.borrow_mut().remove(&env.id);
                     let result = match ev {
                         Event::Error(f) => Err(f),
+                        // A reply that does not fit its request is a failure, never silence.
+                        ev if pending.as_ref().is_some_and(|p| !p.0.accepts(&ev)) => {
+                            Err(Failure::new(
+                                ErrorKind::Failed,
+                                format!(
+                                    "the engine answered {:?} with an unexpected reply",
+                                    pending.as_ref().map(|p| p.0)
+                                ),
+                            ))
+                        }
                         ev => Ok(ev),
                     };
-                    match tx {
+                    match pending.map(|p| p.1) {
                         Some(tx) => {
                             let _ = tx.send(result);
                         }
@@ -133,7 +147,7 @@ impl Client {
         let id = inner.next.get();
         inner.next.set(id + 1);
         let (tx, rx) = oneshot::channel();
-        inner.pending.borrow_mut().insert(id, tx);
+        inner.pending.borrow_mut().insert(id, (req.kind(), tx));
         let bulk = req.take_bulk();
         let msg = Object::new();
         let _ = Reflect::set(
@@ -170,7 +184,7 @@ impl Client {
         let inner = &self.0;
         inner.dead.set(true);
         inner.worker.terminate();
-        for (_, tx) in inner.pending.borrow_mut().drain() {
+        for (_, (_, tx)) in inner.pending.borrow_mut().drain() {
             let _ = tx.send(Err(Failure::new(kind, why)));
         }
     }

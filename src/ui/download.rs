@@ -1,11 +1,12 @@
 //! Offering files to the visitor: text (JSON, CSV, SVG) as a Blob link, canvases and SVG charts
 //! as PNG. Everything is made in this tab.
 
+use crate::error::Failure;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 /// Offers `text` as a download named `name`.
-pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
+pub fn download(name: &str, mime: &str, text: &str) -> Result<(), Failure> {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(mime);
@@ -19,7 +20,7 @@ pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
 }
 
 /// Follows `url` (a Blob or data URL) as a download named `name`.
-pub fn click_link(name: &str, url: &str) -> Result<(), String> {
+pub fn click_link(name: &str, url: &str) -> Result<(), Failure> {
     let doc = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
@@ -34,7 +35,7 @@ pub fn click_link(name: &str, url: &str) -> Result<(), String> {
 }
 
 /// Renders an SVG chart (`width × height`) onto a white canvas and offers it as PNG `name`.
-pub fn svg_as_png(name: &str, svg: &str, width: u32, height: u32) -> Result<(), String> {
+pub fn svg_as_png(name: &str, svg: &str, width: u32, height: u32) -> Result<(), Failure> {
     let doc = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;

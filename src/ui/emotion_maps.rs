@@ -22,7 +22,9 @@ pub async fn refresh(store: Store) {
         Ok(Event::EmotionMaps { before, after }) if ASKED.load(SeqCst) == n => {
             store.image.emotion_maps.set(Some((before, after)))
         }
-        Ok(_) => {}
+        // A newer request's answer is on its way.
+        Ok(Event::EmotionMaps { .. }) => {}
+        Ok(_) => store.fail("the engine gave an unexpected reply to the emotion map request"),
         Err(f) if matches!(f.kind, ErrorKind::WorkerCrashed | ErrorKind::Cancelled) => {}
         Err(f) if f.kind == ErrorKind::NotReady => {
             store.image.emotion_maps.set(None);

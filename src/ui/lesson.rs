@@ -6,6 +6,7 @@ use super::fetch::{fetch_text, query_param, read_file};
 use super::session;
 use super::store::{Mode, Store};
 use crate::analysis::head::top_k;
+use crate::error::Failure;
 use crate::lesson::{self, Act, Facts, Labels, Lesson, Measure, Step};
 use leptos::prelude::*;
 
@@ -18,7 +19,7 @@ pub async fn start(store: Store) {
     let lesson = match lesson::parse_lang(&lang) {
         Some(l) if l != "en" => match fetch_text(&format!("lessons/{l}.md"))
             .await
-            .and_then(|t| lesson::parse(&t).map_err(|e| e.to_string()))
+            .and_then(|t| lesson::parse(&t).map_err(|e| Failure::bad_input(e.to_string())))
         {
             Ok(x) => Some(x),
             Err(e) => {

@@ -54,7 +54,7 @@ pub fn relative_path(f: &web_sys::File) -> String {
 /// The labelled set in `files`: CSV mode when exactly one `.csv` is among them, else folders.
 pub async fn from_files(
     files: Vec<web_sys::File>,
-) -> Result<(Dataset, HashMap<String, web_sys::File>), String> {
+) -> Result<(Dataset, HashMap<String, web_sys::File>), Failure> {
     let paths: Vec<String> = files.iter().map(relative_path).collect();
     let csvs: Vec<usize> = (0..paths.len())
         .filter(|i| paths[*i].to_lowercase().ends_with(".csv"))
@@ -66,10 +66,14 @@ pub async fn from_files(
                 .map_err(|_| format!("{} is not a text file", paths[*i]))?;
             csv_dataset(&text, &paths[*i], &paths)?
         }
-        _ => return Err("choose one CSV file (several were among the chosen files)".into()),
+        _ => {
+            return Err(Failure::bad_input(
+                "choose one CSV file (several were among the chosen files)",
+            ))
+        }
     };
     if ds.items.is_empty() {
-        return Err(format!(
+        return Err(Failure::bad_input(format!(
             "no labelled images found: choose a folder with one sub-folder per emotion, or a \
              `path,label` CSV together with its images{}",
             if ds.skipped.is_empty() {
@@ -77,7 +81,7 @@ pub async fn from_files(
             } else {
                 format!(" ({})", ds.skipped.join("; "))
             }
-        ));
+        )));
     }
     ds.check_sizes()?;
     Ok((ds, paths.into_iter().zip(files).collect()))

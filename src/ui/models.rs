@@ -150,7 +150,9 @@ pub async fn load_weights_file(store: Store, file: web_sys::File) {
             ));
             rerun(store);
         }
-        Ok(_) => {}
+        Ok(_) => store.fail(format!(
+            "{name}: the engine gave an unexpected reply. The model in use is unchanged."
+        )),
         Err(f) => store.fail(format!("{name}: {f}. The model in use is unchanged.")),
     }
 }

@@ -69,9 +69,7 @@ pub async fn profile_folder(store: Store, files: Vec<web_sys::File>, progress: P
     store.error.set(String::new());
     let t0 = Instant::now();
     let result = async {
-        let (ds, by_path) = local_set::from_files(files)
-            .await
-            .map_err(Failure::bad_input)?;
+        let (ds, by_path) = local_set::from_files(files).await?;
         let (entry, weights) = session::model(store)
             .ok_or_else(|| Failure::new(ErrorKind::NotReady, "load a model first"))?;
         let ordered: Vec<web_sys::File> = ds
@@ -93,7 +91,7 @@ pub async fn profile_folder(store: Store, files: Vec<web_sys::File>, progress: P
             .map(|(i, e)| format!("{}: {e}", ds.items[*i].path.display()))
             .collect();
         let ds = ds.without(&failed.iter().map(|f| f.0).collect::<Vec<_>>(), reasons);
-        ds.check_sizes().map_err(Failure::bad_input)?;
+        ds.check_sizes()?;
         task.say("computing selectivity and training the readout");
         let req = Request::BuildProfile {
             model: entry.id.clone(),

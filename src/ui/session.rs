@@ -31,6 +31,8 @@ pub struct Link {
     loading: u32,
     profile: Option<Rc<Profile>>,
     image: Option<(String, Rc<Vec<u8>>)>,
+    /// An image the worker has not had yet: the next analysis carries it (one round trip).
+    fresh: Option<(String, Rc<Vec<u8>>)>,
     analysis: Latest,
     /// Counts unit-map requests: only the newest one's answer is shown.
     maps: u64,
@@ -203,12 +205,13 @@ async fn restart(store: Store, why: String) {
         Attach::default(),
     )
     .await;
-    if let Some((name, bytes)) = image {
-        let attach = Attach {
-            files: Vec::new(),
-            bytes: Some((*bytes).clone()),
-        };
-        let _ = call(store, Request::SetImage { name }, attach).await;
+    if image.is_some() {
+        // The next analysis gives the worker the image again (unless a newer one waits).
+        put(store, |s| {
+            if s.fresh.is_none() {
+                s.fresh = image;
+            }
+        });
         rerun(store);
     }
 }
@@ -283,25 +286,11 @@ pub async fn start(store: Store) {
     }
 }
 
-/// Gives the worker a new image and analyses it. An image that cannot be decoded is refused
-/// with the reason, and the previous image and its results stay.
-pub async fn run_image(store: Store, name: String, bytes: Vec<u8>) {
-    let _t = store.task(format!("reading {name}"));
-    let attach = Attach {
-        files: Vec::new(),
-        bytes: Some(bytes.clone()),
-    };
-    match call(store, Request::SetImage { name: name.clone() }, attach).await {
-        Ok(_) => {
-            put(store, |s| s.image = Some((name, Rc::new(bytes))));
-            store.error.set(String::new());
-            store.image.baseline.set(None);
-            store.image.affect_baseline.set(None);
-            store.image.heatmap.set(None);
-            rerun(store);
-        }
-        Err(f) => store.fail(format!("{f}. The previous image is kept.")),
-    }
+/// Analyses a new image: the analysis carries it to the worker (one round trip). An image that
+/// cannot be decoded is refused with the reason, and the previous image and its results stay.
+pub fn run_image(store: Store, name: String, bytes: Vec<u8>) {
+    put(store, |s| s.fresh = Some((name, Rc::new(bytes))));
+    rerun(store);
 }
 
 /// The mask the intervention panel describes (empty when nothing is selected).
@@ -327,29 +316,60 @@ pub fn current_mask(store: Store) -> GainMask {
 /// runs, only the newest request waits behind it.
 pub fn rerun(store: Store) {
     // While a model loads, its end analyses the image (with the new profile): one pass, not two.
-    let has_image = get(store, |s| s.image.is_some() && s.loading == 0);
+    let has_image = get(store, |s| {
+        (s.image.is_some() || s.fresh.is_some()) && s.loading == 0
+    });
     if has_image && put(store, |s| s.analysis.request()) {
         spawn_local(analyse_loop(store));
     }
 }
 
 async fn analyse_loop(store: Store) {
-    let name = get(store, |s| s.image.as_ref().map(|i| i.0.clone()));
-    let _t = store.task(format!("running {}", name.unwrap_or_default()));
     loop {
+        let fresh = put(store, |s| s.fresh.take());
+        let name = fresh
+            .as_ref()
+            .map(|f| f.0.clone())
+            .or_else(|| get(store, |s| s.image.as_ref().map(|i| i.0.clone())));
+        let _t = store.task(format!("running {}", name.unwrap_or_default()));
         store.error.set(String::new());
         let req = Request::Analyse {
             mask: current_mask(store),
             layer: store.intervention.layer.get_untracked(),
-            baseline: store.image.baseline.with_untracked(|b| b.is_none()),
+            baseline: fresh.is_some() || store.image.baseline.with_untracked(|b| b.is_none()),
+            image: fresh.as_ref().map(|f| f.0.clone()),
         };
-        let result = call(store, req, Attach::default()).await;
+        let attach = Attach {
+            files: Vec::new(),
+            bytes: fresh.as_ref().map(|f| (*f.1).clone()),
+        };
+        let result = call(store, req, attach).await;
         let stale = get(store, |s| s.analysis.stale());
-        match result {
-            Ok(Event::Analysis(a)) if !stale => super::results::show(store, *a),
-            Ok(_) => {}
-            Err(f) if f.kind == ErrorKind::WorkerCrashed || f.kind == ErrorKind::Cancelled => {}
-            Err(f) => store.fail(format!("the forward pass failed: {f}")),
+        match (result, fresh) {
+            (Ok(Event::Analysis(a)), fresh) => {
+                if let Some(f) = fresh {
+                    // The worker holds it now, whether or not this answer is still wanted.
+                    put(store, |s| s.image = Some(f));
+                    store.image.baseline.set(None);
+                    store.image.affect_baseline.set(None);
+                    store.image.heatmap.set(None);
+                }
+                if !stale {
+                    super::results::show(store, *a);
+                }
+            }
+            (Ok(_), _) => store.fail("the engine gave an unexpected reply to the analysis"),
+            (Err(f), Some(_)) if f.kind == ErrorKind::BadInput => {
+                store.fail(format!("{f}. The previous image is kept."))
+            }
+            (Err(f), fresh) if f.kind == ErrorKind::WorkerCrashed => {
+                // The restarted worker gets this image (the newest), not the one before it.
+                if let Some(f) = fresh {
+                    put(store, |s| s.fresh = Some(f));
+                }
+            }
+            (Err(f), _) if f.kind == ErrorKind::Cancelled => {}
+            (Err(f), _) => store.fail(format!("the forward pass failed: {f}")),
         }
         if !put(store, |s| s.analysis.finished()) {
             break;
@@ -382,7 +402,9 @@ pub async fn unit_map(store: Store, layer: String, unit: usize) {
         {
             store.image.heatmap.set(Some((h, w, values)))
         }
-        Ok(_) => {}
+        // A newer unit's map is on its way, or the focus moved.
+        Ok(Event::Map { .. }) => {}
+        Ok(_) => store.fail("the engine gave an unexpected reply to the unit map request"),
         Err(f) if f.kind == ErrorKind::WorkerCrashed => {}
         Err(f) => store.fail(f.message),
     }

@@ -6,6 +6,7 @@
 use super::pickle::{self, NdArray};
 use super::TensorMap;
 use crate::arch::Arch;
+use crate::error::Failure;
 use std::collections::BTreeMap;
 
 /// The flax module that holds the convs in each checkpoint.
@@ -17,39 +18,42 @@ pub fn prefix(arch: Arch) -> &'static str {
 }
 
 /// Reads a checkpoint with the restricted pickle reader and converts its convs.
-pub fn convert(arch: Arch, ckpt: &[u8]) -> Result<TensorMap, String> {
-    let arrays = pickle::read(ckpt).map_err(|e| e.to_string())?;
+pub fn convert(arch: Arch, ckpt: &[u8]) -> Result<TensorMap, Failure> {
+    let arrays = pickle::read(ckpt).map_err(|e| Failure::bad_input(e.to_string()))?;
     to_torchvision(arch, &arrays)
 }
 
 /// The convs of `arrays` as torchvision's `features.N.{weight,bias}`, shapes checked.
-pub fn to_torchvision(arch: Arch, arrays: &BTreeMap<String, NdArray>) -> Result<TensorMap, String> {
+pub fn to_torchvision(
+    arch: Arch,
+    arrays: &BTreeMap<String, NdArray>,
+) -> Result<TensorMap, Failure> {
     let mut map = TensorMap::default();
     for (i, c) in arch.convs().iter().enumerate() {
         let key = |p: &str| format!("{}/Conv_{i}/{p}", prefix(arch));
         let get = |p: &str| {
-            arrays
-                .get(&key(p))
-                .ok_or_else(|| format!("the checkpoint has no `{}` ({})", key(p), c.name))
+            arrays.get(&key(p)).ok_or_else(|| {
+                Failure::model_load(format!("the checkpoint has no `{}` ({})", key(p), c.name))
+            })
         };
         let (k, ci, co) = (c.kernel, c.in_channels, c.out_channels);
         let kernel = get("kernel")?;
         if kernel.shape != [k, k, ci, co] {
-            return Err(format!(
+            return Err(Failure::model_load(format!(
                 "`{}` has shape {:?}, {} needs [{k}, {k}, {ci}, {co}]",
                 key("kernel"),
                 kernel.shape,
                 c.name
-            ));
+            )));
         }
         let bias = get("bias")?;
         if bias.shape != [co] {
-            return Err(format!(
+            return Err(Failure::model_load(format!(
                 "`{}` has shape {:?}, {} needs [{co}]",
                 key("bias"),
                 bias.shape,
                 c.name
-            ));
+            )));
         }
         // (kh, kw, in, out) → (out, in, kh, kw).
         let mut w = vec![0f32; co * ci * k * k];
@@ -134,12 +138,15 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(
-            e,
+            e.message,
             "`AlexNet_0/Conv_2/kernel` has shape [3, 3, 192, 380], conv3 needs [3, 3, 192, 384]"
         );
         let e = convert(Arch::Vgg16, &alexnet_ckpt(None)).unwrap_err();
-        assert!(e.contains("no `VGG16_0/Conv_0/kernel` (conv1_1)"), "{e}");
+        assert!(
+            e.message.contains("no `VGG16_0/Conv_0/kernel` (conv1_1)"),
+            "{e}"
+        );
         let e = convert(Arch::Alexnet, b"\x80\x03cos\nsystem\n.").unwrap_err();
-        assert!(e.contains("`os.system`: refused"), "{e}");
+        assert!(e.message.contains("`os.system`: refused"), "{e}");
     }
 }

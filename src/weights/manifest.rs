@@ -2,6 +2,7 @@
 //! preprocessing, layers). The app and the CLI read the same file.
 
 use crate::arch::Arch;
+use crate::error::Failure;
 use crate::weights::{init, TensorMap};
 use serde::{Deserialize, Serialize};
 
@@ -96,14 +97,14 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let m: Manifest =
-            serde_json::from_str(text).map_err(|e| format!("manifest is not valid: {e}"))?;
+    pub fn parse(text: &str) -> Result<Self, Failure> {
+        let m: Manifest = serde_json::from_str(text)
+            .map_err(|e| Failure::bad_input(format!("manifest is not valid: {e}")))?;
         if m.version != MANIFEST_VERSION {
-            return Err(format!(
+            return Err(Failure::bad_input(format!(
                 "manifest version {} is not supported (expected {MANIFEST_VERSION})",
                 m.version
-            ));
+            )));
         }
         Ok(m)
     }
@@ -112,10 +113,10 @@ impl Manifest {
         serde_json::to_string_pretty(self).expect("manifest serialises") + "\n"
     }
 
-    pub fn get(&self, id: &str) -> Result<&ModelEntry, String> {
+    pub fn get(&self, id: &str) -> Result<&ModelEntry, Failure> {
         self.models.iter().find(|m| m.id == id).ok_or_else(|| {
             let ids: Vec<&str> = self.models.iter().map(|m| m.id.as_str()).collect();
-            format!("unknown model `{id}` (known: {})", ids.join(", "))
+            Failure::bad_input(format!("unknown model `{id}` (known: {})", ids.join(", ")))
         })
     }
 
@@ -133,10 +134,13 @@ impl Manifest {
 
 impl ModelEntry {
     /// Generates a seeded model's weights (no file needed).
-    pub fn generate(&self) -> Result<TensorMap, String> {
+    pub fn generate(&self) -> Result<TensorMap, Failure> {
         match &self.source {
             Source::Seeded { seed } => Ok(init::he_normal(self.arch, self.classifier, seed)),
-            _ => Err(format!("model `{}` is not seeded: load its file", self.id)),
+            _ => Err(Failure::failed(format!(
+                "model `{}` is not seeded: load its file",
+                self.id
+            ))),
         }
     }
 
@@ -160,13 +164,17 @@ mod tests {
             let e = m.get(id).unwrap();
             assert_eq!(e.layer_names(), e.arch.layer_names(), "{id}");
         }
-        assert!(m.get("nope").unwrap_err().contains("unknown model `nope`"));
+        assert!(m
+            .get("nope")
+            .unwrap_err()
+            .message
+            .contains("unknown model `nope`"));
     }
 
     #[test]
     fn bad_manifests_are_refused() {
         assert!(Manifest::parse("{").is_err());
         let e = Manifest::parse(r#"{"version": 9, "models": []}"#).unwrap_err();
-        assert!(e.contains("version 9"), "{e}");
+        assert!(e.message.contains("version 9"), "{e}");
     }
 }

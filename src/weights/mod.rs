@@ -14,6 +14,7 @@ pub mod targz;
 #[cfg(feature = "cli")]
 pub mod torchvision;
 
+use crate::error::Failure;
 use manifest::ModelEntry;
 
 /// The Cache Storage the engine worker keeps the site's checked weights files in (keys
@@ -49,29 +50,33 @@ impl TensorMap {
     }
 
     /// Checks every expected key is present with the expected shape and finite values.
-    pub fn check_shapes(&self, expected: &[(String, Vec<usize>)]) -> Result<(), String> {
+    pub fn check_shapes(&self, expected: &[(String, Vec<usize>)]) -> Result<(), Failure> {
         for (key, shape) in expected {
             let t = self
                 .get(key)
-                .ok_or_else(|| format!("weights are missing `{key}`"))?;
+                .ok_or_else(|| Failure::model_load(format!("weights are missing `{key}`")))?;
             if &t.shape != shape {
-                return Err(format!(
+                return Err(Failure::model_load(format!(
                     "`{key}` has shape {:?}, expected {:?}",
                     t.shape, shape
-                ));
+                )));
             }
             if t.data.len() != shape.iter().product::<usize>() {
-                return Err(format!("`{key}` holds the wrong number of values"));
+                return Err(Failure::model_load(format!(
+                    "`{key}` holds the wrong number of values"
+                )));
             }
             if t.data.iter().any(|v| !v.is_finite()) {
-                return Err(format!("`{key}` holds NaN or infinite values"));
+                return Err(Failure::model_load(format!(
+                    "`{key}` holds NaN or infinite values"
+                )));
             }
         }
         Ok(())
     }
 
     /// Serialises as safetensors (f32, keys sorted: byte-identical for identical weights).
-    pub fn to_safetensors(&self) -> Result<Vec<u8>, String> {
+    pub fn to_safetensors(&self) -> Result<Vec<u8>, Failure> {
         use safetensors::tensor::{Dtype, TensorView};
         let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = self
             .tensors
@@ -83,17 +88,17 @@ impl TensorMap {
             .map(|(k, b, s)| {
                 TensorView::new(Dtype::F32, s.clone(), b)
                     .map(|v| (k.clone(), v))
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| Failure::failed(e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        safetensors::serialize(views, None).map_err(|e| e.to_string())
+        safetensors::serialize(views, None).map_err(|e| Failure::failed(e.to_string()))
     }
 
     /// Parses safetensors bytes (f32 or f16 tensors).
-    pub fn from_safetensors(bytes: &[u8]) -> Result<Self, String> {
+    pub fn from_safetensors(bytes: &[u8]) -> Result<Self, Failure> {
         use safetensors::tensor::Dtype;
         let st = safetensors::SafeTensors::deserialize(bytes)
-            .map_err(|e| format!("not a valid safetensors file: {e}"))?;
+            .map_err(|e| Failure::bad_input(format!("not a valid safetensors file: {e}")))?;
         let mut map = TensorMap::default();
         for (name, view) in st.tensors() {
             let data = match view.dtype() {
@@ -107,7 +112,11 @@ impl TensorMap {
                     .chunks_exact(2)
                     .map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])))
                     .collect(),
-                other => return Err(format!("tensor `{name}` has unsupported dtype {other:?}")),
+                other => {
+                    return Err(Failure::bad_input(format!(
+                        "tensor `{name}` has unsupported dtype {other:?}"
+                    )))
+                }
             };
             map.insert(name, view.shape().to_vec(), data);
         }
@@ -137,34 +146,34 @@ impl TensorMap {
 
 /// Loads a model's weights: generates seeded ones, or verifies `file_bytes` against the
 /// manifest's sha256 and parses them. A tampered or truncated download fails here.
-pub fn load_entry(entry: &ModelEntry, file_bytes: Option<&[u8]>) -> Result<TensorMap, String> {
+pub fn load_entry(entry: &ModelEntry, file_bytes: Option<&[u8]>) -> Result<TensorMap, Failure> {
     let map = match (&entry.file, file_bytes) {
         (None, _) => {
             let map = entry.generate()?;
             let digest = map.digest();
             if digest != entry.sha256 {
-                return Err(format!(
+                return Err(Failure::failed(format!(
                     "generated `{}` has tensor digest {digest}, the manifest pins {}",
                     entry.id, entry.sha256
-                ));
+                )));
             }
             map
         }
         (Some(f), None) => {
-            return Err(format!(
+            return Err(Failure::not_ready(format!(
                 "weights file `{f}` for `{}` is not available",
                 entry.id
-            ))
+            )))
         }
         (Some(f), Some(bytes)) => {
             let got = sha256_hex(bytes);
             if got != entry.sha256 {
-                return Err(format!(
+                return Err(Failure::download(format!(
                     "checksum mismatch for `{f}`: expected sha256 {}, got {got} ({} bytes). \
                      The file is damaged, incomplete or not the published one.",
                     entry.sha256,
                     bytes.len()
-                ));
+                )));
             }
             TensorMap::from_safetensors(bytes)?
         }
@@ -250,10 +259,10 @@ mod tests {
         let mut m = TensorMap::default();
         m.insert("w", vec![2], vec![1.0, f32::NAN]);
         let e = m.check_shapes(&[("w".into(), vec![2])]).unwrap_err();
-        assert!(e.contains("NaN"), "{e}");
+        assert!(e.message.contains("NaN"), "{e}");
         let e = m.check_shapes(&[("w".into(), vec![3])]).unwrap_err();
-        assert!(e.contains("shape"), "{e}");
+        assert!(e.message.contains("shape"), "{e}");
         let e = m.check_shapes(&[("x".into(), vec![2])]).unwrap_err();
-        assert!(e.contains("missing `x`"), "{e}");
+        assert!(e.message.contains("missing `x`"), "{e}");
     }
 }

@@ -3,6 +3,7 @@
 
 use super::TensorMap;
 use crate::arch::Arch;
+use crate::error::Failure;
 use std::collections::BTreeMap;
 
 /// One float initializer: its dims and values.
@@ -24,21 +25,24 @@ impl<'a> Reader<'a> {
         Self { buf, pos: 0 }
     }
 
-    fn varint(&mut self) -> Result<u64, String> {
+    fn varint(&mut self) -> Result<u64, Failure> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
-            let b = *self.buf.get(self.pos).ok_or("truncated varint")?;
+            let b = *self
+                .buf
+                .get(self.pos)
+                .ok_or_else(|| Failure::bad_input("truncated varint"))?;
             self.pos += 1;
             v |= ((b & 0x7f) as u64) << shift;
             if b & 0x80 == 0 {
                 return Ok(v);
             }
         }
-        Err("varint too long".into())
+        Err(Failure::bad_input("varint too long"))
     }
 
     /// Next `(field, value)`, or `None` at the end.
-    fn field(&mut self) -> Result<Option<(u64, Value<'a>)>, String> {
+    fn field(&mut self) -> Result<Option<(u64, Value<'a>)>, Failure> {
         if self.pos >= self.buf.len() {
             return Ok(None);
         }
@@ -49,27 +53,27 @@ impl<'a> Reader<'a> {
             2 => {
                 let len = self.varint()? as usize;
                 let end = self.pos.checked_add(len).filter(|e| *e <= self.buf.len());
-                let end = end.ok_or("truncated field")?;
+                let end = end.ok_or_else(|| Failure::bad_input("truncated field"))?;
                 let b = &self.buf[self.pos..end];
                 self.pos = end;
                 Value::Bytes(b)
             }
             5 => self.skip(4)?,
-            w => return Err(format!("unsupported wire type {w}")),
+            w => return Err(Failure::bad_input(format!("unsupported wire type {w}"))),
         };
         Ok(Some((key >> 3, value)))
     }
 
-    fn skip(&mut self, n: usize) -> Result<Value<'a>, String> {
+    fn skip(&mut self, n: usize) -> Result<Value<'a>, Failure> {
         if self.pos + n > self.buf.len() {
-            return Err("truncated field".into());
+            return Err(Failure::bad_input("truncated field"));
         }
         self.pos += n;
         Ok(Value::Fixed)
     }
 }
 
-fn parse_tensor(buf: &[u8]) -> Result<(String, Vec<usize>, i64, Vec<f32>), String> {
+fn parse_tensor(buf: &[u8]) -> Result<(String, Vec<usize>, i64, Vec<f32>), Failure> {
     let (mut name, mut dims, mut dtype, mut data) = (String::new(), Vec::new(), 0i64, Vec::new());
     let mut r = Reader::new(buf);
     while let Some((f, v)) = r.field()? {
@@ -84,7 +88,9 @@ fn parse_tensor(buf: &[u8]) -> Result<(String, Vec<usize>, i64, Vec<f32>), Strin
             (2, Value::Varint(t)) => dtype = t as i64,
             (4, Value::Bytes(b)) | (9, Value::Bytes(b)) => {
                 if b.len() % 4 != 0 {
-                    return Err("float data length is not a multiple of 4".into());
+                    return Err(Failure::bad_input(
+                        "float data length is not a multiple of 4",
+                    ));
                 }
                 data = b
                     .chunks_exact(4)
@@ -93,7 +99,9 @@ fn parse_tensor(buf: &[u8]) -> Result<(String, Vec<usize>, i64, Vec<f32>), Strin
             }
             (8, Value::Bytes(b)) => name = String::from_utf8_lossy(b).into_owned(),
             (14, Value::Varint(1)) => {
-                return Err(format!("initializer `{name}` is stored externally"))
+                return Err(Failure::bad_input(format!(
+                    "initializer `{name}` is stored externally"
+                )))
             }
             _ => {}
         }
@@ -102,21 +110,23 @@ fn parse_tensor(buf: &[u8]) -> Result<(String, Vec<usize>, i64, Vec<f32>), Strin
 }
 
 /// Reads every FLOAT initializer of an ONNX `ModelProto`.
-pub fn read_initializers(model: &[u8]) -> Result<Initializers, String> {
+pub fn read_initializers(model: &[u8]) -> Result<Initializers, Failure> {
     let mut out = Initializers::new();
     let mut r = Reader::new(model);
     let mut saw_graph = false;
-    while let Some((f, v)) = r.field().map_err(|e| format!("not an ONNX file: {e}"))? {
+    while let Some((f, v)) = r.field().map_err(|e| e.context("not an ONNX file"))? {
         if let (7, Value::Bytes(graph)) = (f, v) {
             saw_graph = true;
             let mut g = Reader::new(graph);
-            while let Some((gf, gv)) = g.field().map_err(|e| format!("corrupt ONNX graph: {e}"))? {
+            while let Some((gf, gv)) = g.field().map_err(|e| e.context("corrupt ONNX graph"))? {
                 if let (5, Value::Bytes(t)) = (gf, gv) {
                     let (name, dims, dtype, data) =
-                        parse_tensor(t).map_err(|e| format!("corrupt ONNX initializer: {e}"))?;
+                        parse_tensor(t).map_err(|e| e.context("corrupt ONNX initializer"))?;
                     if dtype == 1 {
                         if data.len() != dims.iter().product::<usize>() {
-                            return Err(format!("initializer `{name}` has the wrong size"));
+                            return Err(Failure::bad_input(format!(
+                                "initializer `{name}` has the wrong size"
+                            )));
                         }
                         out.insert(name, (dims, data));
                     }
@@ -125,13 +135,13 @@ pub fn read_initializers(model: &[u8]) -> Result<Initializers, String> {
         }
     }
     if !saw_graph {
-        return Err("not an ONNX file: no graph found".into());
+        return Err(Failure::bad_input("not an ONNX file: no graph found"));
     }
     Ok(out)
 }
 
 /// Maps the wheel's `functional_1/blockB_convC_1/…` initializers to torchvision VGG-16 conv keys.
-pub fn vgg16_from_keras_onnx(inits: &Initializers) -> Result<TensorMap, String> {
+pub fn vgg16_from_keras_onnx(inits: &Initializers) -> Result<TensorMap, Failure> {
     let mut map = TensorMap::default();
     for c in Arch::Vgg16.convs() {
         // conv3_2 → block3_conv2
@@ -142,9 +152,9 @@ pub fn vgg16_from_keras_onnx(inits: &Initializers) -> Result<TensorMap, String> 
             ("Squeeze:0", "bias"),
         ] {
             let name = format!("{base}/{suffix}");
-            let (dims, data) = inits
-                .get(&name)
-                .ok_or_else(|| format!("ONNX file lacks initializer `{name}`"))?;
+            let (dims, data) = inits.get(&name).ok_or_else(|| {
+                Failure::model_load(format!("ONNX file lacks initializer `{name}`"))
+            })?;
             map.insert(
                 format!("features.{}.{key}", c.index),
                 dims.clone(),
@@ -220,6 +230,9 @@ mod tests {
         let m = tiny_model();
         assert!(read_initializers(&m[..m.len() - 3]).is_err());
         assert!(read_initializers(b"PK\x03\x04 a zip").is_err());
-        assert!(read_initializers(&[]).unwrap_err().contains("no graph"));
+        assert!(read_initializers(&[])
+            .unwrap_err()
+            .message
+            .contains("no graph"));
     }
 }

@@ -8,6 +8,8 @@
 //! Decompressed layout: `MAGIC` (8 bytes), the file's length (u64 LE), the block size (u32 LE),
 //! then the blocks in order. A block of `n` bytes holds bytes `k, k+4, k+8, …` for k = 0..4.
 
+use crate::error::Failure;
+
 /// The file's first bytes once decompressed.
 pub const MAGIC: &[u8; 8] = b"ENPLANE1";
 /// Bytes per block: large enough that deflate sees long runs of one plane, small enough to
@@ -72,7 +74,7 @@ impl Unplane {
     }
 
     /// Takes the next decompressed bytes (a whole file at once is regrouped without a copy).
-    pub fn push(&mut self, chunk: &[u8]) -> Result<(), String> {
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), Failure> {
         if self.pending.is_empty() {
             let used = self.take(chunk)?;
             self.pending.extend_from_slice(&chunk[used..]);
@@ -87,21 +89,23 @@ impl Unplane {
     }
 
     /// Reads the header and every whole block at the start of `data`; returns the bytes used.
-    fn take(&mut self, data: &[u8]) -> Result<usize, String> {
+    fn take(&mut self, data: &[u8]) -> Result<usize, Failure> {
         let mut at = 0;
         if self.shape.is_none() {
             if data.len() < HEADER {
                 return Ok(0);
             }
             if &data[..8] != MAGIC {
-                return Err("not a packed weights file (wrong magic bytes)".into());
+                return Err(Failure::download(
+                    "not a packed weights file (wrong magic bytes)",
+                ));
             }
             let len = u64::from_le_bytes(data[8..16].try_into().expect("8 bytes"));
             let block = u32::from_le_bytes(data[16..20].try_into().expect("4 bytes"));
             if len > MAX_LEN || block == 0 || block % 4 != 0 {
-                return Err(format!(
+                return Err(Failure::download(format!(
                     "packed weights header is implausible (length {len}, block {block})"
-                ));
+                )));
             }
             self.shape = Some((len, block as usize));
             self.out.reserve_exact(len as usize);
@@ -112,7 +116,9 @@ impl Unplane {
             let left = (len - self.out.len() as u64).min(block as u64) as usize;
             if left == 0 {
                 if at < data.len() {
-                    return Err("packed weights run past their stated length".into());
+                    return Err(Failure::download(
+                        "packed weights run past their stated length",
+                    ));
                 }
                 return Ok(at);
             }
@@ -125,16 +131,16 @@ impl Unplane {
     }
 
     /// The rebuilt file; an error if the stream stopped short.
-    pub fn finish(self) -> Result<Vec<u8>, String> {
+    pub fn finish(self) -> Result<Vec<u8>, Failure> {
         match self.shape {
             Some((len, _)) if self.out.len() as u64 == len && self.pending.is_empty() => {
                 Ok(self.out)
             }
-            Some((len, _)) => Err(format!(
+            Some((len, _)) => Err(Failure::download(format!(
                 "packed weights are truncated: {} of {len} bytes",
                 self.out.len()
-            )),
-            None => Err("packed weights are truncated: no header".into()),
+            ))),
+            None => Err(Failure::download("packed weights are truncated: no header")),
         }
     }
 }
@@ -182,19 +188,32 @@ mod tests {
         let packed = split(&raw);
         let mut u = Unplane::new();
         u.push(&packed[..packed.len() - 1]).unwrap();
-        assert!(u.finish().unwrap_err().contains("truncated"));
+        assert!(u.finish().unwrap_err().message.contains("truncated"));
         let mut bad = packed.clone();
         bad[0] = b'X';
-        assert!(Unplane::new().push(&bad).unwrap_err().contains("magic"));
+        assert!(Unplane::new()
+            .push(&bad)
+            .unwrap_err()
+            .message
+            .contains("magic"));
         let mut long = packed.clone();
         long.push(0);
-        assert!(Unplane::new().push(&long).unwrap_err().contains("past"));
+        assert!(Unplane::new()
+            .push(&long)
+            .unwrap_err()
+            .message
+            .contains("past"));
         let mut huge = packed;
         huge[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
         assert!(Unplane::new()
             .push(&huge)
             .unwrap_err()
+            .message
             .contains("implausible"));
-        assert!(Unplane::new().finish().unwrap_err().contains("no header"));
+        assert!(Unplane::new()
+            .finish()
+            .unwrap_err()
+            .message
+            .contains("no header"));
     }
 }

@@ -2,22 +2,26 @@
 //! the archive is decompressed as a stream and only the wanted member's bytes are kept.
 //! Handles ustar names (prefix + name), PAX `path` records and GNU long names.
 
+use crate::error::Failure;
 use flate2::read::GzDecoder;
 use std::io::Read;
 
 const BLOCK: usize = 512;
 
 /// The bytes of `member`, refusing members larger than `max` bytes.
-pub fn member(archive: &[u8], member: &str, max: u64) -> Result<Vec<u8>, String> {
+pub fn member(archive: &[u8], member: &str, max: u64) -> Result<Vec<u8>, Failure> {
     let mut r = GzDecoder::new(archive);
     let mut long_name: Option<String> = None;
     let mut header = [0u8; BLOCK];
     loop {
         if !fill(&mut r, &mut header)? || header.iter().all(|&b| b == 0) {
-            return Err(format!("the archive has no member `{member}`"));
+            return Err(Failure::bad_input(format!(
+                "the archive has no member `{member}`"
+            )));
         }
-        let size = octal(&header[124..136])
-            .ok_or("the archive is not a tar file (a header's size is not a number)")?;
+        let size = octal(&header[124..136]).ok_or_else(|| {
+            Failure::bad_input("the archive is not a tar file (a header's size is not a number)")
+        })?;
         checksum(&header)?;
         let kind = header[156];
         let name = match long_name.take() {
@@ -28,7 +32,9 @@ pub fn member(archive: &[u8], member: &str, max: u64) -> Result<Vec<u8>, String>
             // PAX extended header or GNU long name: applies to the next member.
             b'x' | b'L' => {
                 if size > 1 << 20 {
-                    return Err("the archive has an oversized extended header".into());
+                    return Err(Failure::bad_input(
+                        "the archive has an oversized extended header",
+                    ));
                 }
                 let body = read_padded(&mut r, size)?;
                 long_name = if kind == b'L' {
@@ -39,9 +45,9 @@ pub fn member(archive: &[u8], member: &str, max: u64) -> Result<Vec<u8>, String>
             }
             b'0' | 0 if name == member => {
                 if size > max {
-                    return Err(format!(
+                    return Err(Failure::bad_input(format!(
                         "`{member}` is {size} bytes, more than the {max} allowed"
-                    ));
+                    )));
                 }
                 let mut body = read_padded(&mut r, size)?;
                 body.truncate(size as usize);
@@ -53,34 +59,38 @@ pub fn member(archive: &[u8], member: &str, max: u64) -> Result<Vec<u8>, String>
 }
 
 /// Fills `buf`; false at a clean end of the stream.
-fn fill(r: &mut impl Read, buf: &mut [u8]) -> Result<bool, String> {
+fn fill(r: &mut impl Read, buf: &mut [u8]) -> Result<bool, Failure> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
             Ok(0) if n == 0 => return Ok(false),
-            Ok(0) => return Err("the archive is truncated".into()),
+            Ok(0) => return Err(Failure::bad_input("the archive is truncated")),
             Ok(k) => n += k,
-            Err(e) => return Err(format!("the archive is not valid gzip: {e}")),
+            Err(e) => {
+                return Err(Failure::bad_input(format!(
+                    "the archive is not valid gzip: {e}"
+                )))
+            }
         }
     }
     Ok(true)
 }
 
-fn read_padded(r: &mut impl Read, size: u64) -> Result<Vec<u8>, String> {
+fn read_padded(r: &mut impl Read, size: u64) -> Result<Vec<u8>, Failure> {
     let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
     let mut body = vec![0u8; padded as usize];
     if !fill(r, &mut body)? && padded > 0 {
-        return Err("the archive is truncated".into());
+        return Err(Failure::bad_input("the archive is truncated"));
     }
     Ok(body)
 }
 
-fn skip(r: &mut impl Read, size: u64) -> Result<(), String> {
+fn skip(r: &mut impl Read, size: u64) -> Result<(), Failure> {
     let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
     let got = std::io::copy(&mut r.take(padded), &mut std::io::sink())
-        .map_err(|e| format!("the archive is not valid gzip: {e}"))?;
+        .map_err(|e| Failure::bad_input(format!("the archive is not valid gzip: {e}")))?;
     if got != padded {
-        return Err("the archive is truncated".into());
+        return Err(Failure::bad_input("the archive is truncated"));
     }
     Ok(())
 }
@@ -94,8 +104,9 @@ fn octal(field: &[u8]) -> Option<u64> {
     u64::from_str_radix(s, 8).ok()
 }
 
-fn checksum(h: &[u8; BLOCK]) -> Result<(), String> {
-    let stored = octal(&h[148..156]).ok_or("a tar header's checksum is not a number")?;
+fn checksum(h: &[u8; BLOCK]) -> Result<(), Failure> {
+    let stored = octal(&h[148..156])
+        .ok_or_else(|| Failure::bad_input("a tar header's checksum is not a number"))?;
     let sum: u64 = h
         .iter()
         .enumerate()
@@ -108,7 +119,9 @@ fn checksum(h: &[u8; BLOCK]) -> Result<(), String> {
         })
         .sum();
     if sum != stored {
-        return Err("a tar header's checksum does not match: the archive is corrupt".into());
+        return Err(Failure::bad_input(
+            "a tar header's checksum does not match: the archive is corrupt",
+        ));
     }
     Ok(())
 }
@@ -190,9 +203,9 @@ mod tests {
         assert_eq!(member(&a, &long, 1000).unwrap(), vec![7u8; 700]);
         assert_eq!(member(&a, "pkg/b.bin", 100).unwrap(), [1, 2, 3]);
         let e = member(&a, "pkg/c", 100).unwrap_err();
-        assert_eq!(e, "the archive has no member `pkg/c`");
+        assert_eq!(e.message, "the archive has no member `pkg/c`");
         let e = member(&a, "pkg/b.bin", 2).unwrap_err();
-        assert!(e.contains("more than the 2 allowed"), "{e}");
+        assert!(e.message.contains("more than the 2 allowed"), "{e}");
     }
 
     #[test]
@@ -201,6 +214,7 @@ mod tests {
         assert!(member(&a[..a.len() / 2], "y", 10).is_err());
         assert!(member(b"not gzip at all", "y", 10)
             .unwrap_err()
+            .message
             .contains("not valid gzip"));
         let mut tar = header("y", 1, b'0').to_vec();
         tar[0] = b'z'; // the checksum no longer matches
@@ -208,6 +222,6 @@ mod tests {
         let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
         gz.write_all(&tar).unwrap();
         let e = member(&gz.finish().unwrap(), "y", 10).unwrap_err();
-        assert!(e.contains("checksum does not match"), "{e}");
+        assert!(e.message.contains("checksum does not match"), "{e}");
     }
 }

@@ -1,6 +1,7 @@
 //! Fetching the site's weights from the worker (packed when the site has them), checked, through
 //! Cache Storage, with streamed progress.
 
+use crate::error::Failure;
 use crate::web::{get, js_err, read_body};
 use crate::weights::planes::Unplane;
 use js_sys::{Reflect, Uint8Array};
@@ -63,7 +64,7 @@ pub async fn fetch_weights(
     file: &str,
     sha256: &str,
     mut progress: impl FnMut(u64, u64),
-) -> Result<Weights, String> {
+) -> Result<Weights, Failure> {
     let url = format!("weights/{file}");
     // One download per file: a load that asks while a background download of the same file
     // runs waits for it and then reads the cache.
@@ -99,12 +100,12 @@ pub async fn fetch_weights(
             let b = read_body(&url, get(&url).await?, &mut progress).await?;
             let got = sha256_hex(&b).await;
             if got != sha256 {
-                return Err(format!(
+                return Err(Failure::download(format!(
                     "checksum mismatch for `{file}`: expected sha256 {sha256}, got {got} ({} \
                      bytes). The download is damaged, incomplete or not the published one, and \
                      is not kept.",
                     b.len()
-                ));
+                )));
             }
             b
         }
@@ -147,7 +148,10 @@ impl Drop for InFlight {
 /// the browser has no `DecompressionStream`. The download streams with progress (in packed
 /// bytes); the gunzip then runs natively in one piece (chunk by chunk through wasm it cost
 /// seconds), and the regrouping in one pass.
-async fn packed(url: &str, progress: &mut impl FnMut(u64, u64)) -> Result<Option<Vec<u8>>, String> {
+async fn packed(
+    url: &str,
+    progress: &mut impl FnMut(u64, u64),
+) -> Result<Option<Vec<u8>>, Failure> {
     let ctor = Reflect::get(&js_sys::global(), &"DecompressionStream".into())
         .ok()
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
@@ -156,23 +160,27 @@ async fn packed(url: &str, progress: &mut impl FnMut(u64, u64)) -> Result<Option
     };
     let resp: Response = JsFuture::from(scope().fetch_with_str(url))
         .await
-        .map_err(|e| format!("download of {url} failed: {}", js_err(e)))?
+        .map_err(|e| Failure::download(format!("download of {url} failed: {}", js_err(e))))?
         .unchecked_into();
     if resp.status() == 404 {
         return Ok(None);
     }
     if !resp.ok() {
-        return Err(format!("download of {url} failed: HTTP {}", resp.status()));
+        return Err(Failure::download(format!(
+            "download of {url} failed: HTTP {}",
+            resp.status()
+        )));
     }
     let mut zipped = read_body(url, resp, &mut *progress).await?;
-    let damaged = |e: JsValue| format!("download of {url} is damaged: {}", js_err(e));
+    let damaged =
+        |e: JsValue| Failure::download(format!("download of {url} is damaged: {}", js_err(e)));
     // `new Response(new Response(bytes).body.pipeThrough(new DecompressionStream("gzip")))
     //  .arrayBuffer()` (web-sys marks DecompressionStream unstable; it is in every current
     // browser: Chrome 80, Firefox 113, Safari 16.4).
     let body = Response::new_with_opt_u8_array(Some(&mut zipped))
         .map_err(damaged)?
         .body()
-        .ok_or("no body")?;
+        .ok_or_else(|| Failure::download(format!("download of {url} is damaged: no body")))?;
     drop(zipped);
     let gunzip = Reflect::construct(&ctor, &js_sys::Array::of1(&"gzip".into())).map_err(damaged)?;
     let side = |name: &str| Reflect::get(&gunzip, &name.into()).map_err(damaged);
@@ -188,12 +196,12 @@ async fn packed(url: &str, progress: &mut impl FnMut(u64, u64)) -> Result<Option
     let mut rebuilt = Unplane::new();
     rebuilt
         .push(&Uint8Array::new(&buf).to_vec())
-        .map_err(|e| format!("{url}: {e}"))?;
+        .map_err(|e| Failure::download(format!("{url}: {e}")))?;
     drop(buf);
     rebuilt
         .finish()
         .map(Some)
-        .map_err(|e| format!("{url}: {e}"))
+        .map_err(|e| Failure::download(format!("{url}: {e}")))
 }
 
 pub use crate::web::read_file;

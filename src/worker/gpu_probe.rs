@@ -52,10 +52,3 @@ pub async fn probe() -> Option<AdapterProbe> {
         name,
     })
 }
-
-/// The innermost cause of a wgpu/cubecl error, without its backtrace note (for the notice).
-pub fn short_reason(msg: &str) -> String {
-    let last = msg.rsplit("Caused by:").next().unwrap_or(msg);
-    let cut = last.split("Backtrace").next().unwrap_or(last);
-    cut.trim().trim_end_matches('.').trim().to_string()
-}

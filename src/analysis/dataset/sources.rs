@@ -3,21 +3,21 @@
 //! and checksum, never by a path on this machine).
 
 use super::{order_classes, Dataset, Item, Thresholds, EMOTIONS};
+use crate::error::Failure;
 use std::path::{Path, PathBuf};
 /// OASIS: `OASIS.csv` plus `images/<Theme>.jpg` (themes are trimmed: `War 2 ` → `War 2.jpg`).
 /// `categories`, when given, keeps only images of those `Category` values (`Person`, `Animal`,
 /// `Object`, `Scenery`): the paper's "second set" is made of two such halves.
-pub fn oasis(dir: &Path, t: Thresholds, categories: Option<&[String]>) -> Result<Dataset, String> {
+pub fn oasis(dir: &Path, t: Thresholds, categories: Option<&[String]>) -> Result<Dataset, Failure> {
     let csv_path = dir.join("OASIS.csv");
     let text = std::fs::read_to_string(&csv_path)
-        .map_err(|e| format!("cannot read {}: {e}", csv_path.display()))?;
+        .map_err(|e| Failure::bad_input(format!("cannot read {}: {e}", csv_path.display())))?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
     let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| format!("{}: no `{name}` column", csv_path.display()))
+        header.iter().position(|h| h.trim() == name).ok_or_else(|| {
+            Failure::bad_input(format!("{}: no `{name}` column", csv_path.display()))
+        })
     };
     let (theme, valence) = (col("Theme")?, col("Valence_mean")?);
     // Arousal is optional: without it the items carry no ratings.
@@ -77,10 +77,10 @@ pub fn oasis(dir: &Path, t: Thresholds, categories: Option<&[String]>) -> Result
     if let Some((_, keep)) = category {
         if let Some(k) = keep.iter().find(|k| !seen.contains(k)) {
             seen.sort();
-            return Err(format!(
+            return Err(Failure::bad_input(format!(
                 "OASIS has no category `{k}` (it has {})",
                 seen.join(", ")
-            ));
+            )));
         }
     }
     Ok(Dataset {
@@ -98,10 +98,10 @@ pub fn is_image(p: &Path) -> bool {
 }
 
 /// One sub-folder per class; files that are not images are reported and skipped.
-pub fn folder(dir: &Path) -> Result<Dataset, String> {
-    let read = |d: &Path| -> Result<Vec<PathBuf>, String> {
+pub fn folder(dir: &Path) -> Result<Dataset, Failure> {
+    let read = |d: &Path| -> Result<Vec<PathBuf>, Failure> {
         let mut v: Vec<PathBuf> = std::fs::read_dir(d)
-            .map_err(|e| format!("cannot read folder {}: {e}", d.display()))?
+            .map_err(|e| Failure::bad_input(format!("cannot read folder {}: {e}", d.display())))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
         v.sort();
@@ -150,16 +150,16 @@ pub fn folder(dir: &Path) -> Result<Dataset, String> {
 
 /// `path,label` rows (an optional header `path,label`); paths relative to the CSV's folder.
 /// Labels must be pleasant, neutral or unpleasant.
-pub fn csv(file: &Path) -> Result<Dataset, String> {
+pub fn csv(file: &Path) -> Result<Dataset, Failure> {
     let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        .map_err(|e| Failure::bad_input(format!("cannot read {}: {e}", file.display())))?;
     let base = file.parent().unwrap_or(Path::new("."));
     let mut ds = parse_csv(&text, &file.display().to_string(), |p| {
         let path = base.join(p);
         if path.is_file() {
             Ok(path)
         } else {
-            Err(format!("{} not found", path.display()))
+            Err(Failure::bad_input(format!("{} not found", path.display())))
         }
     })?;
     let name = file
@@ -188,8 +188,8 @@ fn relative(path: &Path, dir: &Path) -> String {
 pub fn parse_csv(
     text: &str,
     source: &str,
-    resolve: impl Fn(&str) -> Result<PathBuf, String>,
-) -> Result<Dataset, String> {
+    resolve: impl Fn(&str) -> Result<PathBuf, Failure>,
+) -> Result<Dataset, Failure> {
     let classes: Vec<String> = EMOTIONS.iter().map(|s| s.to_string()).collect();
     let (mut items, mut skipped) = (Vec::new(), Vec::new());
     for (n, line) in text.lines().enumerate() {
@@ -216,7 +216,9 @@ pub fn parse_csv(
         }
     }
     if items.is_empty() && skipped.len() == text.lines().filter(|l| !l.trim().is_empty()).count() {
-        return Err(format!("{source}: no usable `path,label` rows"));
+        return Err(Failure::bad_input(format!(
+            "{source}: no usable `path,label` rows"
+        )));
     }
     Ok(Dataset {
         spec: String::new(),
@@ -282,7 +284,7 @@ mod tests {
             Some(&["People".to_string()]),
         );
         assert_eq!(
-            bad.unwrap_err(),
+            bad.unwrap_err().message,
             "OASIS has no category `People` (it has Animal, Object, Person, x)"
         );
     }
@@ -324,11 +326,12 @@ mod tests {
             .any(|s| s.contains("unknown label `happy`")));
         assert!(c.skipped.iter().any(|s| s.contains("missing.png")));
         let e = c.check_sizes().unwrap_err();
-        assert!(e.contains("at least 2"), "{e}");
+        assert!(e.message.contains("at least 2"), "{e}");
         std::fs::write(d.path().join("bad.csv"), "garbage\n").unwrap();
         assert!(csv(&d.path().join("bad.csv")).is_err());
         assert!(Dataset::load("zip:foo", Thresholds::default())
             .unwrap_err()
+            .message
             .contains("unknown data set kind"));
     }
 
@@ -337,7 +340,9 @@ mod tests {
         let text = "a.jpg,pleasant\nsub/b.jpg , unpleasant\nc.jpg,neutral\nno comma\n";
         let ds = parse_csv(text, "set.csv", |p| {
             if p == "c.jpg" {
-                Err(format!("`{p}` was not among the chosen files"))
+                Err(Failure::bad_input(format!(
+                    "`{p}` was not among the chosen files"
+                )))
             } else {
                 Ok(PathBuf::from(format!("picked/{p}")))
             }

@@ -80,17 +80,26 @@ fn three_worksheets_merge_and_export() {
 
 #[test]
 fn bad_and_foreign_files_are_refused_by_name() {
-    let e = read_worksheet("cat.jpg", &[0xff, 0xd8, 0xff, 0xe0, 0x80]).unwrap_err();
+    let e = read_worksheet("cat.jpg", &[0xff, 0xd8, 0xff, 0xe0, 0x80])
+        .unwrap_err()
+        .message;
     assert!(e.starts_with("cat.jpg: not a text file"), "{e}");
-    let e = read_worksheet("half.json", b"{\"lesson\": \"x\", \"ste").unwrap_err();
+    let e = read_worksheet("half.json", b"{\"lesson\": \"x\", \"ste")
+        .unwrap_err()
+        .message;
     assert!(e.starts_with("half.json: not JSON"), "{e}");
-    let e = read_worksheet("profile.json", br#"{"version": 1, "model": "m"}"#).unwrap_err();
+    let e = read_worksheet("profile.json", br#"{"version": 1, "model": "m"}"#)
+        .unwrap_err()
+        .message;
     assert!(e.contains("not an Emotion Neurons worksheet"), "{e}");
-    let e = read_worksheet("odd.json", br#"{"lesson": "x", "steps": 3}"#).unwrap_err();
+    let e = read_worksheet("odd.json", br#"{"lesson": "x", "steps": 3}"#)
+        .unwrap_err()
+        .message;
     assert!(e.starts_with("odd.json: a damaged worksheet"), "{e}");
     let big = vec![b' '; MAX_WORKSHEET_BYTES + 1];
     assert!(read_worksheet("big.json", &big)
         .unwrap_err()
+        .message
         .contains("too large"));
     // A worksheet of another lesson (fewer steps) is refused; the others stay.
     let mut other = sheet("Dee", 0.0);

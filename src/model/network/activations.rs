@@ -1,6 +1,7 @@
 //! `Activations`: what a forward pass returns for every conv layer (post-ReLU map and the
 //! per-channel spatial mean, the paper's "unit response"), plus the classifier's outputs.
 
+use crate::error::Failure;
 use burn::tensor::Tensor;
 
 /// One conv layer's output after ReLU and gain.
@@ -36,7 +37,7 @@ impl Activations {
     }
 
     /// Reads every layer's means back to the host (async: works on WebGPU).
-    pub async fn means_to_host(&self) -> Result<HostMeans, String> {
+    pub async fn means_to_host(&self) -> Result<HostMeans, Failure> {
         let mut names = Vec::new();
         let mut means = Vec::new();
         for l in &self.layers {
@@ -48,14 +49,15 @@ impl Activations {
 }
 
 /// Reads a `[rows, cols]` tensor back as rows.
-pub async fn read_rows(t: Tensor<2>) -> Result<Vec<Vec<f32>>, String> {
+pub async fn read_rows(t: Tensor<2>) -> Result<Vec<Vec<f32>>, Failure> {
     let [_, cols] = t.dims();
-    let data = t
-        .into_data_async()
-        .await
-        .map_err(|e| format!("reading results back from the device failed: {e:?}"))?;
+    let data = t.into_data_async().await.map_err(|e| {
+        Failure::failed(format!(
+            "reading results back from the device failed: {e:?}"
+        ))
+    })?;
     let flat: Vec<f32> = data
         .try_into_vec()
-        .map_err(|e| format!("unexpected result type: {e:?}"))?;
+        .map_err(|e| Failure::failed(format!("unexpected result type: {e:?}")))?;
     Ok(flat.chunks(cols.max(1)).map(|c| c.to_vec()).collect())
 }

@@ -29,7 +29,7 @@ pub fn ExperimentPanel() -> impl IntoView {
         };
         spawn_local(run(s, layers, progress));
     };
-    let fail = move |r: Result<(), String>| {
+    let fail = move |r: Result<(), crate::error::Failure>| {
         if let Err(e) = r {
             s.fail(e)
         }

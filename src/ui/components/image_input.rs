@@ -20,7 +20,7 @@ fn take(s: Store, file: Option<web_sys::File>) {
     }
     spawn_local(async move {
         match read_file(&file).await {
-            Ok(bytes) => crate::ui::session::run_image(s, file.name(), bytes).await,
+            Ok(bytes) => crate::ui::session::run_image(s, file.name(), bytes),
             Err(e) => s.fail(e),
         }
     });
@@ -48,7 +48,7 @@ pub(crate) fn examples() -> &'static [Example] {
 pub(crate) fn take_example(s: Store, file: String) {
     spawn_local(async move {
         match fetch_bytes(&format!("examples/{file}"), |_, _| {}).await {
-            Ok(bytes) => crate::ui::session::run_image(s, file, bytes).await,
+            Ok(bytes) => crate::ui::session::run_image(s, file, bytes),
             Err(e) => s.fail(e),
         }
     });

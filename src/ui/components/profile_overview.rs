@@ -26,7 +26,7 @@ pub fn Chart(svg: String, stem: String) -> impl IntoView {
     let s = use_store();
     let (w, h) = svg_size(&svg);
     let (svg2, stem2) = (svg.clone(), stem.clone());
-    let fail = move |r: Result<(), String>| {
+    let fail = move |r: Result<(), crate::error::Failure>| {
         if let Err(e) = r {
             s.fail(e)
         }

@@ -26,11 +26,11 @@ pub fn TeacherView() -> impl IntoView {
                 let name = f.name();
                 match read_file(&f)
                     .await
-                    .map_err(|e| format!("{name}: {e}"))
+                    .map_err(|e| e.context(&name))
                     .and_then(|b| read_worksheet(&name, &b))
                 {
                     Ok(w) => got.push((name, w)),
-                    Err(e) => bad.push(e),
+                    Err(e) => bad.push(e.message),
                 }
             }
             sheets.set(got);

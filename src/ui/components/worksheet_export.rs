@@ -47,7 +47,7 @@ fn labels(s: Store) -> (String, String) {
 }
 
 /// Prints `html` from a hidden frame (the visitor's print dialog can save a PDF).
-fn print(html: &str) -> Result<(), String> {
+fn print(html: &str) -> Result<(), crate::error::Failure> {
     let doc = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
