@@ -34,8 +34,10 @@ bg tools scripts/setup.sh tools
 export PATH="$PWD/tools/node_modules/.bin:$PATH"  # binaryen 132's wasm-opt for trunk
 step "cargo fmt --check"
 cargo fmt --all -- --check
-step "no import circle among the files of src/"
+step "the house: no import circle among the files of src/, no Result<_, String> in library code, every file in the README's map"
 python3 scripts/import_circles.py
+python3 scripts/string_errors.py
+python3 scripts/readme_map.py
 step "the page's dependency tree carries no engine"
 if cargo tree --target wasm32-unknown-unknown --no-default-features --features app -e normal |
   grep -E "^.*(burn|wgpu|gemm|autodiff|cubecl)"; then
@@ -51,6 +53,8 @@ cargo test --release --features cli --no-run
 step "site build, release, with clippy: the page (no engine) and the engine worker, wasm32"
 await tools
 trunk build --release
+step "cargo doc --no-deps, warnings denied (native: the library and the CLI)"
+env -u RUSTC_WORKSPACE_WRAPPER RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --features cli
 step "native tests"
 native_log=$(mktemp)
 cargo test --release --features cli -- --nocapture 2>&1 | tee "$native_log"

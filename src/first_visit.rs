@@ -1,5 +1,5 @@
 //! Which network a visit starts on, and what carries over when the lab switches network. No
-//! DOM here: the page asks ([`crate::ui`]), this module decides.
+//! DOM here: the page asks (`crate::ui`, wasm only), this module decides.
 //!
 //! A first visit on a slow link should not watch a 50 MB download before anything happens: with
 //! no model in the link and the paper's VGG-16 not yet in the browser's cache, the lab starts

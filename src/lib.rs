@@ -2,7 +2,7 @@
 //! PLOS Comput Biol 2024), in the browser and on the command line.
 //!
 //! The model, weights and preprocessing code never touch the DOM; the UI (wasm only) lives in
-//! [`ui`].
+//! `ui`.
 
 pub mod affectview;
 pub mod analysis;

@@ -7,8 +7,8 @@
 //! (`serde_json` writes every `f32` in its shortest round-trip form, so numbers cross exactly);
 //! `File` objects and image bytes ride beside the JSON (files structured-cloned, bytes
 //! transferred), never inside it. So do the big float arrays (responses to a whole set, the
-//! experiment's features): [`take_bulk`] moves them out of a message into one `Float32Array`
-//! that is transferred without a copy, and [`put_bulk`] puts them back, so neither thread
+//! experiment's features): [`Bulk::take_bulk`] moves them out of a message into one `Float32Array`
+//! that is transferred without a copy, and [`Bulk::put_bulk`] puts them back, so neither thread
 //! formats or parses megabytes of JSON.
 
 use crate::analysis::dataset::Dataset;

@@ -3,7 +3,7 @@
 //! Activations are stored as `[c / V][h + 2p][w + 2p][V]` ([`Blocked`]): the `V` channels of a
 //! pixel are one SIMD vector, and the zero border is the next conv's padding, written once.
 //! Weights are packed per instruction set ([`Packed`]) as `[co / V][ci / cb][k][k][cb][V]`.
-//! The kernel ([`kernel::tile`]) keeps `2 × RX` output vectors in registers over the whole
+//! The kernel (`kernel::tile`) keeps `2 × RX` output vectors in registers over the whole
 //! reduction, so nothing like an im2col tile is ever materialised, and fuses bias, ReLU, the
 //! gain mask and the spatial mean into its store.
 //!
