@@ -183,6 +183,36 @@ pub fn parse_alpha(text: &str) -> Option<f32> {
     text.parse::<f32>().ok().filter(|x| (0.0..=5.0).contains(x))
 }
 
+/// Columns of the unit grid for `n` units (about twice as wide as tall, 8 to 48).
+pub fn grid_cols(n: usize) -> usize {
+    ((n as f64 * 2.0).sqrt().ceil() as usize).clamp(8, 48)
+}
+
+/// Where a key moves the keyboard focus in the unit grid laid out `cols` wide in `order`: the
+/// arrows move one cell (up and down one row), Home and End go to the ends, PageUp and PageDown
+/// four rows. `None`: not a key the grid handles, or no unit to move to.
+pub fn grid_step(order: &[usize], cols: usize, current: Option<usize>, key: &str) -> Option<usize> {
+    let last = order.len().checked_sub(1)?;
+    let at = current.and_then(|u| order.iter().position(|x| *x == u));
+    let Some(at) = at else {
+        return matches!(key, "ArrowRight" | "ArrowDown" | "Home").then_some(order[0]);
+    };
+    let cols = cols.max(1);
+    let to = match key {
+        "ArrowRight" => (at + 1).min(last),
+        "ArrowLeft" => at.saturating_sub(1),
+        "ArrowDown" if at + cols <= last => at + cols,
+        "ArrowUp" if at >= cols => at - cols,
+        "ArrowDown" | "ArrowUp" => at,
+        "PageDown" => (at + 4 * cols).min(last),
+        "PageUp" => at.saturating_sub(4 * cols),
+        "Home" => 0,
+        "End" => last,
+        _ => return None,
+    };
+    Some(order[to])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,5 +338,42 @@ mod tests {
         assert_eq!(order_units(2, Some(&flat), None, Sort::Si, None), [0, 1]);
         assert_eq!(Sort::parse("si"), Sort::Si);
         assert_eq!(Sort::parse("x"), Sort::Index);
+    }
+
+    #[test]
+    fn grid_keys_move_the_focus_like_the_cells_on_screen() {
+        // 10 units in the order 9, 8, …, 0, 4 to a row.
+        let order: Vec<usize> = (0..10).rev().collect();
+        let step = |u, k| grid_step(&order, 4, u, k);
+        assert_eq!(
+            step(None, "ArrowRight"),
+            Some(9),
+            "the first key lands on the first cell"
+        );
+        assert_eq!(step(None, "Enter"), None);
+        assert_eq!(step(Some(9), "ArrowRight"), Some(8));
+        assert_eq!(step(Some(9), "ArrowLeft"), Some(9), "no wrap at the start");
+        assert_eq!(step(Some(0), "ArrowRight"), Some(0), "no wrap at the end");
+        assert_eq!(
+            step(Some(8), "ArrowDown"),
+            Some(4),
+            "one row down: four cells on"
+        );
+        assert_eq!(step(Some(4), "ArrowUp"), Some(8));
+        assert_eq!(step(Some(8), "ArrowUp"), Some(8), "the top row stays");
+        assert_eq!(
+            step(Some(2), "ArrowDown"),
+            Some(2),
+            "no cell below in the short last row"
+        );
+        assert_eq!(step(Some(5), "Home"), Some(9));
+        assert_eq!(step(Some(5), "End"), Some(0));
+        assert_eq!(step(Some(9), "PageDown"), Some(0));
+        assert_eq!(step(Some(5), "Tab"), None, "Tab leaves the grid");
+        assert_eq!(grid_step(&[], 4, None, "ArrowRight"), None);
+        assert_eq!(
+            (grid_cols(512), grid_cols(64), grid_cols(4224)),
+            (32, 12, 48)
+        );
     }
 }

@@ -91,6 +91,24 @@ test("the panels below are tabs, operable from the keyboard", { timeout: 600_000
   assert.equal(await selected(), "tab-export");
   await page.keyboard.press("ArrowRight");
   assert.equal(await selected(), "tab-unit", "arrows wrap around");
+  // Keyboard focus in the unit grid is as calm as the mouse: one tab stop, nothing opens over
+  // the grid or pushes the page, the arrows move along the cells, the line below names the unit.
+  const grid = await page.locator("#unit-grid").boundingBox();
+  const units = page.getByTestId("unit");
+  assert.equal(await page.locator('[data-testid="unit"][tabindex="0"]').count(), 1, "one tab stop for the grid");
+  const [first, second] = [await units.nth(0).getAttribute("data-unit"), await units.nth(1).getAttribute("data-unit")];
+  await units.nth(0).focus();
+  await idle(page);
+  const list = await page.locator(".sr-list").boundingBox();
+  assert.ok(list.width <= 2 && list.height <= 2, `the unit list stays out of sight (${JSON.stringify(list)})`);
+  assert.deepEqual(await page.locator("#unit-grid").boundingBox(), grid, "the grid did not move");
+  await allInView(page, "keyboard focus");
+  assert.match(await page.locator(".focus-text").textContent(), new RegExp(`^unit ${first}\\b`));
+  await page.keyboard.press("ArrowRight");
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.unit), second, "ArrowRight moves to the next cell");
+  assert.match(await page.locator(".focus-text").textContent(), new RegExp(`^unit ${second}\\b`));
+  assert.equal(await page.locator('[data-testid="unit"][tabindex="0"]').getAttribute("data-unit"), second);
+  assert.deepEqual(await page.locator("#unit-grid").boundingBox(), grid, "the grid did not move");
   // Focusing a unit from the keyboard opens its detail.
   await page.getByTestId("tab-experiment").click();
   const unit = page.getByTestId("unit").first();

@@ -3,7 +3,7 @@
 //! adds. A keyboard-reachable list gives the same information as text.
 
 use crate::analysis::charts::PALETTE;
-use crate::labview::{order_units, unit_style, valence_color, zscore, Colour, Sort};
+use crate::labview::{grid_step, order_units, unit_style, valence_color, zscore, Colour, Sort};
 use crate::ui::session::rerun;
 use crate::ui::store::{use_store, Store};
 use leptos::html::Canvas;
@@ -13,9 +13,7 @@ use web_sys::CanvasRenderingContext2d;
 
 const CELL: f64 = 16.0;
 
-fn cols(n: usize) -> usize {
-    ((n as f64 * 2.0).sqrt().ceil() as usize).clamp(8, 48)
-}
+use crate::labview::grid_cols as cols;
 
 /// z-score of this image's response for unit `u`, when there is a profile and an image.
 /// Reads the signals in place (no clone of the layer's 4,224 summaries per call).
@@ -28,7 +26,9 @@ fn z(s: &Store, li: usize, u: usize) -> Option<f32> {
     Some(zscore(v, mean, sd))
 }
 
-pub fn describe(s: &Store, li: usize, u: usize) -> String {
+/// What the profile says of unit `u` (not the image: a new analysis leaves it unchanged, so
+/// the 512 buttons' labels are not rebuilt on every pass).
+fn profile_label(s: &Store, li: usize, u: usize) -> String {
     let mut t = format!("unit {u}");
     let stats = s.profile.units.with(|units| {
         units
@@ -49,6 +49,12 @@ pub fn describe(s: &Store, li: usize, u: usize) -> String {
             t += ", selective on both halves of the set (genuine)";
         }
     }
+    t
+}
+
+/// The unit's profile and this image's response to it.
+pub fn describe(s: &Store, li: usize, u: usize) -> String {
+    let mut t = profile_label(s, li, u);
     if let Some(r) = s
         .image
         .layer_means
@@ -185,6 +191,30 @@ pub fn LayerGrid() -> impl IntoView {
             toggle(s, u, ev.shift_key());
         }
     };
+    // The grid's one tab stop: the focused unit, else the first in the order.
+    let tab_stop = Memo::new(move |_| {
+        let f = s.intervention.focus.get();
+        order.with(|o| f.filter(|f| o.contains(f)).or(o.first().copied()))
+    });
+    // The keyboard path is as calm as the mouse's: one tab stop, the arrows move the focus
+    // ring on the canvas and the line under it says which unit it is; nothing opens or moves.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let li = s.layer_index().unwrap_or(0);
+        let c = cols(s.net.layers.get_untracked().get(li).map_or(0, |l| l.1));
+        let now = s.intervention.focus.get_untracked();
+        let Some(next) = order.with_untracked(|o| grid_step(o, c, now, &ev.key())) else {
+            return;
+        };
+        ev.prevent_default();
+        let button = document()
+            .query_selector(&format!("[data-testid=unit][data-unit=\"{next}\"]"))
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(b) = button {
+            let _ = b.focus();
+        }
+    };
     let on_layer = move |ev| {
         s.intervention.layer.set(event_target_value(&ev));
         s.intervention.selected.set(Vec::new());
@@ -235,16 +265,19 @@ pub fn LayerGrid() -> impl IntoView {
                 " · brighter = stronger than usual"
             </p>
             <canvas node_ref=canvas id="unit-grid" class="grid" on:click=on_click aria-hidden="true"></canvas>
-            <ul class="sr-list" aria-label="Units of this layer">
+            <ul class="sr-list" aria-label="Units of this layer (arrow keys move, Enter selects, Shift+Enter adds)" on:keydown=on_key>
                 {move || {
                     let li = s.layer_index().unwrap_or(0);
                     let layer = s.net.layers.get().get(li).cloned().unwrap_or_default().0;
                     order.get().into_iter().map(|u| {
                         let layer = layer.clone();
+                        // Each button reads only what changes it: a new analysis redraws the
+                        // canvas, not 512 labels (the line below describes the focused unit).
                         view! {
                             <li><button data-testid="unit" data-layer=layer data-unit=u.to_string()
-                                aria-pressed=move || s.intervention.selected.get().contains(&u).to_string()
-                                aria-label=move || describe(&s, li, u)
+                                tabindex=move || if tab_stop.get() == Some(u) { "0" } else { "-1" }
+                                aria-pressed=move || s.intervention.selected.with(|v| v.contains(&u)).to_string()
+                                aria-label=move || profile_label(&s, li, u) aria-describedby="unit-focus-text"
                                 on:focus=move |_| s.intervention.focus.set(Some(u))
                                 on:click=move |ev: leptos::ev::MouseEvent| toggle(s, u, ev.shift_key() || ev.ctrl_key())>
                                 {u}
@@ -253,7 +286,7 @@ pub fn LayerGrid() -> impl IntoView {
                     }).collect_view()
                 }}
             </ul>
-            <p class="focus-text" aria-live="polite">{move || match s.intervention.focus.get() {
+            <p class="focus-text" id="unit-focus-text" aria-live="polite">{move || match s.intervention.focus.get() {
                 Some(u) => describe(&s, s.layer_index().unwrap_or(0), u),
                 None => "Colour = the emotion a unit prefers. Click a unit to select it; shift-click adds.".into(),
             }}</p>
