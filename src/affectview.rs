@@ -17,14 +17,17 @@ fn xy(p: [f32; 2]) -> (f64, f64) {
     (at(p[0]), SIZE - at(p[1]))
 }
 
-/// The plot: `dots` are the set's `[valence, arousal]`, `base` the image without intervention,
-/// `now` with it (an arrow joins them when they differ by more than 0.01).
-pub fn affect_svg(dots: &[[f32; 2]], base: Option<[f32; 2]>, now: Option<[f32; 2]>) -> String {
-    let mut s = format!(
+fn open(label: &str) -> String {
+    format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {SIZE} {SIZE}\" role=\"img\" \
-         aria-label=\"Predicted valence and arousal, among the profiled pictures' ratings\" \
-         font-family=\"sans-serif\" font-size=\"10\">"
-    );
+         aria-label=\"{label}\" font-family=\"sans-serif\" font-size=\"10\">"
+    )
+}
+
+/// The plot's background: frame, midlines, axis labels and the set's `[valence, arousal]` as
+/// faint dots. It changes with the profile only, so the page draws it once per profile.
+pub fn affect_background_svg(dots: &[[f32; 2]]) -> String {
+    let mut s = open("The profiled pictures' ratings of valence and arousal");
     let (lo, hi) = (PAD, SIZE - PAD);
     s += &format!(
         "<rect x=\"{lo}\" y=\"{lo}\" width=\"{w}\" height=\"{w}\" fill=\"#fafaf7\" stroke=\"#999\"/>",
@@ -48,6 +51,13 @@ pub fn affect_svg(dots: &[[f32; 2]], base: Option<[f32; 2]>, now: Option<[f32; 2
         c = SIZE / 2.0,
         b = SIZE - 8.0
     );
+    s + "</svg>"
+}
+
+/// The plot's marks, drawn over the background on the same scale: `base` the image without
+/// intervention, `now` with it (an arrow joins them when they differ by more than 0.01).
+pub fn affect_marks_svg(base: Option<[f32; 2]>, now: Option<[f32; 2]>) -> String {
+    let mut s = open("Predicted valence and arousal");
     let moved = match (base, now) {
         (Some(b), Some(n)) => (b[0] - n[0]).abs() > 0.01 || (b[1] - n[1]).abs() > 0.01,
         _ => false,
@@ -83,19 +93,22 @@ mod tests {
 
     #[test]
     fn dots_point_and_arrow() {
-        let svg = affect_svg(
-            &[[1.0, 1.0], [7.0, 4.0]],
-            Some([4.0, 4.0]),
-            Some([4.0, 4.0]),
+        let back = affect_background_svg(&[[1.0, 1.0], [7.0, 4.0]]);
+        assert_eq!(back.matches("fill-opacity=\"0.25\"").count(), 2);
+        assert!(back.contains("cx=\"28.0\" cy=\"192.0\""), "{back}");
+        let svg = affect_marks_svg(Some([4.0, 4.0]), Some([4.0, 4.0]));
+        assert!(
+            svg.contains("cx=\"110.0\" cy=\"110.0\" r=\"5\" fill=\"#111\""),
+            "{svg}"
         );
-        assert_eq!(svg.matches("fill-opacity=\"0.25\"").count(), 2);
-        assert!(svg.contains("cx=\"28.0\" cy=\"192.0\""), "{svg}");
         assert!(!svg.contains("<line"), "no arrow without a change");
-        let moved = affect_svg(&[], Some([4.0, 4.0]), Some([2.5, 4.0]));
+        assert!(!svg.contains("fill-opacity"), "the marks carry no dots");
+        let moved = affect_marks_svg(Some([4.0, 4.0]), Some([2.5, 4.0]));
         assert!(
             moved.contains("<line x1=\"110.0\" y1=\"110.0\" x2=\"69.0\" y2=\"110.0\""),
             "{moved}"
         );
-        assert!(affect_svg(&[], None, None).ends_with("</svg>"));
+        assert!(moved.contains("fill=\"#D55E00\""), "{moved}");
+        assert!(affect_marks_svg(None, None).ends_with("</svg>"));
     }
 }

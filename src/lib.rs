@@ -11,6 +11,7 @@ pub mod arch;
 pub mod engine;
 pub mod error;
 pub mod first_visit;
+pub mod grid_pixels;
 pub mod labview;
 pub mod lesson;
 pub mod limits;

@@ -82,6 +82,13 @@ impl Bulk for Event {
         match self {
             Event::Responses { responses, .. } => take_responses(responses),
             Event::Features(b) => std::mem::take(&mut b.data),
+            // The crop's 150,528 bytes as JSON numbers cost a slow device's page a long task to
+            // parse; they travel beside it (the JSON keeps an empty crop as the marker).
+            Event::Analysis(a) => a
+                .crop
+                .as_mut()
+                .map(|c| std::mem::take(c).into_iter().map(f32::from).collect())
+                .unwrap_or_default(),
             _ => Vec::new(),
         }
     }
@@ -92,6 +99,18 @@ impl Bulk for Event {
                 b.data = bulk;
                 Ok(())
             }
+            Event::Analysis(a) => match &mut a.crop {
+                Some(c) if c.is_empty() && bulk.len() == crate::limits::CROP.pow(2) * 3 => {
+                    *c = bulk.into_iter().map(|v| v as u8).collect();
+                    Ok(())
+                }
+                None if bulk.is_empty() => Ok(()),
+                _ => Err(Failure::from(format!(
+                    "an analysis came with {} crop values, not {}",
+                    bulk.len(),
+                    crate::limits::CROP.pow(2) * 3
+                ))),
+            },
             _ => Ok(()),
         }
     }

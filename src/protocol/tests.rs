@@ -182,6 +182,39 @@ fn bulk_moves_out_and_back_exactly() {
     short.take_bulk();
     assert!(short.put_bulk(bulk[1..].to_vec()).is_err());
 
+    // An analysis's crop travels beside the JSON, and only a whole crop is put back.
+    let crop: Vec<u8> = (0..crate::limits::CROP.pow(2) * 3)
+        .map(|i| (i * 7 % 256) as u8)
+        .collect();
+    let with_crop = Event::Analysis(Box::new(Analysis {
+        image: "x.png".into(),
+        means: vec![vec![0.5]],
+        readout: None,
+        baseline: None,
+        affect: None,
+        affect_baseline: None,
+        top5: vec![],
+        crop: Some(crop),
+        forward_ms: 1.0,
+    }));
+    let mut ev = with_crop.clone();
+    let bulk = ev.take_bulk();
+    let json = Envelope { id: 4, body: ev }.to_json();
+    assert!(json.contains("\"crop\":[]"), "no crop bytes in the JSON");
+    let mut back = Envelope::<Event>::from_json(&json).unwrap().body;
+    let mut short = back.clone();
+    back.put_bulk(bulk.clone()).unwrap();
+    assert_eq!(back, with_crop);
+    assert!(short.put_bulk(bulk[1..].to_vec()).is_err());
+    let mut no_crop = Event::Analysis(Box::new(Analysis {
+        crop: None,
+        ..match &with_crop {
+            Event::Analysis(a) => (**a).clone(),
+            _ => unreachable!(),
+        }
+    }));
+    assert!(no_crop.take_bulk().is_empty());
+
     let rows = vec![
         vec![vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 6.0]],
         vec![vec![7.0, 8.0], vec![9.0, 10.0], vec![11.0, 12.0]],

@@ -33,34 +33,50 @@ pub fn rows(names: &[String], means: &[Vec<f32>]) -> Vec<LayerRow> {
         .collect()
 }
 
-pub fn show(store: Store, a: Analysis) {
-    if let Some(crop) = a.crop {
-        store.image.crop.set(crop);
-    }
-    store.image.top5.set(a.top5);
+/// Lays an analysis out in the store, in three turns of the event loop so that no one task
+/// holds the page for long on a slow device: the units (the grid, the layer table), then the
+/// crop and the means' record, and last what the student reads (the readout, the object guess,
+/// valence and arousal), so whatever shows the new readout finds the rest in place already.
+pub async fn show(store: Store, a: Analysis) {
+    let Analysis {
+        image,
+        means,
+        readout,
+        baseline,
+        affect,
+        affect_baseline,
+        top5,
+        crop,
+        forward_ms,
+    } = a;
     let names: Vec<String> = store
         .net
         .layers
         .with_untracked(|l| l.iter().map(|l| l.0.clone()).collect());
+    store.image.rows.set(rows(&names, &means));
     let json: serde_json::Map<String, serde_json::Value> = names
-        .iter()
-        .cloned()
-        .zip(a.means.iter().map(|v| serde_json::json!(v)))
+        .into_iter()
+        .zip(means.iter().map(|v| serde_json::json!(v)))
         .collect();
+    store.image.layer_means.set(means);
+    crate::web::sleep_ms(0).await;
+    if let Some(crop) = crop {
+        store.image.crop.set(crop);
+    }
     store
         .image
         .means_json
         .set(serde_json::Value::Object(json).to_string());
-    store.image.rows.set(rows(&names, &a.means));
-    store.image.layer_means.set(a.means);
-    store.image.readout.set(a.readout);
-    if a.baseline.is_some() {
-        store.image.baseline.set(a.baseline);
+    crate::web::sleep_ms(0).await;
+    store.image.top5.set(top5);
+    if baseline.is_some() {
+        store.image.baseline.set(baseline);
     }
-    store.image.affect.set(a.affect);
-    if a.affect_baseline.is_some() {
-        store.image.affect_baseline.set(a.affect_baseline);
+    store.image.readout.set(readout);
+    if affect_baseline.is_some() {
+        store.image.affect_baseline.set(affect_baseline);
     }
-    store.image.forward_ms.set(Some(a.forward_ms));
-    store.image.name.set(a.image);
+    store.image.affect.set(affect);
+    store.image.forward_ms.set(Some(forward_ms));
+    store.image.name.set(image);
 }

@@ -275,7 +275,7 @@ pub async fn start(store: Store) {
         )),
         None => {}
     }
-    Effect::new(move |_| super::url_state::write(store));
+    super::url_state::follow(store);
     // The paper's network behind the quick start; offline use once the downloads are over.
     match start.then {
         Some(target) if store.net.quick_start.get_untracked() => spawn_local(async move {
@@ -355,7 +355,7 @@ async fn analyse_loop(store: Store) {
                     store.image.heatmap.set(None);
                 }
                 if !stale {
-                    super::results::show(store, *a);
+                    super::results::show(store, *a).await;
                 }
             }
             (Ok(_), _) => store.fail("the engine gave an unexpected reply to the analysis"),

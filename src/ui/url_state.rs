@@ -51,14 +51,43 @@ pub fn apply(store: Store) {
     }
 }
 
-/// Writes the current state into the address bar (no reload, no history entry).
-pub fn write(store: Store) {
+/// Keeps the address bar in step with the state (no reload, no history entry). The link is
+/// worked out when the state changes; the address bar is written in a task of its own (history
+/// writes cost a slow device tens of milliseconds), once for all the changes of one turn.
+pub fn follow(store: Store) {
+    let pending = StoredValue::new(None::<String>);
+    Effect::new(move |_| {
+        let Some(url) = link(store) else { return };
+        let first = pending
+            .try_update_value(|p| p.replace(url).is_none())
+            .unwrap_or(false);
+        if first {
+            leptos::task::spawn_local(async move {
+                crate::web::sleep_ms(0).await;
+                if let Some(url) = pending.try_update_value(|p| p.take()).flatten() {
+                    replace(&url);
+                }
+            });
+        }
+    });
+}
+
+/// Writes `url` (`?…`) into the address bar unless it is there already.
+fn replace(url: &str) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let Ok(params) = web_sys::UrlSearchParams::new() else {
+    if window.location().search().is_ok_and(|now| now == url) {
         return;
-    };
+    }
+    if let Ok(h) = window.history() {
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+    }
+}
+
+/// The link (`?…`) for the current state.
+fn link(store: Store) -> Option<String> {
+    let params = web_sys::UrlSearchParams::new().ok()?;
     // During a first visit's quick start the model is left out, so that a reload or a shared
     // link starts the same way (and moves to the paper's network) rather than pinning AlexNet.
     // The layer and units are the quick start's too, so they are left out with it.
@@ -97,8 +126,5 @@ pub fn write(store: Store) {
             params.set(key, &v);
         }
     }
-    let url = format!("?{}", String::from(params.to_string()));
-    if let Ok(h) = window.history() {
-        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
-    }
+    Some(format!("?{}", String::from(params.to_string())))
 }

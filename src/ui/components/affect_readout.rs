@@ -2,7 +2,7 @@
 //! place the image on OASIS's 1–7 scales, among the set's own ratings (faint dots, positions
 //! only), and show where the current intervention moves it.
 
-use crate::affectview::affect_svg;
+use crate::affectview::{affect_background_svg, affect_marks_svg};
 use crate::ui::store::use_store;
 use leptos::prelude::*;
 
@@ -19,7 +19,10 @@ pub fn AffectReadout() -> impl IntoView {
                 <div data-testid="affect-plot" class="affect-plot"
                 data-valence=move || fmt(now(), 0) data-arousal=move || fmt(now(), 1)
                 data-base-valence=move || fmt(base(), 0) data-base-arousal=move || fmt(base(), 1)
-                inner_html=move || s.profile.ratings.with(|r| affect_svg(r, base(), now()))>
+                >
+                // The set's ratings change with the profile only; each pass redraws the marks.
+                <div class="affect-back" inner_html=move || s.profile.ratings.with(|r| affect_background_svg(r))></div>
+                <div class="affect-marks" inner_html=move || affect_marks_svg(base(), now())></div>
             </div>
             <p class="summary" data-testid="affect-summary">{move || match (now(), base()) {
                 (Some(n), Some(b)) if (n[0] - b[0]).abs() > 0.01 || (n[1] - b[1]).abs() > 0.01 => format!(

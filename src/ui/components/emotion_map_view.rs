@@ -55,7 +55,7 @@ pub fn EmotionMapView() -> impl IntoView {
         })
     };
     Effect::new(move |_| {
-        let crop = s.image.crop.get();
+        s.image.crop.track();
         let Some((b, a)) = maps().filter(|_| on.get()) else {
             return;
         };
@@ -65,7 +65,11 @@ pub fn EmotionMapView() -> impl IntoView {
             .map_or(b.extent(), |a| a.extent().max(b.extent()));
         for (canvas, m) in [(before_c.get(), Some(&b)), (after_c.get(), a.as_ref())] {
             if let (Some(c), Some(m)) = (canvas, m) {
-                if let Some(rgba) = overlay_rgba(&crop, m, scale) {
+                if let Some(rgba) = s
+                    .image
+                    .crop
+                    .with_untracked(|crop| overlay_rgba(crop, m, scale))
+                {
                     put_rgba(&c, &rgba, CROP as u32, CROP as u32);
                 }
             }
@@ -73,7 +77,7 @@ pub fn EmotionMapView() -> impl IntoView {
     });
     let classes = move || s.profile.classes.get();
     view! {
-        <section class="stage emotion-map-view" hidden=move || s.image.crop.get().is_empty()>
+        <section class="stage emotion-map-view" hidden=move || s.image.crop.with(|c| c.is_empty())>
             <h2>"Where is the emotion?"</h2>
             <label>
                 <input type="checkbox" data-testid="emotion-map-toggle" prop:checked=move || on.get()

@@ -62,12 +62,13 @@ pub fn ImageInput() -> impl IntoView {
     let show_map = RwSignal::new(true);
     let mapped = move || show_map.get() && s.image.heatmap.with(|m| m.is_some());
     Effect::new(move |_| {
-        let rgb = s.image.crop.get();
         let Some(c) = canvas.get() else { return };
-        match s.image.heatmap.get().filter(|_| show_map.get()) {
-            Some(m) => crate::ui::canvas::put_map(&c, &rgb, &m),
-            None => crate::ui::canvas::put_crop(&c, &rgb),
-        }
+        let map = s.image.heatmap.get().filter(|_| show_map.get());
+        // Read in place: the crop's 150 kB are not copied for a redraw.
+        s.image.crop.with(|rgb| match &map {
+            Some(m) => crate::ui::canvas::put_map(&c, rgb, m),
+            None => crate::ui::canvas::put_crop(&c, rgb),
+        });
     });
     let on_change = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -110,7 +111,7 @@ pub fn ImageInput() -> impl IntoView {
                     }
                 }).collect_view()}
             </div>
-            <div class="crop" hidden=move || s.image.crop.get().is_empty()>
+            <div class="crop" hidden=move || s.image.crop.with(|c| c.is_empty())>
                 <canvas node_ref=canvas width=CROP.to_string() height=CROP.to_string() data-testid="crop"
                         data-map=move || mapped().to_string()
                         aria-label=move || if mapped() { "The crop the network sees, with the focused unit's response map in orange" } else { "The 224 by 224 grayscale crop the network sees" }></canvas>

@@ -18,25 +18,29 @@ pub fn InterventionPanel() -> impl IntoView {
     // The layer's selected units preferring the chosen emotion, best SI first; `limit` keeps the top k.
     let select_selective = move |limit: Option<usize>| {
         let Some(li) = s.layer_index() else { return };
-        let units = s.profile.units.get_untracked();
-        let Some(layer) = units.get(li) else {
+        // Read in place: the profile's 4,224 unit summaries are not copied for a click.
+        let picked = s.profile.units.with_untracked(|units| {
+            units
+                .get(li)
+                .map(|layer| selective_units(layer, emotion.get_untracked(), limit))
+        });
+        let Some(picked) = picked else {
             return s
                 .notice
                 .set("This model has no profile: selective units are unknown.".into());
         };
-        s.intervention
-            .selected
-            .set(selective_units(layer, emotion.get_untracked(), limit));
+        s.intervention.selected.set(picked);
         s.intervention.selection.set(Selection::Selective);
         apply();
     };
-    let select_genuine = move |_| {
+    let select_genuine = move || {
         let Some(li) = s.layer_index() else { return };
-        let units = s.profile.units.get_untracked();
-        let picked = units
-            .get(li)
-            .map(|l| genuine_units(l, emotion.get_untracked()))
-            .unwrap_or_default();
+        let picked = s.profile.units.with_untracked(|units| {
+            units
+                .get(li)
+                .map(|l| genuine_units(l, emotion.get_untracked()))
+                .unwrap_or_default()
+        });
         if picked.is_empty() {
             s.notice.set(
                 "No unit of this layer is selective for that emotion on both halves of the set."
@@ -53,15 +57,11 @@ pub fn InterventionPanel() -> impl IntoView {
             .units
             .with(|u| u.iter().flatten().any(|u| u.genuine.is_some()))
     };
-    let select_top = move |_| select_selective(Some(top_k.get_untracked()));
-    let select_all = move |_| select_selective(None);
-    let select_random = move |_| {
+    let select_random = move || {
         let n = s
             .net
             .layers
-            .get_untracked()
-            .get(s.layer_index().unwrap_or(0))
-            .map_or(0, |l| l.1);
+            .with_untracked(|l| l.get(s.layer_index().unwrap_or(0)).map_or(0, |l| l.1));
         let k = s
             .intervention
             .selected
@@ -77,13 +77,20 @@ pub fn InterventionPanel() -> impl IntoView {
         s.intervention.selection.set(Selection::Random);
         apply();
     };
-    let reset = move |_| {
+    let reset = move || {
         s.intervention.selected.set(Vec::new());
         s.intervention.selection.set(Selection::None);
         s.intervention.mode.set(Mode::Lesion);
         s.intervention.alpha.set(1.0);
         apply();
     };
+    // Each button's work runs in a task after the click's own, so that on a slow device
+    // neither holds the page for long.
+    let select_top = move |_| later(move || select_selective(Some(top_k.get_untracked())));
+    let select_all = move |_| later(move || select_selective(None));
+    let select_genuine = move |_| later(select_genuine);
+    let select_random = move |_| later(select_random);
+    let reset = move |_| later(reset);
     view! {
         <section class="card" data-testid="intervention" aria-labelledby="intervene-title">
             <h2 id="intervene-title">"Intervene"</h2>
@@ -134,4 +141,12 @@ pub fn InterventionPanel() -> impl IntoView {
             </details>
         </section>
     }
+}
+
+/// Runs `f` in a task of its own, after the current one.
+fn later(f: impl FnOnce() + 'static) {
+    leptos::task::spawn_local(async move {
+        crate::web::sleep_ms(0).await;
+        f();
+    });
 }

@@ -3,13 +3,14 @@
 //! adds. A keyboard-reachable list gives the same information as text.
 
 use crate::analysis::charts::PALETTE;
+use crate::grid_pixels::{grid_rgba, Cell};
 use crate::labview::{grid_step, order_units, unit_style, valence_color, zscore, Colour, Sort};
+use crate::ui::canvas::put_rgba;
 use crate::ui::session::rerun;
 use crate::ui::store::{use_store, Store};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::CanvasRenderingContext2d;
 
 const CELL: f64 = 16.0;
 
@@ -89,54 +90,37 @@ fn ordering(s: &Store, sort: &str, filter: Option<usize>) -> Vec<usize> {
 
 fn draw(s: &Store, canvas: &web_sys::HtmlCanvasElement, order: &[usize], colour: Colour) {
     let Some(li) = s.layer_index() else { return };
-    let n = order.len();
-    let c = cols(s.net.layers.get().get(li).map_or(0, |l| l.1));
-    let rows = n.div_ceil(c);
-    canvas.set_width((c as f64 * CELL) as u32);
-    canvas.set_height((rows as f64 * CELL) as u32);
-    let Some(ctx) = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
-        return;
-    };
-    ctx.set_fill_style_str("#f3f3f0");
-    ctx.fill_rect(0.0, 0.0, c as f64 * CELL, rows as f64 * CELL);
-    let selected = s.intervention.selected.get();
-    // One clone of this layer's responses; the summaries are read in place.
-    let means: Vec<f32> = s
-        .image
-        .layer_means
-        .with(|m| m.get(li).cloned().unwrap_or_default());
-    let max = means.iter().cloned().fold(0.0, f32::max);
-    let looks: Vec<(String, f64)> = s.profile.units.with(|units| {
-        let stats = units.get(li);
-        order
-            .iter()
-            .map(|&u| {
-                let st = stats.and_then(|l| l.get(u));
-                unit_style(st, means.get(u).copied(), max, colour)
+    let c = cols(s.net.layers.with(|l| l.get(li).map_or(0, |l| l.1)));
+    let focus = s.intervention.focus.get();
+    let cells: Vec<Cell> = s.intervention.selected.with(|selected| {
+        s.image.layer_means.with(|means| {
+            let means = means.get(li).map(|v| v.as_slice()).unwrap_or_default();
+            let max = means.iter().cloned().fold(0.0, f32::max);
+            s.profile.units.with(|units| {
+                let stats = units.get(li);
+                order
+                    .iter()
+                    .map(|&u| {
+                        let st = stats.and_then(|l| l.get(u));
+                        let (color, strength) = unit_style(st, means.get(u).copied(), max, colour);
+                        Cell {
+                            color,
+                            strength,
+                            selected: selected.contains(&u),
+                            focused: focus == Some(u),
+                        }
+                    })
+                    .collect()
             })
-            .collect()
+        })
     });
-    for (pos, (&u, (color, strength))) in order.iter().zip(looks).enumerate() {
-        let (x, y) = ((pos % c) as f64 * CELL, (pos / c) as f64 * CELL);
-        ctx.set_global_alpha(0.12 + 0.88 * strength);
-        ctx.set_fill_style_str(&color);
-        ctx.fill_rect(x + 1.0, y + 1.0, CELL - 2.0, CELL - 2.0);
-        ctx.set_global_alpha(1.0);
-        if selected.contains(&u) {
-            ctx.set_stroke_style_str("#111111");
-            ctx.set_line_width(2.0);
-            ctx.stroke_rect(x + 1.5, y + 1.5, CELL - 3.0, CELL - 3.0);
-        }
-        if s.intervention.focus.get() == Some(u) {
-            ctx.set_stroke_style_str("#F0E442");
-            ctx.stroke_rect(x + 0.5, y + 0.5, CELL - 1.0, CELL - 1.0);
-        }
+    // One buffer, one call into the browser.
+    let (rgba, w, h) = grid_rgba(&cells, c, CELL as usize);
+    if canvas.width() != w as u32 || canvas.height() != h as u32 {
+        canvas.set_width(w as u32);
+        canvas.set_height(h as u32);
     }
+    put_rgba(canvas, &rgba, w as u32, h as u32);
 }
 
 fn toggle(s: Store, u: usize, add: bool) {
@@ -195,6 +179,40 @@ pub fn LayerGrid() -> impl IntoView {
     let tab_stop = Memo::new(move |_| {
         let f = s.intervention.focus.get();
         order.with(|o| f.filter(|f| o.contains(f)).or(o.first().copied()))
+    });
+    // The buttons' tab stop and pressed state follow the focus and the selection: only the
+    // buttons whose state changed are written.
+    let button = move |u: usize| {
+        document()
+            .query_selector(&format!("[data-testid=unit][data-unit=\"{u}\"]"))
+            .ok()
+            .flatten()
+    };
+    Effect::new(move |before: Option<Option<usize>>| {
+        order.track();
+        let now = tab_stop.get();
+        for (u, v) in [(before.flatten(), "-1"), (now, "0")] {
+            if let Some(b) = u.and_then(button) {
+                let _ = b.set_attribute("tabindex", v);
+            }
+        }
+        now
+    });
+    Effect::new(move |before: Option<Vec<usize>>| {
+        order.track();
+        let now = s.intervention.selected.get();
+        let old = before.unwrap_or_default();
+        for u in old.iter().filter(|u| !now.contains(u)) {
+            if let Some(b) = button(*u) {
+                let _ = b.set_attribute("aria-pressed", "false");
+            }
+        }
+        for u in now.iter().filter(|u| !old.contains(u)) {
+            if let Some(b) = button(*u) {
+                let _ = b.set_attribute("aria-pressed", "true");
+            }
+        }
+        now
     });
     // The keyboard path is as calm as the mouse's: one tab stop, the arrows move the focus
     // ring on the canvas and the line under it says which unit it is; nothing opens or moves.
@@ -275,8 +293,10 @@ pub fn LayerGrid() -> impl IntoView {
                         // canvas, not 512 labels (the line below describes the focused unit).
                         view! {
                             <li><button data-testid="unit" data-layer=layer data-unit=u.to_string()
-                                tabindex=move || if tab_stop.get() == Some(u) { "0" } else { "-1" }
-                                aria-pressed=move || s.intervention.selected.with(|v| v.contains(&u)).to_string()
+                                // Written as drawn; the effects below change only the buttons
+                                // that change (not 512 bindings per click or focus).
+                                tabindex=if tab_stop.get_untracked() == Some(u) { "0" } else { "-1" }
+                                aria-pressed=s.intervention.selected.with_untracked(|v| v.contains(&u)).to_string()
                                 aria-label=move || profile_label(&s, li, u) aria-describedby="unit-focus-text"
                                 on:focus=move |_| s.intervention.focus.set(Some(u))
                                 on:click=move |ev: leptos::ev::MouseEvent| toggle(s, u, ev.shift_key() || ev.ctrl_key())>

@@ -57,7 +57,7 @@ pub fn ProfileOverview() -> impl IntoView {
         ])
     };
     view! {
-        <section class="stage" hidden=move || s.profile.units.get().is_empty()>
+        <section class="stage" hidden=move || s.profile.units.with(|u| u.is_empty())>
             <h2>"The profile at a glance"</h2>
             <p class="hint">
                 "Left: the share of each layer's units whose selectivity beats shuffled labels (a "

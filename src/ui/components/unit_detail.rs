@@ -21,7 +21,9 @@ pub fn UnitDetail() -> impl IntoView {
     });
     Effect::new(move |_| {
         if let (Some(c), Some(m)) = (canvas.get(), s.image.heatmap.get()) {
-            crate::ui::canvas::put_map(&c, &s.image.crop.get_untracked(), &m);
+            s.image
+                .crop
+                .with_untracked(|crop| crate::ui::canvas::put_map(&c, crop, &m));
         }
     });
     view! {
@@ -33,7 +35,7 @@ pub fn UnitDetail() -> impl IntoView {
                 <div>
                 {move || {
                     let (u, li) = (s.intervention.focus.get()?, s.layer_index()?);
-                    let st = s.profile.units.get().get(li)?.get(u)?.clone();
+                    let st = s.profile.units.with(|units| units.get(li)?.get(u).cloned())?;
                     let classes = s.profile.classes.get();
                     Some(view! {
                         <p>"Selectivity index (SI) " <strong>{format!("{:.2}", st.si)}</strong>
