@@ -1,8 +1,8 @@
 // A cheap school laptop or phone is several times slower than this machine. With DevTools' 4×
 // CPU throttling, lab interactions (analyse an example, focus a unit, lesion, random units,
 // reset; VGG-16 on conv5_3, the 512-unit grid, CPU path; 50 of them, `NEURONS_INTERACTIONS` to
-// change) run with no error and no main-thread task of 250 ms or more; the tasks over 50 ms are
-// counted and printed (the aim is none; see the README's Performance section).
+// change) run with no error, no main-thread task of 100 ms or more and at most two over 50 ms
+// (three runs of 100 here: 0, 1 of 53 ms, 0; the figures are printed each run).
 // `NEURONS_PROFILE=1` also samples the main thread and prints its heaviest functions.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -23,7 +23,7 @@ const N = Number(process.env.NEURONS_INTERACTIONS ?? 50);
 const settled = (page) => page.waitForFunction(() =>
   document.querySelector('[data-testid="status"]')?.textContent === "ready", null, { timeout: 600_000, polling: 250 });
 
-test(`4× CPU throttling: ${N} interactions, no error, no main-thread task of 250 ms`, { timeout: 1_200_000 }, async () => {
+test(`4× CPU throttling: ${N} interactions, no error, no main-thread task of 100 ms, at most two over 50 ms`, { timeout: 1_200_000 }, async () => {
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
   await context.addInitScript(LONGTASKS);
   const { page } = await openApp(context, server.base + "?model=vgg16-imagenet-conv&layer=conv5_3&backend=cpu&example=cat.jpg");
@@ -95,7 +95,8 @@ test(`4× CPU throttling: ${N} interactions, no error, no main-thread task of 25
     for (const [k, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${ms.toFixed(0).padStart(7)} ms  ${k}`);
     console.log(JSON.stringify(tasks.map(([s, d]) => [Math.round(s - t0), Math.round(d)])));
   }
-  assert.ok(worst < 250, `a main-thread task of ${worst.toFixed(0)} ms at 4×: ${JSON.stringify(tasks.map(([, d]) => Math.round(d)))}`);
+  assert.ok(worst < 100, `a main-thread task of ${worst.toFixed(0)} ms at 4×: ${JSON.stringify(tasks.map(([, d]) => Math.round(d)))}`);
+  assert.ok(tasks.length <= 2, `${tasks.length} main-thread tasks over 50 ms at 4×`);
   // The instrument works under throttling: a busy task of the page's own is seen.
   await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
   const t1 = await page.evaluate(() => {

@@ -282,7 +282,6 @@ pub fn LayerGrid() -> impl IntoView {
                 }}
                 " · brighter = stronger than usual"
             </p>
-            <canvas node_ref=canvas id="unit-grid" class="grid" on:click=on_click aria-hidden="true"></canvas>
             <ul class="sr-list" aria-label="Units of this layer (arrow keys move, Enter selects, Shift+Enter adds)" on:keydown=on_key>
                 {move || {
                     let li = s.layer_index().unwrap_or(0);
@@ -306,6 +305,7 @@ pub fn LayerGrid() -> impl IntoView {
                     }).collect_view()
                 }}
             </ul>
+            <canvas node_ref=canvas id="unit-grid" class="grid" on:click=on_click aria-hidden="true"></canvas>
             <p class="focus-text" id="unit-focus-text" aria-live="polite">{move || match s.intervention.focus.get() {
                 Some(u) => describe(&s, s.layer_index().unwrap_or(0), u),
                 None => "Colour = the emotion a unit prefers. Click a unit to select it; shift-click adds.".into(),
