@@ -109,6 +109,16 @@ test("the panels below are tabs, operable from the keyboard", { timeout: 600_000
   assert.match(await page.locator(".focus-text").textContent(), new RegExp(`^unit ${second}\\b`));
   assert.equal(await page.locator('[data-testid="unit"][tabindex="0"]').getAttribute("data-unit"), second);
   assert.deepEqual(await page.locator("#unit-grid").boundingBox(), grid, "the grid did not move");
+  // Enter selects the focused unit alone; Shift+Enter adds one, as shift-click does.
+  const pressed = () => page.locator('[data-testid="unit"][aria-pressed="true"]').evaluateAll((es) => es.map((e) => e.dataset.unit));
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((u) => [...document.querySelectorAll('[data-testid="unit"][aria-pressed="true"]')].map((e) => e.dataset.unit).join() === u, second);
+  await page.keyboard.press("ArrowRight");
+  const third = await page.evaluate(() => document.activeElement.dataset.unit);
+  await page.keyboard.press("Shift+Enter");
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="unit"][aria-pressed="true"]').length === 2);
+  assert.deepEqual((await pressed()).sort(), [second, third].sort());
+  await idle(page);
   // Focusing a unit from the keyboard opens its detail.
   await page.getByTestId("tab-experiment").click();
   const unit = page.getByTestId("unit").first();

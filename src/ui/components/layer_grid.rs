@@ -220,6 +220,11 @@ pub fn LayerGrid() -> impl IntoView {
         let li = s.layer_index().unwrap_or(0);
         let c = cols(s.net.layers.get_untracked().get(li).map_or(0, |l| l.1));
         let now = s.intervention.focus.get_untracked();
+        // Shift+Enter adds the focused unit, as shift-click does (Enter alone selects it).
+        if let (Some(u), "Enter", true) = (now, ev.key().as_str(), ev.shift_key()) {
+            ev.prevent_default();
+            return toggle(s, u, true);
+        }
         let Some(next) = order.with_untracked(|o| grid_step(o, c, now, &ev.key())) else {
             return;
         };
