@@ -549,8 +549,8 @@ fn soak_500_mixed_requests() {
                 })
                 .unwrap();
             }
-            // VGG-16 for a tenth of each hundred (its passes are the slow ones).
-            7 if i % 100 == 7 || i % 100 == 17 => {
+            // VGG-16 for two requests of each hundred (its passes are the slow ones).
+            7 | 9 if i % 100 == 7 || i % 100 == 9 => {
                 (model, layer, n) = if model == "alexnet-untrained" {
                     ("vgg16-untrained", "conv5_3", 512)
                 } else {
