@@ -66,9 +66,6 @@ pub enum Request {
     Prefetch { file: String, sha256: String },
     /// The profile whose readout scores emotions (`None`: no readout).
     SetProfile(Option<Box<Profile>>),
-    /// The image to analyse; its bytes are attached (transferred). Refused images leave the
-    /// previous one in place.
-    SetImage { name: String },
     /// Every layer's means for the current image under `mask`, split at `layer` (the one on
     /// screen, so a first intervention there is fast), plus the unmasked readout if `baseline`.
     /// With `image`, its bytes are attached and it becomes the current image first (one round
@@ -220,7 +217,6 @@ pub enum RequestKind {
     CheckWeights,
     Prefetch,
     SetProfile,
-    SetImage,
     Analyse,
     UnitMap,
     EmotionMaps,
@@ -243,7 +239,6 @@ impl Request {
             Request::CheckWeights { .. } => RequestKind::CheckWeights,
             Request::Prefetch { .. } => RequestKind::Prefetch,
             Request::SetProfile(_) => RequestKind::SetProfile,
-            Request::SetImage { .. } => RequestKind::SetImage,
             Request::Analyse { .. } => RequestKind::Analyse,
             Request::UnitMap { .. } => RequestKind::UnitMap,
             Request::EmotionMaps { .. } => RequestKind::EmotionMaps,
@@ -286,12 +281,7 @@ impl RequestKind {
                     | (K::LoseGpu, Event::Lost(_))
                     | (K::Memory, Event::Memory(_))
                     | (
-                        K::Init
-                            | K::Prefetch
-                            | K::SetProfile
-                            | K::SetImage
-                            | K::SetPart
-                            | K::Recover,
+                        K::Init | K::Prefetch | K::SetProfile | K::SetPart | K::Recover,
                         Event::Done
                     )
             ),

@@ -46,9 +46,6 @@ fn every_request_round_trips() {
             file: "vgg16-imagenet-conv.safetensors".into(),
             sha256: "ab".repeat(32),
         },
-        Request::SetImage {
-            name: "cat.png".into(),
-        },
         Request::Analyse {
             mask: mask.clone(),
             layer: "conv5_3".into(),

@@ -22,7 +22,7 @@ pub fn App() -> impl IntoView {
     }
     let store = Store::new();
     provide_context(store);
-    spawn_local(session::start(store));
+    spawn_local(super::startup::start(store));
     spawn_local(super::lesson::start(store));
     install_test_hooks(store);
     let lab_class = move || {

@@ -17,6 +17,7 @@ pub mod pool;
 pub mod profiler;
 pub mod results;
 pub mod session;
+pub mod startup;
 pub mod store;
 pub mod upgrade;
 pub mod url_state;

@@ -1,14 +1,13 @@
 //! The page's side of the lab: what the interactive engine worker holds (model, profile, image)
 //! as the page knows it, the requests the components trigger, and how events land in the store.
-//! If the worker crashes it is restarted and given the same model, profile and image again.
+//! If the worker crashes, `super::startup` restarts it from this record: the same model,
+//! profile and image.
 //! The record of what the worker holds is part of the store ([`Link`] in
 //! [`super::store::EngineState`]), not a global: the page keeps state, the worker the engine.
 
 use super::client::{Attach, Client};
-use super::fetch::{fetch_text, query_param};
 use super::store::{Mode, Store};
 use crate::analysis::profile::Profile;
-use crate::first_visit::PAPER_MODEL;
 use crate::model::GainMask;
 use crate::protocol::{BackendChoice, ErrorKind, Event, Failure, Request};
 use crate::sched::Latest;
@@ -21,30 +20,30 @@ use std::rc::Rc;
 /// from after a crash or a lost GPU: the model, profile and image it was given.
 #[derive(Default)]
 pub struct Link {
-    client: Option<Client>,
-    choice: BackendChoice,
-    manifest: Option<Rc<Manifest>>,
+    pub(super) client: Option<Client>,
+    pub(super) choice: BackendChoice,
+    pub(super) manifest: Option<Rc<Manifest>>,
     /// The model in the worker, and the visitor's file behind it if it came from one.
-    entry: Option<ModelEntry>,
-    file: Option<web_sys::File>,
+    pub(super) entry: Option<ModelEntry>,
+    pub(super) file: Option<web_sys::File>,
     /// Model loads running (and their profiles being installed).
-    loading: u32,
-    profile: Option<Rc<Profile>>,
-    image: Option<(String, Rc<Vec<u8>>)>,
+    pub(super) loading: u32,
+    pub(super) profile: Option<Rc<Profile>>,
+    pub(super) image: Option<(String, Rc<Vec<u8>>)>,
     /// An image the worker has not had yet: the next analysis carries it (one round trip).
-    fresh: Option<(String, Rc<Vec<u8>>)>,
-    analysis: Latest,
+    pub(super) fresh: Option<(String, Rc<Vec<u8>>)>,
+    pub(super) analysis: Latest,
     /// Counts unit-map requests: only the newest one's answer is shown.
-    maps: u64,
+    pub(super) maps: u64,
 }
 
 /// Reads the store's record of the worker.
-fn get<T>(store: Store, f: impl FnOnce(&Link) -> T) -> T {
+pub(super) fn get<T>(store: Store, f: impl FnOnce(&Link) -> T) -> T {
     store.engine.link.with_value(f)
 }
 
 /// Changes the store's record of the worker.
-fn put<T>(store: Store, f: impl FnOnce(&mut Link) -> T) -> T {
+pub(super) fn put<T>(store: Store, f: impl FnOnce(&mut Link) -> T) -> T {
     store
         .engine
         .link
@@ -115,175 +114,6 @@ pub(super) fn set_model(store: Store, entry: Option<ModelEntry>, file: Option<we
 /// Records the profile now in use (the worker is told by [`super::models::set_profile`]).
 pub(super) fn keep_profile(store: Store, p: Option<Profile>) {
     put(store, |s| s.profile = p.map(Rc::new));
-}
-
-/// Interim events of the interactive worker.
-fn on_event(store: Store, ev: Event) {
-    match ev {
-        Event::Backend { label, reason, gpu } => {
-            store.net.backend.set(label);
-            store.net.backend_reason.set(reason);
-            store.net.gpu.set(gpu);
-        }
-        Event::Download { got, total } => store.net.progress.set(Some((got, total))),
-        Event::Prefetching { got, total } => store
-            .net
-            .upgrade
-            .update(|u| *u = u.take().map(|(label, _, _)| (label, got, total))),
-        Event::Notice(n) => store.notice.set(n),
-        Event::Error(f) => store.fail(f.message),
-        _ => {}
-    }
-}
-
-/// Starts (or restarts) the interactive worker: its wasm starts loading now.
-fn spawn_client(store: Store) -> Result<Client, Failure> {
-    let on_crash = Rc::new(move |why: String| spawn_local(restart(store, why)));
-    let c = Client::spawn(Rc::new(move |ev| on_event(store, ev)), on_crash)?;
-    put(store, |s| s.client = Some(c.clone()));
-    Ok(c)
-}
-
-/// Sets up the worker's engine (WebGPU or CPU, as the link and the device allow).
-async fn init(store: Store, c: &Client) -> Result<(), Failure> {
-    let choice = get(store, |s| s.choice);
-    c.call(
-        Request::Init {
-            backend: choice,
-            pool: false,
-        },
-        Attach::default(),
-    )
-    .await?;
-    Ok(())
-}
-
-/// The worker died: start a new one and give it the same model, profile and image.
-async fn restart(store: Store, why: String) {
-    let _t = store.task("restarting the engine");
-    store.notice.set(format!(
-        "The engine stopped ({why}). It was restarted; your model, image and settings are kept."
-    ));
-    let started = match spawn_client(store) {
-        Ok(c) => init(store, &c).await,
-        Err(f) => Err(f),
-    };
-    if let Err(f) = started {
-        return store.fail(format!("the engine could not be restarted: {f}"));
-    }
-    let (entry, file, profile, image) = put(store, |s| {
-        s.analysis = Latest::default();
-        (
-            s.entry.clone(),
-            s.file.clone(),
-            s.profile.clone(),
-            s.image.clone(),
-        )
-    });
-    if let Some(e) = entry {
-        let from_file = file.is_some();
-        let attach = Attach {
-            files: file.into_iter().collect(),
-            bytes: None,
-        };
-        if let Err(f) = call(
-            store,
-            Request::LoadModel {
-                entry: Box::new(e),
-                from_file,
-            },
-            attach,
-        )
-        .await
-        {
-            return store.fail(format!("the engine could not reload the model: {f}"));
-        }
-    }
-    let _ = call(
-        store,
-        Request::SetProfile(profile.map(|p| Box::new((*p).clone()))),
-        Attach::default(),
-    )
-    .await;
-    if image.is_some() {
-        // The next analysis gives the worker the image again (unless a newer one waits).
-        put(store, |s| {
-            if s.fresh.is_none() {
-                s.fresh = image;
-            }
-        });
-        rerun(store);
-    }
-}
-
-/// Start-up: the worker, the manifest, then the model from the link or the default.
-pub async fn start(store: Store) {
-    // An image given before the first model is in waits for it (one analysis, at the end).
-    let loading = Loading::begin(store);
-    let choice = BackendChoice::from_param(query_param("backend").as_deref());
-    put(store, |s| s.choice = choice);
-    let t = store.task("starting the engine");
-    // The engine's wasm loads in its worker while the page fetches the model list.
-    let client = match spawn_client(store) {
-        Ok(c) => c,
-        Err(f) => return store.fail(f.message),
-    };
-    let manifest = match fetch_text("weights/manifest.json")
-        .await
-        .and_then(|t| Manifest::parse(&t))
-    {
-        Ok(m) => m,
-        Err(e) => {
-            store
-                .error
-                .set(format!("{e}; using the built-in model list"));
-            Manifest::builtin()
-        }
-    };
-    store.net.models.set(
-        manifest
-            .models
-            .iter()
-            .map(|m| (m.id.clone(), m.label.clone()))
-            .collect(),
-    );
-    let asked = query_param("model");
-    let known = asked.as_deref().filter(|id| manifest.get(id).is_ok());
-    if let (Some(id), None) = (&asked, known) {
-        store
-            .notice
-            .set(format!("Ignored unknown model `{id}` in the link."));
-    }
-    let start = super::upgrade::where_to_start(&manifest, known).await;
-    let explicit = known.is_some();
-    put(store, |s| s.manifest = Some(Rc::new(manifest)));
-    let id = start.model.clone();
-    store.net.model.set(id.clone());
-    store.net.quick_start.set(id != PAPER_MODEL && !explicit);
-    if let Err(f) = init(store, &client).await {
-        return store.fail(f.message);
-    }
-    super::upgrade::load_first(store, &start, explicit).await;
-    super::url_state::apply(store);
-    drop(t);
-    drop(loading);
-    rerun(store);
-    match query_param("example") {
-        Some(f) if super::components::is_example(&f) => super::components::take_example(store, f),
-        Some(f) => store.notice.set(format!(
-            "Ignored the unknown example image `{f}` in the link."
-        )),
-        None => {}
-    }
-    super::url_state::follow(store);
-    // The paper's network behind the quick start; offline use once the downloads are over.
-    match start.then {
-        Some(target) if store.net.quick_start.get_untracked() => spawn_local(async move {
-            super::upgrade::fetch_then_switch(store, target).await;
-            super::offline::enable(store);
-        }),
-        _ => super::offline::enable(store),
-    }
 }
 
 /// Analyses a new image: the analysis carries it to the worker (one round trip). An image that

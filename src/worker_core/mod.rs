@@ -13,6 +13,10 @@ mod load;
 mod pass_cache;
 mod pool;
 #[cfg(test)]
+mod soak;
+#[cfg(test)]
+mod test_host;
+#[cfg(test)]
 mod tests;
 
 use crate::analysis::profile::Profile;
@@ -186,10 +190,6 @@ impl<H: Host> WorkerCore<H> {
             }
             Request::SetProfile(p) => {
                 self.profile = p.map(|p| Rc::new(*p));
-                Ok(Event::Done)
-            }
-            Request::SetImage { name } => {
-                self.set_image(name, attached.bytes.unwrap_or_default())?;
                 Ok(Event::Done)
             }
             Request::Analyse {
