@@ -99,58 +99,68 @@ impl HostStack {
             .and_then(|d| d.iter().flatten().next().map(|p| p.path))
     }
 
-    /// One image through steps `from..to` on the direct kernel: blocked once on entry, each
-    /// conv writes the next conv's padding, back to `[c, h, w]` at the end.
-    fn one_direct(
+    /// A batch through steps `from..to` on the direct kernel, a layer at a time (Winograd pools
+    /// the tiles of every image; other convs and the pools run the images in parallel): blocked
+    /// once on entry, each conv writes the next conv's padding, back to `[c, h, w]` at the end.
+    fn batch_direct(
         &self,
         packed: &[Option<Packed>],
         (from, to): (usize, usize),
-        img: &[f32],
+        imgs: &[&[f32]],
         dims: Dims,
         mask: &GainMask,
-        parallel: bool,
-    ) -> (Vec<f32>, Dims, Vec<Vec<f32>>) {
+    ) -> Vec<(Vec<f32>, Dims, Vec<Vec<f32>>)> {
         // The border the step after `i` needs: the padding of the conv that follows, if any.
         let pad_after = |i: usize| match packed.get(i + 1) {
             Some(Some(p)) if i + 1 < to => p.pad,
             _ => 0,
         };
-        let mut x: Option<Blocked> = None;
-        let (mut c, mut h, mut w) = dims;
-        let mut means = Vec::new();
+        let (cb, pad) = match packed.get(from) {
+            Some(Some(p)) => (p.cib, p.pad),
+            _ => (
+                packed.iter().flatten().next().map_or(1, |p| p.path.lanes()),
+                0,
+            ),
+        };
+        if from == to {
+            return imgs
+                .iter()
+                .map(|x| (x.to_vec(), dims, Vec::new()))
+                .collect();
+        }
+        let (c, h, w) = dims;
+        let mut xs: Vec<Blocked> = each(imgs, |img| Blocked::from_nchw(img, (c, h, w), cb, pad));
+        let mut means: Vec<Vec<Vec<f32>>> = vec![Vec::new(); imgs.len()];
         for i in from..to {
-            let cur = x.take().unwrap_or_else(|| {
-                let cb = match &packed[i] {
-                    Some(p) => p.cib,
-                    None => packed.iter().flatten().next().map_or(1, |p| p.path.lanes()),
-                };
-                let pad = packed[i].as_ref().map_or(0, |p| p.pad);
-                Blocked::from_nchw(img, (c, h, w), cb, pad)
-            });
-            let next = match (&self.steps[i], &packed[i]) {
+            xs = match (&self.steps[i], &packed[i]) {
                 (HostStep::Conv(name, _), Some(p)) => {
-                    let cur = cur.reblock(p.cib, p.pad);
-                    let (y, m) = p.run(&cur, mask.get(name), pad_after(i), parallel);
-                    means.push(m);
-                    y
+                    let xs: Vec<Blocked> = each_owned(xs, |x| x.reblock(p.cib, p.pad));
+                    let refs: Vec<&Blocked> = xs.iter().collect();
+                    let out = p.run_batch(&refs, mask.get(name), pad_after(i));
+                    out.into_iter()
+                        .zip(&mut means)
+                        .map(|((y, m), all)| {
+                            all.push(m);
+                            y
+                        })
+                        .collect()
                 }
-                (HostStep::Pool { k, s }, _) => {
-                    let cb = cur.cb;
-                    direct::max_pool(&cur.reblock(cb, 0), *k, *s, pad_after(i))
-                }
+                (HostStep::Pool { k, s }, _) => each_owned(xs, |x| {
+                    let cb = x.cb;
+                    direct::max_pool(&x.reblock(cb, 0), *k, *s, pad_after(i))
+                }),
                 (HostStep::Conv(..), None) => unreachable!("every conv is packed"),
             };
-            (c, h, w) = (next.c, next.h, next.w);
-            x = Some(next);
         }
-        let out = match x {
-            Some(b) => b.to_nchw(),
-            None => img.to_vec(),
-        };
-        (out, (c, h, w), means)
+        let out_dims = xs.first().map_or(dims, |x| (x.c, x.h, x.w));
+        each_owned(xs, |x| x.to_nchw())
+            .into_iter()
+            .zip(means)
+            .map(|(x, m)| (x, out_dims, m))
+            .collect()
     }
 
-    /// One image through steps `from..to`.
+    /// One image through steps `from..to` on the gemm path.
     fn one(
         &self,
         from: usize,
@@ -160,9 +170,6 @@ impl HostStack {
         mask: &GainMask,
         parallel: bool,
     ) -> (Vec<f32>, Dims, Vec<Vec<f32>>) {
-        if let Some(packed) = &self.direct {
-            return self.one_direct(packed, (from, to), img, (c, h, w), mask, parallel);
-        }
         let mut x = img.to_vec();
         let mut means = Vec::new();
         for step in &self.steps[from..to] {
@@ -193,12 +200,16 @@ impl HostStack {
         mask: &GainMask,
     ) -> HostRun {
         let per = c * h * w;
-        let parallel = b == 1;
-        let one = |img: &[f32]| self.one(from, to, img, (c, h, w), mask, parallel);
-        #[cfg(not(target_family = "wasm"))]
-        let out: Vec<_> = x.par_chunks(per.max(1)).map(one).collect();
-        #[cfg(target_family = "wasm")]
-        let out: Vec<_> = x.chunks(per.max(1)).map(one).collect();
+        let imgs: Vec<&[f32]> = x.chunks(per.max(1)).take(b).collect();
+        let out = match &self.direct {
+            Some(packed) => self.batch_direct(packed, (from, to), &imgs, (c, h, w), mask),
+            None => {
+                let parallel = b == 1;
+                each(&imgs, |img| {
+                    self.one(from, to, img, (c, h, w), mask, parallel)
+                })
+            }
+        };
         let (oc, oh, ow) = out.first().map_or((c, h, w), |o| o.1);
         let names = self.steps[from..to].iter().filter_map(|s| match s {
             HostStep::Conv(n, _) => Some(*n),
@@ -214,6 +225,22 @@ impl HostStack {
             means,
         }
     }
+}
+
+/// `f` of every item, in parallel natively.
+fn each<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync + Send) -> Vec<U> {
+    #[cfg(not(target_family = "wasm"))]
+    return items.par_iter().map(f).collect();
+    #[cfg(target_family = "wasm")]
+    items.iter().map(f).collect()
+}
+
+/// `f` of every owned item, in parallel natively.
+fn each_owned<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
+    #[cfg(not(target_family = "wasm"))]
+    return items.into_par_iter().map(f).collect();
+    #[cfg(target_family = "wasm")]
+    items.into_iter().map(f).collect()
 }
 
 #[cfg(test)]

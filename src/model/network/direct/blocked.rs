@@ -10,8 +10,10 @@ thread_local! {
     static FREE: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Buffers kept per thread (a conv's input and output, a pool's, with room to spare).
-const KEEP: usize = 6;
+/// Buffers kept per thread: a conv's input and output, a pool's, with room to spare; natively
+/// a whole batch's (layers run a batch at a time, and the system allocator hands big buffers
+/// back to the OS, so fresh ones fault in every page again).
+const KEEP: usize = if cfg!(target_family = "wasm") { 6 } else { 40 };
 
 /// A buffer of exactly `n` floats whose contents are unspecified (a recycled one when there is
 /// one big enough: the smallest such).

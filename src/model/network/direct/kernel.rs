@@ -5,7 +5,8 @@
 //! same pass. Generic over [`Lanes`]; [`super::Path`]'s entry points instantiate it inside
 //! `#[target_feature]` functions so that every intrinsic inlines.
 
-use super::lanes::Lanes;
+use super::lanes::{self, Lanes};
+use super::Path;
 
 /// Sizes of one convolution on the blocked layout, in floats.
 #[derive(Clone, Copy, Debug)]
@@ -135,4 +136,80 @@ macro_rules! dispatch_width {
         }
     };
 }
-pub(super) use dispatch_width;
+
+/// Output rows of one task.
+type Rows = std::ops::Range<usize>;
+/// `(x0, n)`: a run of `n` output pixels from column `x0`.
+type Run = (usize, usize);
+
+/// Rows `rows` of one group on `path`.
+///
+/// # Safety
+/// `g` must cover `nb` output blocks as `geo` describes (see [`tile`]), every run of `runs`
+/// at most the path's run width, and `path` must be available on this machine.
+pub(super) unsafe fn run_group(
+    path: Path,
+    geo: &Geo,
+    g: &Group,
+    nb: usize,
+    rows: Rows,
+    runs: &[Run],
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match path {
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx512 => avx512(geo, g, nb, rows, runs),
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx2 => avx2(geo, g, nb, rows, runs),
+            #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+            Path::Simd128 => simd128(geo, g, nb, rows, runs),
+            Path::Scalar => scalar(geo, g, nb, rows, runs),
+            #[allow(unreachable_patterns)]
+            p => unreachable!("{p:?} is not built for this target"),
+        }
+    }
+}
+
+/// The loops of one group: every row, every run, with the run width as a constant, and the
+/// pixel stride too when it is one whole block (stride 1: every layer but the first).
+macro_rules! drive {
+    ($l:ty, $v:literal, $geo:expr, $g:expr, $nb:expr, $rows:expr, $runs:expr, $widths:tt) => {{
+        let dense = $geo.s == 1 && $geo.cib == $v;
+        for y in $rows {
+            for &(x0, n) in $runs {
+                match ($nb == 2, dense) {
+                    (true, true) => dispatch_width!($l, 2, $v, $geo, $g, y, x0, n, $widths),
+                    (true, false) => dispatch_width!($l, 2, 0, $geo, $g, y, x0, n, $widths),
+                    (false, true) => dispatch_width!($l, 1, $v, $geo, $g, y, x0, n, $widths),
+                    (false, false) => dispatch_width!($l, 1, 0, $geo, $g, y, x0, n, $widths),
+                }
+            }
+        }
+    }};
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn avx512(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
+    // SAFETY: the caller's contract (run_group).
+    unsafe { drive!(lanes::Avx512, 16, geo, g, nb, rows, runs, [1 2 3 4 5 6 7 8 9 10 11 12 13 14]) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
+    // SAFETY: the caller's contract (run_group).
+    unsafe { drive!(lanes::Avx2, 8, geo, g, nb, rows, runs, [1 2 3 4 5 6]) }
+}
+
+#[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+unsafe fn simd128(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
+    // SAFETY: the caller's contract (run_group).
+    unsafe { drive!(lanes::Simd128, 4, geo, g, nb, rows, runs, [1 2 3 4 5]) }
+}
+
+unsafe fn scalar(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
+    // SAFETY: the caller's contract (run_group).
+    unsafe { drive!(lanes::Scalar, 8, geo, g, nb, rows, runs, [1 2 3 4]) }
+}

@@ -19,6 +19,9 @@ pub(super) trait Lanes {
     /// `a · b + c`.
     unsafe fn fma(a: Self::R, b: Self::R, c: Self::R) -> Self::R;
     unsafe fn add(a: Self::R, b: Self::R) -> Self::R;
+    unsafe fn sub(a: Self::R, b: Self::R) -> Self::R;
+    /// `v` in every lane.
+    unsafe fn set(v: f32) -> Self::R;
     unsafe fn mul(a: Self::R, b: Self::R) -> Self::R;
     unsafe fn max(a: Self::R, b: Self::R) -> Self::R;
     unsafe fn store(p: *mut f32, r: Self::R);
@@ -53,6 +56,14 @@ impl Lanes for Scalar {
         std::array::from_fn(|i| a[i] + b[i])
     }
     #[inline(always)]
+    unsafe fn sub(a: Self::R, b: Self::R) -> Self::R {
+        std::array::from_fn(|i| a[i] - b[i])
+    }
+    #[inline(always)]
+    unsafe fn set(v: f32) -> Self::R {
+        [v; 8]
+    }
+    #[inline(always)]
     unsafe fn mul(a: Self::R, b: Self::R) -> Self::R {
         std::array::from_fn(|i| a[i] * b[i])
     }
@@ -83,7 +94,7 @@ mod x86 {
     /// One `Lanes` impl from an instruction set's intrinsics.
     macro_rules! x86_lanes {
         ($t:ty, $v:literal, $r:ty, $zero:ident, $load:ident, $set1:ident, $fma:ident, $add:ident,
-         $mul:ident, $max:ident, $store:ident) => {
+         $sub:ident, $mul:ident, $max:ident, $store:ident) => {
             // SAFETY: the intrinsics need the instruction set of `$t`, which the caller
             // guarantees (these types are only used inside `#[target_feature]` entry points that
             // run after run-time detection); pointer validity is the caller's contract (trait
@@ -112,6 +123,14 @@ mod x86 {
                     unsafe { $add(a, b) }
                 }
                 #[inline(always)]
+                unsafe fn sub(a: $r, b: $r) -> $r {
+                    unsafe { $sub(a, b) }
+                }
+                #[inline(always)]
+                unsafe fn set(v: f32) -> $r {
+                    unsafe { $set1(v) }
+                }
+                #[inline(always)]
                 unsafe fn mul(a: $r, b: $r) -> $r {
                     unsafe { $mul(a, b) }
                 }
@@ -129,10 +148,10 @@ mod x86 {
 
     #[rustfmt::skip]
     x86_lanes!(Avx512, 16, __m512, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_set1_ps,
-        _mm512_fmadd_ps, _mm512_add_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_storeu_ps);
+        _mm512_fmadd_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps, _mm512_max_ps, _mm512_storeu_ps);
     #[rustfmt::skip]
     x86_lanes!(Avx2, 8, __m256, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_set1_ps,
-        _mm256_fmadd_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_storeu_ps);
+        _mm256_fmadd_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_max_ps, _mm256_storeu_ps);
 }
 
 #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
@@ -171,6 +190,14 @@ mod wasm {
         #[inline(always)]
         unsafe fn add(a: v128, b: v128) -> v128 {
             f32x4_add(a, b)
+        }
+        #[inline(always)]
+        unsafe fn sub(a: v128, b: v128) -> v128 {
+            f32x4_sub(a, b)
+        }
+        #[inline(always)]
+        unsafe fn set(v: f32) -> v128 {
+            f32x4_splat(v)
         }
         #[inline(always)]
         unsafe fn mul(a: v128, b: v128) -> v128 {

@@ -21,13 +21,18 @@ mod lanes;
 mod peak;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_wino;
+mod wino_run;
+mod winograd;
 
 pub use blocked::{max_pool, Blocked};
-use kernel::{dispatch_width, tile, Geo, Group};
+use kernel::{run_group, Geo, Group};
 #[cfg(not(target_family = "wasm"))]
 pub use peak::peak_gflops;
 #[cfg(not(target_family = "wasm"))]
 use rayon::prelude::*;
+pub use winograd::Wino;
 
 /// An instruction set the kernel is built for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,6 +136,8 @@ pub struct Packed {
     w: Vec<f32>,
     /// Bias padded to whole output blocks.
     bias: Vec<f32>,
+    /// The same filters transformed for Winograd, where the shape fits and it is on.
+    wino: Option<Wino>,
 }
 
 impl Packed {
@@ -169,6 +176,8 @@ impl Packed {
         }
         let mut b = bias.to_vec();
         b.resize(ncob * v, 0.0);
+        let wino = (winograd_on() && cib == v && Wino::fits(k, stride, pad, ci, v))
+            .then(|| Wino::new(co, ci, v, weight));
         Self {
             path,
             co,
@@ -179,7 +188,47 @@ impl Packed {
             stride,
             w,
             bias: b,
+            wino,
         }
+    }
+
+    /// The same conv on the direct kernel only (Winograd's transformed filters dropped).
+    pub fn direct_only(mut self) -> Self {
+        self.wino = None;
+        self
+    }
+
+    /// Whether this conv runs on Winograd.
+    pub fn winograd(&self) -> bool {
+        self.wino.is_some()
+    }
+
+    /// Gains padded to whole output blocks (ones where none are given).
+    fn gains(&self, gains: Option<&[f32]>) -> Vec<f32> {
+        let mut gain = gains.map_or_else(|| vec![1.0; self.co], <[f32]>::to_vec);
+        assert_eq!(gain.len(), self.co, "one gain per output channel");
+        gain.resize(self.co.div_ceil(self.path.lanes()) * self.path.lanes(), 0.0);
+        gain
+    }
+
+    /// [`Packed::run`] for every image of `xs`: Winograd runs the tiles of all images as one
+    /// pool; the direct kernel runs the images in parallel (natively).
+    pub fn run_batch(
+        &self,
+        xs: &[&Blocked],
+        gains: Option<&[f32]>,
+        out_pad: usize,
+    ) -> Vec<(Blocked, Vec<f32>)> {
+        if let Some(w) = &self.wino {
+            let parallel = cfg!(not(target_family = "wasm"));
+            let gain = self.gains(gains);
+            return wino_run::run(w, self.path, xs, (&self.bias, &gain), out_pad, parallel);
+        }
+        let one = |x: &&Blocked| self.run(x, gains, out_pad, xs.len() == 1);
+        #[cfg(not(target_family = "wasm"))]
+        return xs.par_iter().map(one).collect();
+        #[cfg(target_family = "wasm")]
+        xs.iter().map(one).collect()
     }
 
     /// Output size for an `h × w` input.
@@ -208,6 +257,11 @@ impl Packed {
             self.cib,
             self.pad
         );
+        if let Some(w) = &self.wino {
+            let gain = self.gains(gains);
+            let mut out = wino_run::run(w, self.path, &[x], (&self.bias, &gain), out_pad, parallel);
+            return out.remove(0);
+        }
         let v = self.path.lanes();
         let (ho, wo) = self.out_size(x.h, x.w);
         let geo = Geo {
@@ -222,9 +276,7 @@ impl Packed {
             op: out_pad,
         };
         let ncob = self.co.div_ceil(v);
-        let mut gain = gains.map_or_else(|| vec![1.0; self.co], <[f32]>::to_vec);
-        assert_eq!(gain.len(), self.co, "one gain per output channel");
-        gain.resize(ncob * v, 0.0);
+        let gain = self.gains(gains);
         // Every inside value is written by the kernel (all V lanes of every output pixel).
         let mut out = Blocked::with_border(self.co, v, (ho, wo), out_pad);
         let (ob, wc) = (geo.out_block(v), geo.w_cob(v));
@@ -303,6 +355,16 @@ impl Shared {
     }
 }
 
+/// Whether 3 × 3 stride-1 convs run on Winograd: yes, unless `NEURONS_WINOGRAD=off` (for
+/// comparisons with the direct kernel).
+pub fn winograd_on() -> bool {
+    #[cfg(not(target_family = "wasm"))]
+    if std::env::var("NEURONS_WINOGRAD").is_ok_and(|v| v == "off") {
+        return false;
+    }
+    true
+}
+
 /// Threads the fast path may use (rayon's natively; wasm here has one).
 pub(super) fn threads() -> usize {
     #[cfg(not(target_family = "wasm"))]
@@ -324,74 +386,4 @@ fn runs(wo: usize, max: usize) -> Vec<(usize, usize)> {
         })
         .filter(|r| r.1 > 0)
         .collect()
-}
-
-/// Output rows of one task.
-type Rows = std::ops::Range<usize>;
-/// `(x0, n)`: a run of `n` output pixels from column `x0`.
-type Run = (usize, usize);
-
-/// Rows `rows` of one group on `path`.
-///
-/// # Safety
-/// `g` must cover `nb` output blocks as `geo` describes (see [`tile`]), every run of `runs`
-/// at most the path's run width, and `path` must be available on this machine.
-unsafe fn run_group(path: Path, geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        match path {
-            #[cfg(target_arch = "x86_64")]
-            Path::Avx512 => avx512(geo, g, nb, rows, runs),
-            #[cfg(target_arch = "x86_64")]
-            Path::Avx2 => avx2(geo, g, nb, rows, runs),
-            #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
-            Path::Simd128 => simd128(geo, g, nb, rows, runs),
-            Path::Scalar => scalar(geo, g, nb, rows, runs),
-            #[allow(unreachable_patterns)]
-            p => unreachable!("{p:?} is not built for this target"),
-        }
-    }
-}
-
-/// The loops of one group: every row, every run, with the run width as a constant, and the
-/// pixel stride too when it is one whole block (stride 1: every layer but the first).
-macro_rules! drive {
-    ($l:ty, $v:literal, $geo:expr, $g:expr, $nb:expr, $rows:expr, $runs:expr, $widths:tt) => {{
-        let dense = $geo.s == 1 && $geo.cib == $v;
-        for y in $rows {
-            for &(x0, n) in $runs {
-                match ($nb == 2, dense) {
-                    (true, true) => dispatch_width!($l, 2, $v, $geo, $g, y, x0, n, $widths),
-                    (true, false) => dispatch_width!($l, 2, 0, $geo, $g, y, x0, n, $widths),
-                    (false, true) => dispatch_width!($l, 1, $v, $geo, $g, y, x0, n, $widths),
-                    (false, false) => dispatch_width!($l, 1, 0, $geo, $g, y, x0, n, $widths),
-                }
-            }
-        }
-    }};
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn avx512(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
-    // SAFETY: the caller's contract (run_group).
-    unsafe { drive!(lanes::Avx512, 16, geo, g, nb, rows, runs, [1 2 3 4 5 6 7 8 9 10 11 12 13 14]) }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn avx2(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
-    // SAFETY: the caller's contract (run_group).
-    unsafe { drive!(lanes::Avx2, 8, geo, g, nb, rows, runs, [1 2 3 4 5 6]) }
-}
-
-#[cfg(all(target_family = "wasm", target_feature = "simd128"))]
-unsafe fn simd128(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
-    // SAFETY: the caller's contract (run_group).
-    unsafe { drive!(lanes::Simd128, 4, geo, g, nb, rows, runs, [1 2 3 4 5]) }
-}
-
-unsafe fn scalar(geo: &Geo, g: &Group, nb: usize, rows: Rows, runs: &[Run]) {
-    // SAFETY: the caller's contract (run_group).
-    unsafe { drive!(lanes::Scalar, 8, geo, g, nb, rows, runs, [1 2 3 4]) }
 }
