@@ -3,6 +3,7 @@
 
 use super::experiment::{layers_above, FeatureRows, Features, Part};
 use super::responses::readout_features;
+use super::sweep::group_by_set;
 use crate::engine::Engine;
 use crate::error::Failure;
 use crate::model::{read_rows, GainMask, Keep, Network};
@@ -17,9 +18,12 @@ pub trait Progress {
 }
 
 /// Runs `masks` on `images`: `[mask][image][feature]`. Each batch runs the layers up to and
-/// including `layer` once, unmasked; each mask then scales that cached output by its gains for
-/// `layer` (the gain acts after the ReLU) and runs only the layers above. When the readout is
-/// `layer`'s own spatial means, the scaled means are the features and nothing above runs.
+/// including `layer` once, unmasked. Masks that scale one set of `layer`'s units by one gain take
+/// the linear step where the network has it (the CPU fast path): the next conv's pre-activation
+/// is computed once per batch, its part from each set once, and each mask runs from there. Other
+/// masks (and every mask off the fast path) scale the cached output by their gains for `layer`
+/// (the gain acts after the ReLU) and run the layers above. When the readout is `layer`'s own
+/// spatial means, the scaled means are the features and nothing above runs.
 #[allow(clippy::too_many_arguments)]
 pub async fn features_under(
     engine: &Engine,
@@ -37,10 +41,35 @@ pub async fn features_under(
     let above = layers_above(&names, layer).saturating_sub(1);
     let own_means = !net.has_classifier() && names.last() == Some(&layer);
     let mut out = vec![Vec::new(); masks.len()];
+    let (groups, others) = group_by_set(masks, layer);
     for chunk in images.chunks(batch.max(1)) {
         let (output, below) = net.forward_to(step + 1, engine.batch(chunk));
         let means = below.into_iter().last().map(|l| l.means);
-        for (m, mask) in masks.iter().enumerate() {
+        let tick = (chunk.len() * above.max(1)) as u64;
+        // The linear step (see `Network::forward_linear`): z₀ once per batch, Δ once per set.
+        let z0 = match own_means {
+            false => net.pre_next(step, &output, None),
+            true => None,
+        };
+        let mut rest = others.clone();
+        match &z0 {
+            Some(z0) => {
+                for (set, members) in &groups {
+                    let delta = match set.is_empty() {
+                        true => None,
+                        false => net.pre_next(step, &output, Some(set)),
+                    };
+                    for &(m, alpha) in members {
+                        let acts = net.forward_linear(z0, delta.as_ref(), alpha, &masks[m]);
+                        out[m].extend(readout_features(&acts).await?.0);
+                        progress.tick(tick).await?;
+                    }
+                }
+            }
+            None => rest = (0..masks.len()).collect(),
+        }
+        for m in rest {
+            let mask = &masks[m];
             let gains = mask.get(layer).map(|g| {
                 Tensor::<1>::from_data(TensorData::new(g.to_vec(), [g.len()]), net.device())
             });
@@ -64,7 +93,7 @@ pub async fn features_under(
                 readout_features(&acts).await?.0
             };
             out[m].extend(rows);
-            progress.tick((chunk.len() * above.max(1)) as u64).await?;
+            progress.tick(tick).await?;
         }
     }
     Ok(out)
@@ -101,5 +130,87 @@ impl<P: Progress> Features for LocalFeatures<'_, P> {
             &mut self.progress,
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::Arch;
+    use crate::weights::init::{he_normal, SplitMix64};
+
+    struct Quiet;
+    impl Progress for Quiet {
+        async fn tick(&mut self, _: u64) -> Result<(), Failure> {
+            Ok(())
+        }
+    }
+
+    /// The linear step (fast path: z₀ + α·Δ) against burn's own ops running every mask in
+    /// full, for lesions, enhancements, random sets and a mask it cannot take (two gains),
+    /// below a pool and not.
+    fn linear_step_equals_full_passes(arch: Arch, layer: &str) {
+        let engine = Engine::cpu("test");
+        let mut net = Network::load(arch, &he_normal(arch, false, "t"), &engine.device).unwrap();
+        let mut r = SplitMix64::new(3);
+        let imgs: Vec<Prepared> = (0..3)
+            .map(|_| Prepared {
+                input: (0..3 * 224 * 224)
+                    .map(|_| (r.next_u64() >> 40) as f32 / 8e6 - 1.0)
+                    .collect(),
+                display: Vec::new(),
+            })
+            .collect();
+        let refs: Vec<&Prepared> = imgs.iter().collect();
+        let n = net.layers().iter().find(|l| l.0 == layer).unwrap().1;
+        let sel = [0, 3, 7, 12];
+        let mut two = GainMask::enhance(layer, n, &sel, 2.0);
+        two.set(layer, n, &[20], 0.5);
+        let masks = [
+            GainMask::lesion(layer, n, &sel),
+            GainMask::enhance(layer, n, &sel, 1.7),
+            GainMask::enhance(layer, n, &sel, 4.3),
+            GainMask::lesion(layer, n, &[1, 2, 30]),
+            two,
+            GainMask::none(),
+        ];
+        let run = |net: &Network| {
+            pollster::block_on(features_under(
+                &engine, net, layer, &refs, &masks, 2, &mut Quiet,
+            ))
+            .unwrap()
+        };
+        let step = net.step_of(layer).unwrap();
+        let y = net.forward_to(step + 1, engine.batch(&refs[..1])).0;
+        assert!(
+            net.pre_next(step, &y, None).is_some(),
+            "the fast path has the linear step"
+        );
+        let fast = run(&net);
+        net.set_fast_cpu(false);
+        let slow = run(&net);
+        for (m, (a, b)) in fast.iter().zip(&slow).enumerate() {
+            assert_eq!(a.len(), 3);
+            let scale = b.iter().flatten().fold(1e-6f32, |s, v| s.max(v.abs()));
+            for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+                assert!(
+                    (x - y).abs() <= 2e-5 * scale,
+                    "{arch:?} {layer} mask {m}: {x} vs {y}"
+                );
+            }
+        }
+        // The lesion changed the features (the test can tell masks apart).
+        assert!(fast[0] != fast[5]);
+    }
+
+    #[test]
+    fn vgg16_linear_step_below_a_pool_and_not() {
+        linear_step_equals_full_passes(Arch::Vgg16, "conv4_3");
+        linear_step_equals_full_passes(Arch::Vgg16, "conv5_1");
+    }
+
+    #[test]
+    fn alexnet_linear_step_below_a_pool() {
+        linear_step_equals_full_passes(Arch::Alexnet, "conv2");
     }
 }

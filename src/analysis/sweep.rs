@@ -116,6 +116,38 @@ pub fn is_identity(mask: &GainMask) -> bool {
     mask.layers.values().all(|g| g.iter().all(|v| *v == 1.0))
 }
 
+/// When `mask` scales one set of `layer`'s units by one gain and touches nothing else: that set
+/// and α (gain − 1). Such masks can share the linear step (`Network::forward_linear`).
+pub fn uniform_gain(mask: &GainMask, layer: &str) -> Option<(Vec<usize>, f32)> {
+    if mask.layers.keys().any(|l| l != layer) {
+        return None;
+    }
+    let Some(g) = mask.get(layer) else {
+        return Some((Vec::new(), 0.0));
+    };
+    let set: Vec<usize> = (0..g.len()).filter(|&i| g[i] != 1.0).collect();
+    let gain = set.first().map_or(1.0, |&i| g[i]);
+    set.iter().all(|&i| g[i] == gain).then(|| (set, gain - 1.0))
+}
+
+/// Masks grouped by the set they scale (in the order sets first appear), each with its masks'
+/// indices and α; and the indices of masks that are not one gain on one set of `layer`.
+pub type SetGroups = (Vec<(Vec<usize>, Vec<(usize, f32)>)>, Vec<usize>);
+
+pub fn group_by_set(masks: &[GainMask], layer: &str) -> SetGroups {
+    let (mut groups, mut others): SetGroups = (Vec::new(), Vec::new());
+    for (i, m) in masks.iter().enumerate() {
+        match uniform_gain(m, layer) {
+            Some((set, alpha)) => match groups.iter_mut().find(|g| g.0 == set) {
+                Some(g) => g.1.push((i, alpha)),
+                None => groups.push((set, vec![(i, alpha)])),
+            },
+            None => others.push(i),
+        }
+    }
+    (groups, others)
+}
+
 /// A [`Features`] source wrapped so that it only runs the passes it must (see the module doc).
 pub struct Evaluator<'f, F: Features> {
     pub source: &'f mut F,
@@ -229,6 +261,39 @@ mod tests {
         assert_eq!(
             best_alpha(&[(0.0, 0.5), (1.3, 0.6), (1.2, 0.6)]),
             (1.2, 0.6)
+        );
+    }
+
+    #[test]
+    fn masks_group_by_the_set_they_scale() {
+        let l = "conv2";
+        let mut two_gains = GainMask::enhance(l, 4, &[0], 1.5);
+        two_gains.set(l, 4, &[1], 3.0);
+        let mut two_layers = GainMask::lesion(l, 4, &[2]);
+        two_layers.set("conv3", 2, &[0], 0.0);
+        let masks = [
+            GainMask::enhance(l, 4, &[1, 3], 0.5),
+            GainMask::lesion(l, 4, &[0]),
+            GainMask::lesion(l, 4, &[1, 3]),
+            two_gains,
+            GainMask::none(),
+            two_layers,
+            GainMask::enhance(l, 4, &[1, 3], 2.0),
+            GainMask::enhance("conv1", 4, &[1], 2.0),
+        ];
+        let (groups, others) = group_by_set(&masks, l);
+        assert_eq!(
+            groups,
+            [
+                (vec![1, 3], vec![(0, 0.5), (2, -1.0), (6, 2.0)]),
+                (vec![0], vec![(1, -1.0)]),
+                (vec![], vec![(4, 0.0)]),
+            ]
+        );
+        assert_eq!(others, [3, 5, 7]);
+        assert_eq!(
+            uniform_gain(&GainMask::enhance(l, 3, &[2], 0.0), l),
+            Some((vec![], 0.0))
         );
     }
 

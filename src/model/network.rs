@@ -1,11 +1,13 @@
 //! The network proper (feature `engine`): plain burn tensor ops over loaded weights.
 
 mod activations;
+mod affine;
 pub mod direct;
 pub mod fastconv;
 mod host;
 
 pub use activations::{read_rows, Activations, HostMeans, LayerActivation};
+pub use affine::PreActivation;
 
 use super::GainMask;
 use crate::arch::{Arch, Feature};

@@ -22,8 +22,14 @@ pub fn neurons(args: &[&str]) -> Output {
 /// `scalar`, `gemm`; empty for the default), asserting success; returns stdout.
 pub fn neurons_kernel_ok(kernel: &str, args: &[&str]) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_neurons"));
+    // `direct`: the best instruction set with Winograd off (the direct kernel on every conv).
+    let (conv, winograd) = match kernel {
+        "direct" => ("", "off"),
+        k => (k, "on"),
+    };
     cmd.current_dir(root())
-        .env("NEURONS_CONV", kernel)
+        .env("NEURONS_CONV", conv)
+        .env("NEURONS_WINOGRAD", winograd)
         .args(args);
     String::from_utf8(succeeded(
         cmd,
@@ -46,7 +52,7 @@ fn succeeded(mut cmd: Command, what: &str) -> Vec<u8> {
 /// The CPU conv kernels this machine can run: its best (default) first, then every slower
 /// instruction set and the im2col + gemm path, so that the fallbacks are tested too.
 pub fn cpu_kernels() -> Vec<&'static str> {
-    let mut k = vec![""];
+    let mut k = vec!["", "direct"];
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {

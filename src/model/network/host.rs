@@ -5,7 +5,7 @@
 //! comparisons. Images of a batch run in parallel natively; a single image spreads its work
 //! over the threads instead. In wasm everything runs on the worker's one thread.
 
-use super::direct::{self, Blocked, Packed, Path};
+use super::direct::{self, Blocked, Epilogue, Packed, Path};
 use super::fastconv::{max_pool, HostConv};
 use super::GainMask;
 use crate::arch::{Arch, Feature};
@@ -158,6 +158,59 @@ impl HostStack {
             .zip(means)
             .map(|(x, m)| (x, out_dims, m))
             .collect()
+    }
+
+    /// The pre-activation of the first conv after step `at` (through the pools between) for a
+    /// batch `x` of step `at`'s output (`[b, c, h, w]`, flat): `conv + bias` of all channels
+    /// (`keep: None`), or `conv` of the channels in `keep` alone, without bias (the part that is
+    /// linear in their gains). Returns that conv's step, the maps and their dims; `None` on the
+    /// gemm path or past the last conv.
+    pub(super) fn pre_next(
+        &self,
+        at: usize,
+        x: &[f32],
+        [b, c, h, w]: [usize; 4],
+        keep: Option<&[usize]>,
+    ) -> Option<(usize, Vec<f32>, [usize; 4])> {
+        let packed = self.direct.as_ref()?;
+        let next =
+            (at + 1..self.steps.len()).find(|&i| matches!(self.steps[i], HostStep::Conv(..)))?;
+        let p = packed[next].as_ref()?;
+        let per = c * h * w;
+        let masked: Vec<f32>;
+        let x = match keep {
+            None => x,
+            Some(keep) => {
+                let mut on = vec![false; c];
+                keep.iter().filter(|&&k| k < c).for_each(|&k| on[k] = true);
+                masked = x
+                    .chunks(h * w)
+                    .enumerate()
+                    .flat_map(|(i, plane)| {
+                        let z = !on[i % c];
+                        plane.iter().map(move |v| if z { 0.0 } else { *v })
+                    })
+                    .collect();
+                &masked
+            }
+        };
+        let imgs: Vec<&[f32]> = x.chunks(per.max(1)).take(b).collect();
+        // The pools between, then the conv with the chosen epilogue.
+        let pooled = self.batch_direct(packed, (at + 1, next), &imgs, (c, h, w), &GainMask::none());
+        let (pc, ph, pw) = pooled.first().map_or((c, h, w), |o| o.1);
+        let xs: Vec<Blocked> = each(&pooled, |o| {
+            Blocked::from_nchw(&o.0, (pc, ph, pw), p.cib, p.pad)
+        });
+        let refs: Vec<&Blocked> = xs.iter().collect();
+        let epi = if keep.is_some() {
+            Epilogue::LINEAR
+        } else {
+            Epilogue::PRE
+        };
+        let out = p.run_batch_with(&refs, None, 0, epi);
+        let (ho, wo) = p.out_size(ph, pw);
+        let maps: Vec<Vec<f32>> = each(&out, |o| o.0.to_nchw());
+        Some((next, maps.concat(), [b, p.co, ho, wo]))
     }
 
     /// One image through steps `from..to` on the gemm path.

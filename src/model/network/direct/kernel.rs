@@ -23,6 +23,8 @@ pub(super) struct Geo {
     pub ho: usize,
     pub wo: usize,
     pub op: usize,
+    /// Whether the epilogue applies ReLU (off for the pre-activation).
+    pub relu: bool,
 }
 
 impl Geo {
@@ -114,7 +116,8 @@ pub(super) unsafe fn tile<L: Lanes, const OB: usize, const RX: usize, const PX: 
             // within 1e-5 of the mean.
             let mut sum = zero;
             for (r, a) in acc.iter().enumerate() {
-                let y = L::mul(L::max(L::add(*a, bias), zero), gain);
+                let pre = L::add(*a, bias);
+                let y = L::mul(if geo.relu { L::max(pre, zero) } else { pre }, gain);
                 L::store(dst.add(r * v), y);
                 sum = L::add(sum, y);
             }

@@ -15,6 +15,7 @@
 #![allow(unsafe_code)]
 
 mod blocked;
+mod direct_run;
 mod kernel;
 mod lanes;
 #[cfg(not(target_family = "wasm"))]
@@ -27,7 +28,6 @@ mod wino_run;
 mod winograd;
 
 pub use blocked::{max_pool, Blocked};
-use kernel::{run_group, Geo, Group};
 #[cfg(not(target_family = "wasm"))]
 pub use peak::peak_gflops;
 #[cfg(not(target_family = "wasm"))]
@@ -219,16 +219,43 @@ impl Packed {
         gains: Option<&[f32]>,
         out_pad: usize,
     ) -> Vec<(Blocked, Vec<f32>)> {
+        self.run_batch_with(xs, gains, out_pad, Epilogue::RELU)
+    }
+
+    /// [`Packed::run_batch`] with another epilogue (the pre-activation, for the experiment's
+    /// linear step).
+    pub fn run_batch_with(
+        &self,
+        xs: &[&Blocked],
+        gains: Option<&[f32]>,
+        out_pad: usize,
+        epi: Epilogue,
+    ) -> Vec<(Blocked, Vec<f32>)> {
         if let Some(w) = &self.wino {
             let parallel = cfg!(not(target_family = "wasm"));
-            let gain = self.gains(gains);
-            return wino_run::run(w, self.path, xs, (&self.bias, &gain), out_pad, parallel);
+            let (bias, gain) = (self.bias_for(epi), self.gains(gains));
+            return wino_run::run(
+                w,
+                self.path,
+                xs,
+                (&bias, &gain),
+                out_pad,
+                (parallel, epi.relu),
+            );
         }
-        let one = |x: &&Blocked| self.run(x, gains, out_pad, xs.len() == 1);
+        let one = |x: &&Blocked| direct_run::run(self, x, gains, out_pad, (xs.len() == 1, epi));
         #[cfg(not(target_family = "wasm"))]
         return xs.par_iter().map(one).collect();
         #[cfg(target_family = "wasm")]
         xs.iter().map(one).collect()
+    }
+
+    /// The bias the epilogue adds: this conv's, or zeros.
+    fn bias_for(&self, epi: Epilogue) -> Vec<f32> {
+        match epi.bias {
+            true => self.bias.clone(),
+            false => vec![0.0; self.bias.len()],
+        }
     }
 
     /// Output size for an `h × w` input.
@@ -239,7 +266,7 @@ impl Packed {
 
     /// `relu(conv(x) + bias) · gain` with a zero border of `out_pad`, and each output channel's
     /// spatial mean. `x` must be blocked with this conv's block and padding (see
-    /// [`Blocked::reblock`]). `parallel` spreads the output blocks over rayon's threads.
+    /// [`Blocked::reblock`]). `parallel` spreads the work over rayon's threads.
     pub fn run(
         &self,
         x: &Blocked,
@@ -247,97 +274,40 @@ impl Packed {
         out_pad: usize,
         parallel: bool,
     ) -> (Blocked, Vec<f32>) {
-        assert!(
-            x.c == self.ci && x.cb == self.cib && x.pad == self.pad,
-            "input blocked as ({}, {}, pad {}), the conv needs ({}, {}, pad {})",
-            x.c,
-            x.cb,
-            x.pad,
-            self.ci,
-            self.cib,
-            self.pad
-        );
         if let Some(w) = &self.wino {
             let gain = self.gains(gains);
-            let mut out = wino_run::run(w, self.path, &[x], (&self.bias, &gain), out_pad, parallel);
+            let bias = (&self.bias[..], &gain[..]);
+            let mut out = wino_run::run(w, self.path, &[x], bias, out_pad, (parallel, true));
             return out.remove(0);
         }
-        let v = self.path.lanes();
-        let (ho, wo) = self.out_size(x.h, x.w);
-        let geo = Geo {
-            cib: self.cib,
-            nib: x.blocks(),
-            k: self.k,
-            s: self.stride,
-            in_row: x.wp() * x.cb,
-            in_block: x.hp() * x.wp() * x.cb,
-            ho,
-            wo,
-            op: out_pad,
-        };
-        let ncob = self.co.div_ceil(v);
-        let gain = self.gains(gains);
-        // Every inside value is written by the kernel (all V lanes of every output pixel).
-        let mut out = Blocked::with_border(self.co, v, (ho, wo), out_pad);
-        let (ob, wc) = (geo.out_block(v), geo.w_cob(v));
-        assert_eq!(out.data.len(), ncob * ob);
-        assert_eq!(self.w.len(), ncob * wc);
-        assert!(x.data.len() >= geo.nib * geo.in_block);
-        let runs = runs(wo, self.path.run());
-        // Tasks: a group of OB output blocks × a range of rows. With threads and few groups
-        // (one image of an early layer), rows are split too, so every thread has work.
-        let groups = ncob.div_ceil(OB);
-        let parts = if parallel {
-            (4 * threads()).div_ceil(groups).clamp(1, ho)
-        } else {
-            1
-        };
-        let tasks: Vec<(usize, usize, usize)> = (0..groups)
-            .flat_map(|g| (0..parts).map(move |p| (g, p * ho / parts, (p + 1) * ho / parts)))
-            .filter(|t| t.1 < t.2)
-            .collect();
-        let dst = Shared(out.data.as_mut_ptr());
-        let task = |&(gi, y0, y1): &(usize, usize, usize)| -> Vec<f64> {
-            let cob = gi * OB;
-            let nb = (ncob - cob).min(OB);
-            let mut sums = vec![0f64; OB * v];
-            let g = Group {
-                inp: x.data.as_ptr(),
-                w: self.w[cob * wc..].as_ptr(),
-                bias: self.bias[cob * v..].as_ptr(),
-                gain: gain[cob * v..].as_ptr(),
-                out: dst.at(cob * ob),
-                sums: sums.as_mut_ptr(),
-            };
-            // SAFETY: the asserts above tie the buffers to `geo`: the output holds `ncob`
-            // whole blocks, of which this task writes blocks `cob..cob + nb`, rows `y0..y1`
-            // only (no two tasks share a block and a row); weights, bias and gain have `nb`
-            // blocks from `cob`; `sums` has `nb · V` f64s; the output size from `out_size`
-            // keeps every input read inside the padded planes. The path came from
-            // `Path::available`.
-            unsafe { run_group(self.path, &geo, &g, nb, y0..y1, &runs) };
-            sums
-        };
-        #[cfg(not(target_family = "wasm"))]
-        let partial: Vec<Vec<f64>> = if parallel {
-            tasks.par_iter().map(task).collect()
-        } else {
-            tasks.iter().map(task).collect()
-        };
-        #[cfg(target_family = "wasm")]
-        let partial: Vec<Vec<f64>> = tasks.iter().map(task).collect();
-        let mut sums = vec![0f64; ncob * v];
-        for (t, s) in tasks.iter().zip(partial) {
-            let at = t.0 * OB * v;
-            let n = (sums.len() - at).min(OB * v);
-            for (a, b) in sums[at..at + n].iter_mut().zip(&s) {
-                *a += b;
-            }
-        }
-        let n = (ho * wo) as f64;
-        let means = sums[..self.co].iter().map(|s| (s / n) as f32).collect();
-        (out, means)
+        direct_run::run(self, x, gains, out_pad, (parallel, Epilogue::RELU))
     }
+}
+
+/// What a conv adds to its sums before the store: its bias or not, then ReLU or not (then the
+/// gains, always).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Epilogue {
+    pub bias: bool,
+    pub relu: bool,
+}
+
+impl Epilogue {
+    /// The layer's output: `relu(conv + bias)`.
+    pub const RELU: Self = Self {
+        bias: true,
+        relu: true,
+    };
+    /// `conv + bias`, the pre-activation.
+    pub const PRE: Self = Self {
+        bias: true,
+        relu: false,
+    };
+    /// `conv` alone: the linear part.
+    pub const LINEAR: Self = Self {
+        bias: false,
+        relu: false,
+    };
 }
 
 /// An output buffer shared by threads that each write their own disjoint region of it (here:

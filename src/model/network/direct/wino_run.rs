@@ -26,7 +26,7 @@ pub(super) fn run(
     xs: &[&Blocked],
     (bias, gain): (&[f32], &[f32]),
     out_pad: usize,
-    parallel: bool,
+    (parallel, relu): (bool, bool),
 ) -> Vec<(Blocked, Vec<f32>)> {
     let v = path.lanes();
     let Some(first) = xs.first() else {
@@ -69,6 +69,7 @@ pub(super) fn run(
         out_row: out_probe.wp() * v,
         out_block: out_probe.hp() * out_probe.wp() * v,
         chunk,
+        relu,
     };
     let mut outs: Vec<Blocked> = std::iter::once(out_probe)
         .chain((1..xs.len()).map(|_| Blocked::with_border(w.co, v, (ho, wo), out_pad)))

@@ -99,6 +99,8 @@ pub(super) struct Plan {
     pub out_block: usize,
     /// Tiles per chunk (the scratch's `G`).
     pub chunk: usize,
+    /// Whether the epilogue applies ReLU (off for the pre-activation).
+    pub relu: bool,
 }
 
 impl Plan {
@@ -322,7 +324,8 @@ pub(super) unsafe fn output_transform<L: Lanes>(
                 for (r, row) in tmp.iter().enumerate().take(ny) {
                     let y = at::<L>(*row);
                     for (c, val) in y.iter().enumerate().take(nx) {
-                        let out = L::mul(L::max(L::add(*val, bias), zero), gain);
+                        let pre = L::add(*val, bias);
+                        let out = L::mul(if p.relu { L::max(pre, zero) } else { pre }, gain);
                         L::store(dst.add(r * p.out_row + c * v), out);
                         sum = L::add(sum, out);
                     }
