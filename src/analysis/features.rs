@@ -33,6 +33,7 @@ pub async fn features_under(
     masks: &[GainMask],
     batch: usize,
     progress: &mut impl Progress,
+    lower: &mut LowerCache,
 ) -> Result<FeatureRows, Failure> {
     let step = net
         .step_of(layer)
@@ -42,9 +43,30 @@ pub async fn features_under(
     let own_means = !net.has_classifier() && names.last() == Some(&layer);
     let mut out = vec![Vec::new(); masks.len()];
     let (groups, others) = group_by_set(masks, layer);
-    for chunk in images.chunks(batch.max(1)) {
-        let (output, below) = net.forward_to(step + 1, engine.batch(chunk));
-        let means = below.into_iter().last().map(|l| l.means);
+    let key = (layer.to_string(), images.len(), batch);
+    let hit = lower.key.as_ref() == Some(&key);
+    if !hit {
+        lower.key = None;
+        lower.outputs.clear();
+    }
+    // Whether this call keeps the outputs: decided on the first batch, from its size.
+    let mut keep = false;
+    for (b, chunk) in images.chunks(batch.max(1)).enumerate() {
+        let (output, means) = match hit {
+            true => lower.outputs[b].clone(),
+            false => {
+                let (output, below) = net.forward_to(step + 1, engine.batch(chunk));
+                let means = below.into_iter().last().map(|l| l.means);
+                if b == 0 {
+                    let bytes = output.dims().iter().product::<usize>() * 4 / chunk.len().max(1);
+                    keep = bytes * images.len() <= lower.max_bytes;
+                }
+                if keep {
+                    lower.outputs.push((output.clone(), means.clone()));
+                }
+                (output, means)
+            }
+        };
         let tick = (chunk.len() * above.max(1)) as u64;
         // The linear step (see `Network::forward_linear`): z₀ once per batch, Δ once per set.
         let z0 = match own_means {
@@ -96,7 +118,36 @@ pub async fn features_under(
             progress.tick(tick).await?;
         }
     }
+    if keep {
+        lower.key = Some(key);
+    }
     Ok(out)
+}
+
+/// The intervened layer's unmasked output (and means) per batch, kept between calls for the same
+/// layer and image set (the α search's two rounds on val; the test conditions and the valence
+/// lesion on test), when it fits in `max_bytes`. Its first call for a set computes them.
+#[derive(Default)]
+pub struct LowerCache {
+    /// Layer, images and batch size of the kept outputs; `None` when nothing is kept.
+    key: Option<(String, usize, usize)>,
+    outputs: Vec<(Tensor<4>, Option<Tensor<2>>)>,
+    pub max_bytes: usize,
+}
+
+impl LowerCache {
+    /// Keeps nothing (the page's pool workers: their memory is the browser's).
+    pub fn off() -> Self {
+        Self::default()
+    }
+
+    /// Keeps up to `max_bytes` of outputs.
+    pub fn up_to(max_bytes: usize) -> Self {
+        Self {
+            max_bytes,
+            ..Self::default()
+        }
+    }
 }
 
 /// The val and test images of a profile on this machine's engine.
@@ -107,6 +158,8 @@ pub struct LocalFeatures<'a, P: Progress> {
     pub test: &'a [&'a Prepared],
     pub batch: usize,
     pub progress: P,
+    /// The intervened layer's output, kept between calls (see [`LowerCache`]); one per part.
+    pub lower: [LowerCache; 2],
 }
 
 impl<P: Progress> Features for LocalFeatures<'_, P> {
@@ -120,6 +173,7 @@ impl<P: Progress> Features for LocalFeatures<'_, P> {
             Part::Val => self.val,
             Part::Test => self.test,
         };
+        let lower = &mut self.lower[part as usize];
         features_under(
             self.engine,
             self.net,
@@ -128,6 +182,7 @@ impl<P: Progress> Features for LocalFeatures<'_, P> {
             masks,
             self.batch,
             &mut self.progress,
+            lower,
         )
         .await
     }

@@ -8,7 +8,7 @@ use super::predict::load_network;
 use super::{engine, read};
 use crate::analysis::classroom::{alphas_for, run_set, ClassroomSet};
 use crate::analysis::experiment::readout_layer;
-use crate::analysis::features::{LocalFeatures, Progress};
+use crate::analysis::features::{LocalFeatures, LowerCache, Progress};
 use crate::analysis::reference::Reference;
 use crate::preprocess::{prepare, Prepared};
 use crate::protocol::Failure;
@@ -90,6 +90,7 @@ pub fn run(a: ClassroomArgs, dir: &Path) -> Result<(), String> {
         test: &refs,
         batch: a.passes.batch,
         progress: Quiet,
+        lower: [LowerCache::off(), LowerCache::off()],
     };
     let mut out = Vec::new();
     for layer in &layers {

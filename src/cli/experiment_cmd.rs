@@ -7,7 +7,7 @@ use super::predict::load_network;
 use super::profile_cmd::load_dataset;
 use super::{engine, read, write};
 use crate::analysis::experiment::{estimates, run_profile, ConditionResult, ExperimentConfig};
-use crate::analysis::features::{LocalFeatures, Progress};
+use crate::analysis::features::{LocalFeatures, LowerCache, Progress};
 use crate::analysis::profile::Profile;
 use crate::analysis::sweep::AlphaSearch;
 use crate::analysis::valence_lesion::ValenceResult;
@@ -215,6 +215,9 @@ pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), Stri
         test: &test_r,
         batch: cfg.batch,
         progress: Bar(pb.clone()),
+        // Each part's intervened-layer outputs, kept between its calls up to 2 GiB (every VGG-16
+        // layer from conv2_1 up, for OASIS's parts of about 225 images).
+        lower: [LowerCache::up_to(2 << 30), LowerCache::up_to(2 << 30)],
     };
     let t_run = Instant::now();
     let mut t_layer = Instant::now();

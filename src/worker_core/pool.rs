@@ -6,7 +6,7 @@
 use super::{Host, WorkerCore};
 use crate::analysis::dataset::Dataset;
 use crate::analysis::experiment::{FeatureRows, Part};
-use crate::analysis::features::{features_under, Progress};
+use crate::analysis::features::{features_under, LowerCache, Progress};
 use crate::analysis::pipeline::{build_profile, ProfileConfig};
 use crate::analysis::responses::{compute, Responses};
 use crate::error::Failure;
@@ -146,8 +146,17 @@ impl<H: Host> WorkerCore<H> {
             done: 0,
             total: 0,
         };
-        let rows: FeatureRows =
-            features_under(&eng, &m.net, layer, &refs, masks, BATCH, &mut report).await?;
+        let rows: FeatureRows = features_under(
+            &eng,
+            &m.net,
+            layer,
+            &refs,
+            masks,
+            BATCH,
+            &mut report,
+            &mut LowerCache::off(),
+        )
+        .await?;
         Ok(Event::Features(FeatureBlock::from_rows(&rows)))
     }
 }
