@@ -231,7 +231,14 @@ mod tests {
         ];
         let run = |net: &Network| {
             pollster::block_on(features_under(
-                &engine, net, layer, &refs, &masks, 2, &mut Quiet,
+                &engine,
+                net,
+                layer,
+                &refs,
+                &masks,
+                2,
+                &mut Quiet,
+                &mut LowerCache::off(),
             ))
             .unwrap()
         };

@@ -116,8 +116,9 @@ pub fn is_identity(mask: &GainMask) -> bool {
     mask.layers.values().all(|g| g.iter().all(|v| *v == 1.0))
 }
 
-/// When `mask` scales one set of `layer`'s units by one gain and touches nothing else: that set
-/// and α (gain − 1). Such masks can share the linear step (`Network::forward_linear`).
+/// When `mask` scales one set of `layer`'s units by one non-negative gain and touches nothing
+/// else: that set and α (gain − 1). Such masks can share the linear step
+/// (`Network::forward_linear`: a max pool commutes with a non-negative scale, not a negative one).
 pub fn uniform_gain(mask: &GainMask, layer: &str) -> Option<(Vec<usize>, f32)> {
     if mask.layers.keys().any(|l| l != layer) {
         return None;
@@ -127,7 +128,7 @@ pub fn uniform_gain(mask: &GainMask, layer: &str) -> Option<(Vec<usize>, f32)> {
     };
     let set: Vec<usize> = (0..g.len()).filter(|&i| g[i] != 1.0).collect();
     let gain = set.first().map_or(1.0, |&i| g[i]);
-    set.iter().all(|&i| g[i] == gain).then(|| (set, gain - 1.0))
+    (gain >= 0.0 && set.iter().all(|&i| g[i] == gain)).then(|| (set, gain - 1.0))
 }
 
 /// Masks grouped by the set they scale (in the order sets first appear), each with its masks'

@@ -158,8 +158,12 @@ impl Network {
         let host = self.host.as_ref().filter(|_| self.use_host)?;
         let dims = x.dims();
         let data: Vec<f32> = x.clone().into_data().try_into_vec().ok()?;
-        let run = host.run(from, to, &data, dims, mask);
-        let b = dims[0];
+        Some(self.from_host(host.run(from, to, &data, dims, mask)))
+    }
+
+    /// A host run's maps and means as tensors.
+    fn from_host(&self, run: host::HostRun) -> (Tensor<4>, Vec<LayerActivation>) {
+        let b = run.dims[0];
         let layers = run
             .means
             .into_iter()
@@ -173,7 +177,7 @@ impl Network {
             })
             .collect();
         let y = Tensor::from_data(TensorData::new(run.maps, run.dims), &self.device);
-        Some((y, layers))
+        (y, layers)
     }
 
     pub fn device(&self) -> &Device {
@@ -257,6 +261,12 @@ impl Network {
         keep: Keep,
     ) -> Activations {
         let (x, layers) = self.run_steps(start..self.steps.len(), x, mask, Some(keep));
+        self.head(x, layers)
+    }
+
+    /// The classifier (when the model has one) on the last maps `x`, with the conv layers'
+    /// activations.
+    fn head(&self, x: Tensor<4>, layers: Vec<LayerActivation>) -> Activations {
         let (mut fc7, mut logits) = (None, None);
         if let Some(cls) = &self.classifier {
             let s = self.arch.avgpool_size();

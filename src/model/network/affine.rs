@@ -5,19 +5,14 @@
 //! one for each set's `Δ_S` serve every α of that set (the α search, lesion α = −1 and the
 //! enhancement): per α only `relu(z₀ + α · Δ_S)` and the layers above it run.
 
-use super::{Activations, Keep, LayerActivation, Network};
-use crate::model::GainMask;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 
-/// A pre-activation of the conv after an intervened layer, on the host.
-pub struct PreActivation {
-    /// The conv's step and layer name.
-    step: usize,
-    name: &'static str,
-    /// `[b, c, h, w]`, flat.
-    data: Vec<f32>,
-    dims: [usize; 4],
-}
+use super::host::Pre;
+use super::{Activations, Network};
+use crate::model::GainMask;
+
+/// A pre-activation of the conv after an intervened layer, held by the CPU fast path.
+pub struct PreActivation(Pre);
 
 impl Network {
     /// The next conv's pre-activation for `y`, the (unmasked) output of the conv at `step`:
@@ -32,23 +27,7 @@ impl Network {
         let host = self.host.as_ref().filter(|_| self.use_host)?;
         let dims = y.dims();
         let data: Vec<f32> = y.clone().into_data().try_into_vec().ok()?;
-        let (next, data, dims) = host.pre_next(step, &data, dims, keep)?;
-        let name = self.arch.convs().get(self.conv_index(next)?)?.name;
-        Some(PreActivation {
-            step: next,
-            name,
-            data,
-            dims,
-        })
-    }
-
-    /// Position of the conv at `step` among the conv layers.
-    fn conv_index(&self, step: usize) -> Option<usize> {
-        let name = match &self.steps.get(step)? {
-            super::Step::Conv(c) => c.name,
-            super::Step::Pool(_) => return None,
-        };
-        self.arch.convs().iter().position(|c| c.name == name)
+        host.pre_next(step, &data, dims, keep).map(PreActivation)
     }
 
     /// The network from `z0`'s conv on, with that conv's output `relu(z₀ + α · Δ)` (`delta`
@@ -61,34 +40,14 @@ impl Network {
         alpha: f32,
         mask: &GainMask,
     ) -> Activations {
-        let [b, c, h, w] = z0.dims;
-        let hw = h * w;
-        let x: Vec<f32> = match delta {
-            Some(d) => {
-                assert_eq!(
-                    d.dims, z0.dims,
-                    "Δ and z₀ come from the same batch and conv"
-                );
-                z0.data
-                    .iter()
-                    .zip(&d.data)
-                    .map(|(z, d)| (alpha.mul_add(*d, *z)).max(0.0))
-                    .collect()
-            }
-            None => z0.data.iter().map(|z| z.max(0.0)).collect(),
-        };
-        let means: Vec<f32> = x
-            .chunks(hw.max(1))
-            .map(|plane| (plane.iter().map(|v| *v as f64).sum::<f64>() / hw as f64) as f32)
-            .collect();
-        let here = LayerActivation {
-            name: z0.name,
-            map: None,
-            means: Tensor::from_data(TensorData::new(means, [b, c]), &self.device),
-        };
-        let x = Tensor::<4>::from_data(TensorData::new(x, [b, c, h, w]), &self.device);
-        let mut acts = self.forward_from(z0.step + 1, x, mask, Keep::Means);
-        acts.layers.insert(0, here);
-        acts
+        let host = self
+            .host
+            .as_ref()
+            .expect("a pre-activation comes from the fast path");
+        let run = host
+            .run_linear(&z0.0, delta.map(|d| &d.0), alpha, mask)
+            .expect("the fast path that made the pre-activation runs it");
+        let (x, layers) = self.from_host(run);
+        self.head(x, layers)
     }
 }

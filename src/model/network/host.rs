@@ -5,7 +5,7 @@
 //! comparisons. Images of a batch run in parallel natively; a single image spreads its work
 //! over the threads instead. In wasm everything runs on the worker's one thread.
 
-use super::direct::{self, Blocked, Epilogue, Packed, Path};
+use super::direct::{self, Blocked, Packed, Path};
 use super::fastconv::{max_pool, HostConv};
 use super::GainMask;
 use crate::arch::{Arch, Feature};
@@ -99,9 +99,8 @@ impl HostStack {
             .and_then(|d| d.iter().flatten().next().map(|p| p.path))
     }
 
-    /// A batch through steps `from..to` on the direct kernel, a layer at a time (Winograd pools
-    /// the tiles of every image; other convs and the pools run the images in parallel): blocked
-    /// once on entry, each conv writes the next conv's padding, back to `[c, h, w]` at the end.
+    /// A batch through steps `from..to` on the direct kernel: blocked once on entry (for the
+    /// first step), [`HostStack::run_blocked`], back to `[c, h, w]` at the end.
     fn batch_direct(
         &self,
         packed: &[Option<Packed>],
@@ -110,11 +109,12 @@ impl HostStack {
         dims: Dims,
         mask: &GainMask,
     ) -> Vec<(Vec<f32>, Dims, Vec<Vec<f32>>)> {
-        // The border the step after `i` needs: the padding of the conv that follows, if any.
-        let pad_after = |i: usize| match packed.get(i + 1) {
-            Some(Some(p)) if i + 1 < to => p.pad,
-            _ => 0,
-        };
+        if from == to {
+            return imgs
+                .iter()
+                .map(|x| (x.to_vec(), dims, Vec::new()))
+                .collect();
+        }
         let (cb, pad) = match packed.get(from) {
             Some(Some(p)) => (p.cib, p.pad),
             _ => (
@@ -122,21 +122,44 @@ impl HostStack {
                 0,
             ),
         };
-        if from == to {
-            return imgs
-                .iter()
-                .map(|x| (x.to_vec(), dims, Vec::new()))
-                .collect();
-        }
         let (c, h, w) = dims;
-        let mut xs: Vec<Blocked> = each(imgs, |img| Blocked::from_nchw(img, (c, h, w), cb, pad));
-        let mut means: Vec<Vec<Vec<f32>>> = vec![Vec::new(); imgs.len()];
+        let xs: Vec<Blocked> = each(imgs, |img| Blocked::from_nchw(img, (c, h, w), cb, pad));
+        let (xs, means) = self.run_blocked(packed, (from, to), xs, mask);
+        let out_dims = xs.first().map_or(dims, |x| (x.c, x.h, x.w));
+        each_owned(xs, |x| x.to_nchw())
+            .into_iter()
+            .zip(means)
+            .map(|(x, m)| (x, out_dims, m))
+            .collect()
+    }
+
+    /// The border the step after `i` needs when steps run up to `to`: the padding of the conv
+    /// that follows, if any.
+    fn pad_after(packed: &[Option<Packed>], i: usize, to: usize) -> usize {
+        match packed.get(i + 1) {
+            Some(Some(p)) if i + 1 < to => p.pad,
+            _ => 0,
+        }
+    }
+
+    /// Blocked maps through steps `from..to`, a layer at a time (Winograd pools the tiles of
+    /// every image; other convs and the pools run the images in parallel); each conv writes the
+    /// next conv's padding. Returns the last maps and each image's conv means.
+    fn run_blocked(
+        &self,
+        packed: &[Option<Packed>],
+        (from, to): (usize, usize),
+        mut xs: Vec<Blocked>,
+        mask: &GainMask,
+    ) -> (Vec<Blocked>, Vec<Vec<Vec<f32>>>) {
+        let mut means: Vec<Vec<Vec<f32>>> = vec![Vec::new(); xs.len()];
         for i in from..to {
+            let pad = Self::pad_after(packed, i, to);
             xs = match (&self.steps[i], &packed[i]) {
                 (HostStep::Conv(name, _), Some(p)) => {
                     let xs: Vec<Blocked> = each_owned(xs, |x| x.reblock(p.cib, p.pad));
                     let refs: Vec<&Blocked> = xs.iter().collect();
-                    let out = p.run_batch(&refs, mask.get(name), pad_after(i));
+                    let out = p.run_batch(&refs, mask.get(name), pad);
                     out.into_iter()
                         .zip(&mut means)
                         .map(|((y, m), all)| {
@@ -147,70 +170,12 @@ impl HostStack {
                 }
                 (HostStep::Pool { k, s }, _) => each_owned(xs, |x| {
                     let cb = x.cb;
-                    direct::max_pool(&x.reblock(cb, 0), *k, *s, pad_after(i))
+                    direct::max_pool(&x.reblock(cb, 0), *k, *s, pad)
                 }),
                 (HostStep::Conv(..), None) => unreachable!("every conv is packed"),
             };
         }
-        let out_dims = xs.first().map_or(dims, |x| (x.c, x.h, x.w));
-        each_owned(xs, |x| x.to_nchw())
-            .into_iter()
-            .zip(means)
-            .map(|(x, m)| (x, out_dims, m))
-            .collect()
-    }
-
-    /// The pre-activation of the first conv after step `at` (through the pools between) for a
-    /// batch `x` of step `at`'s output (`[b, c, h, w]`, flat): `conv + bias` of all channels
-    /// (`keep: None`), or `conv` of the channels in `keep` alone, without bias (the part that is
-    /// linear in their gains). Returns that conv's step, the maps and their dims; `None` on the
-    /// gemm path or past the last conv.
-    pub(super) fn pre_next(
-        &self,
-        at: usize,
-        x: &[f32],
-        [b, c, h, w]: [usize; 4],
-        keep: Option<&[usize]>,
-    ) -> Option<(usize, Vec<f32>, [usize; 4])> {
-        let packed = self.direct.as_ref()?;
-        let next =
-            (at + 1..self.steps.len()).find(|&i| matches!(self.steps[i], HostStep::Conv(..)))?;
-        let p = packed[next].as_ref()?;
-        let per = c * h * w;
-        let masked: Vec<f32>;
-        let x = match keep {
-            None => x,
-            Some(keep) => {
-                let mut on = vec![false; c];
-                keep.iter().filter(|&&k| k < c).for_each(|&k| on[k] = true);
-                masked = x
-                    .chunks(h * w)
-                    .enumerate()
-                    .flat_map(|(i, plane)| {
-                        let z = !on[i % c];
-                        plane.iter().map(move |v| if z { 0.0 } else { *v })
-                    })
-                    .collect();
-                &masked
-            }
-        };
-        let imgs: Vec<&[f32]> = x.chunks(per.max(1)).take(b).collect();
-        // The pools between, then the conv with the chosen epilogue.
-        let pooled = self.batch_direct(packed, (at + 1, next), &imgs, (c, h, w), &GainMask::none());
-        let (pc, ph, pw) = pooled.first().map_or((c, h, w), |o| o.1);
-        let xs: Vec<Blocked> = each(&pooled, |o| {
-            Blocked::from_nchw(&o.0, (pc, ph, pw), p.cib, p.pad)
-        });
-        let refs: Vec<&Blocked> = xs.iter().collect();
-        let epi = if keep.is_some() {
-            Epilogue::LINEAR
-        } else {
-            Epilogue::PRE
-        };
-        let out = p.run_batch_with(&refs, None, 0, epi);
-        let (ho, wo) = p.out_size(ph, pw);
-        let maps: Vec<Vec<f32>> = each(&out, |o| o.0.to_nchw());
-        Some((next, maps.concat(), [b, p.co, ho, wo]))
+        (xs, means)
     }
 
     /// One image through steps `from..to` on the gemm path.
@@ -296,95 +261,8 @@ fn each_owned<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync + Send)
     items.into_iter().map(f).collect()
 }
 
+mod linear;
 #[cfg(test)]
-mod tests {
-    use crate::arch::Arch;
-    use crate::model::{GainMask, Keep, Network};
-    use crate::weights::init::he_normal;
-    use burn::tensor::{Device, Tensor, TensorData};
+mod tests;
 
-    fn means(net: &Network, x: Tensor<4>, start: usize, mask: &GainMask) -> Vec<Vec<f32>> {
-        net.forward_from(start, x, mask, Keep::Means)
-            .layers
-            .into_iter()
-            .map(|l| l.means.into_data().try_into_vec().unwrap())
-            .collect()
-    }
-
-    /// The fast path against burn's own ops, from the input and from a cached layer's input,
-    /// with a lesion in `lesioned` and an enhancement in `enhanced`, at batch 1 (rows split over
-    /// the threads) and batch 7 (images in parallel).
-    fn fast_path_equals_burns_ops(arch: Arch, dims: (usize, usize, usize), layers: [&str; 3]) {
-        for batch in [1, 7] {
-            fast_path_at_batch(arch, batch, dims, layers);
-        }
-    }
-
-    fn fast_path_at_batch(
-        arch: Arch,
-        batch: usize,
-        (c, h, w): (usize, usize, usize),
-        layers: [&str; 3],
-    ) {
-        let [lesioned, enhanced, from] = layers;
-        let d = Device::flex();
-        let mut net = Network::load(arch, &he_normal(arch, false, "t"), &d).unwrap();
-        let data: Vec<f32> = (0..batch * c * h * w)
-            .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
-            .collect();
-        let x = || Tensor::<4>::from_data(TensorData::new(data.clone(), [batch, c, h, w]), &d);
-        let units = |l: &str| {
-            arch.convs()
-                .into_iter()
-                .find(|v| v.name == l)
-                .unwrap()
-                .out_channels
-        };
-        let mut mask = GainMask::lesion(lesioned, units(lesioned), &[0, 5, 9]);
-        mask.set(enhanced, units(enhanced), &[1, 2], 3.5);
-        let step = net.step_of(from).unwrap();
-        assert!(net.set_fast_cpu(true), "{arch:?} on flex has the fast path");
-        let fast = means(&net, x(), 0, &mask);
-        let fast_from = means(&net, net.input_to(step, x()), step, &mask);
-        net.set_fast_cpu(false);
-        let slow = means(&net, x(), 0, &mask);
-        let slow_from = means(&net, net.input_to(step, x()), step, &mask);
-        let n = arch.convs().len();
-        let skipped = arch.convs().iter().position(|v| v.name == from).unwrap();
-        assert_eq!(fast.len(), n);
-        assert_eq!(fast_from.len(), n - skipped);
-        for (a, b) in fast
-            .iter()
-            .chain(&fast_from)
-            .zip(slow.iter().chain(&slow_from))
-        {
-            let scale = b.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
-            for (p, q) in a.iter().zip(b) {
-                assert!((p - q).abs() <= 1e-4 * scale, "{p} vs {q}");
-            }
-        }
-        // The lesioned units are silent on both paths, in every image.
-        let l = arch
-            .convs()
-            .iter()
-            .position(|v| v.name == lesioned)
-            .unwrap();
-        let u = units(lesioned);
-        assert_eq!(fast[l].len(), batch * u);
-        for i in 0..batch {
-            assert_eq!(fast[l][i * u + 5], 0.0);
-        }
-        assert!(fast[l].iter().any(|&v| v > 0.0));
-    }
-
-    #[test]
-    fn vgg16_fast_path_equals_burns_ops_with_masks_and_cached_inputs() {
-        fast_path_equals_burns_ops(Arch::Vgg16, (3, 40, 36), ["conv3_2", "conv5_1", "conv4_1"]);
-    }
-
-    /// AlexNet: conv1 has stride 4 and its pools overlap (3 × 3, stride 2); odd input size.
-    #[test]
-    fn alexnet_fast_path_equals_burns_ops_with_masks_and_cached_inputs() {
-        fast_path_equals_burns_ops(Arch::Alexnet, (3, 83, 79), ["conv1", "conv4", "conv3"]);
-    }
-}
+pub use linear::Pre;

@@ -137,6 +137,35 @@ impl Blocked {
         out
     }
 
+    /// Zeroes every channel `ch` with `!on[ch]`.
+    pub fn zero_channels(&mut self, on: &[bool]) {
+        let (cb, plane) = (self.cb, self.hp() * self.wp() * self.cb);
+        for (b, block) in self.data.chunks_exact_mut(plane).enumerate() {
+            for px in block.chunks_exact_mut(cb) {
+                for (l, v) in px.iter_mut().enumerate() {
+                    if !on.get(b * cb + l).copied().unwrap_or(false) {
+                        *v = 0.0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Each channel's spatial mean (over the inside; the border is zero), summed in f64.
+    pub fn channel_means(&self) -> Vec<f32> {
+        let (cb, plane) = (self.cb, self.hp() * self.wp() * self.cb);
+        let mut sums = vec![0f64; self.blocks() * cb];
+        for (b, block) in self.data.chunks_exact(plane).enumerate() {
+            for px in block.chunks_exact(cb) {
+                for (l, v) in px.iter().enumerate() {
+                    sums[b * cb + l] += *v as f64;
+                }
+            }
+        }
+        let n = (self.h * self.w) as f64;
+        sums[..self.c].iter().map(|s| (s / n) as f32).collect()
+    }
+
     /// The same maps with block `cb` and border `pad` (itself when they already are).
     pub fn reblock(self, cb: usize, pad: usize) -> Self {
         if self.cb == cb && self.pad == pad {
