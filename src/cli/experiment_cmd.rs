@@ -178,9 +178,11 @@ pub fn experiment(a: ExperimentArgs, dir: &Path, quiet: bool) -> Result<(), Stri
     let eng = engine(&a.passes.backend)?;
     let (net, entry) = load_network(dir, &p.model, &eng)?;
     let names = ds.names();
+    // Decoded in parallel (about 450 OASIS images: seconds each way).
     let load = |split: &[usize]| -> Result<Vec<Prepared>, String> {
+        use rayon::prelude::*;
         split
-            .iter()
+            .par_iter()
             .map(|&i| {
                 let j = names
                     .iter()

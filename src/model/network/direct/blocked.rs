@@ -1,32 +1,36 @@
 //! The channel-blocked activation layout and the passes over it that need no kernel:
-//! conversion from and to `[c, h, w]`, and max pooling. Buffers are recycled per thread: a
-//! VGG-16 image writes about 60 MB of maps, and fresh pages for each would cost thousands of
-//! page faults per image.
+//! conversion from and to `[c, h, w]`, and max pooling. Buffers are recycled: a VGG-16 image
+//! writes about 60 MB of maps, and fresh pages for each would cost thousands of page faults per
+//! image.
 
-use std::cell::RefCell;
+use std::sync::Mutex;
 
-thread_local! {
-    /// Buffers of dropped [`Blocked`] maps, for the next ones on this thread.
-    static FREE: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };
-}
+/// Buffers of dropped [`Blocked`] maps, for the next ones. One pool for all threads: a batch's
+/// maps are made on one thread and dropped on another.
+static FREE: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
 
-/// Buffers kept per thread: a conv's input and output, a pool's, with room to spare; natively
-/// a whole batch's (layers run a batch at a time, and the system allocator hands big buffers
-/// back to the OS, so fresh ones fault in every page again).
+/// Buffers kept: a conv's input and output, a pool's, with room to spare; natively a whole
+/// batch's (layers run a batch at a time, and the system allocator hands big buffers back to the
+/// OS, so fresh ones fault in every page again).
 const KEEP: usize = if cfg!(target_family = "wasm") { 6 } else { 40 };
+
+/// The pool (a poisoned lock only means a panic elsewhere mid-push: the buffers are still fine).
+fn free() -> std::sync::MutexGuard<'static, Vec<Vec<f32>>> {
+    FREE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// A buffer of exactly `n` floats whose contents are unspecified (a recycled one when there is
 /// one big enough: the smallest such).
 fn take(n: usize) -> Vec<f32> {
-    let mut v = FREE
-        .with(|f| {
-            let mut f = f.borrow_mut();
-            let best = (0..f.len())
-                .filter(|&i| f[i].capacity() >= n)
-                .min_by_key(|&i| f[i].capacity());
-            best.map(|i| f.swap_remove(i))
-        })
-        .unwrap_or_default();
+    let mut v = {
+        let mut f = free();
+        let best = (0..f.len())
+            .filter(|&i| f[i].capacity() >= n)
+            .min_by_key(|&i| f[i].capacity());
+        best.map(|i| f.swap_remove(i))
+    }
+    .unwrap_or_default();
     if v.len() > n {
         v.truncate(n);
     } else {
@@ -50,12 +54,15 @@ pub struct Blocked {
 impl Drop for Blocked {
     fn drop(&mut self) {
         let v = std::mem::take(&mut self.data);
-        FREE.with(|f| {
-            let mut f = f.borrow_mut();
-            if f.len() < KEEP {
-                f.push(v);
+        let mut f = free();
+        if f.len() < KEEP {
+            f.push(v);
+        } else if let Some(i) = (0..f.len()).min_by_key(|&i| f[i].capacity()) {
+            // Full: keep the bigger buffers (the small ones are cheap to make again).
+            if f[i].capacity() < v.capacity() {
+                f[i] = v;
             }
-        });
+        }
     }
 }
 

@@ -221,23 +221,23 @@ unsafe fn task_on<L: Lanes, const RX: usize>(
     let v = L::V;
     let (t0, t1) = t.tiles;
     let (b0, b1) = t.blocks;
-    let (nt, nb) = (t1 - t0, b1 - b0);
+    let nt = t1 - t0;
     let ci = p.nib * v;
     // SAFETY: every offset below stays inside the plan's scratch and filter sizes.
     unsafe {
         input_transform::<L>(p, t.inputs, t0, t1, vt.as_mut_ptr());
         for xi in 0..36 {
-            let vx = vt.as_ptr().add(xi * p.nib * p.chunk * v);
+            let vx = vt.as_ptr().add(xi * v);
             let ux = t.u.add(xi * p.ncob * ci * v);
-            let mx = m.as_mut_ptr().add(xi * nb * p.chunk * v);
+            let mx = m.as_mut_ptr().add(xi * v);
             let mut ob = b0;
             while ob < b1 {
                 let k = (b1 - ob).min(OB);
                 let mut r0 = 0;
                 while r0 < nt {
                     let n = (nt - r0).min(RX);
-                    let (vp, up) = (vx.add(r0 * v), ux.add(ob * ci * v));
-                    let mp = mx.add(((ob - b0) * p.chunk + r0) * v);
+                    let (vp, up) = (vx.add(r0 * 36 * v), ux.add(ob * ci * v));
+                    let mp = mx.add(((ob - b0) * p.chunk + r0) * 36 * v);
                     if n == RX && k == 2 {
                         product::<L, 2, RX>(p, vp, up, mp);
                     } else {
@@ -273,7 +273,7 @@ unsafe fn tail<L: Lanes>(
                 2 | 3 => 2,
                 _ => 1,
             };
-            let (vr, mr) = (vp.add(r * v), mp.add(r * v));
+            let (vr, mr) = (vp.add(r * 36 * v), mp.add(r * 36 * v));
             match (k, step) {
                 (2, 4) => product::<L, 2, 4>(p, vr, up, mr),
                 (2, 2) => product::<L, 2, 2>(p, vr, up, mr),

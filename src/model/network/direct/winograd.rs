@@ -104,11 +104,11 @@ pub(super) struct Plan {
 }
 
 impl Plan {
-    /// Floats of transformed input per chunk: `[36][nib][chunk][V]`.
+    /// Floats of transformed input per chunk: `[nib][chunk][36][V]`.
     pub fn vt_len(&self) -> usize {
         XI * self.nib * self.chunk * self.v
     }
-    /// Floats of products for `nb` output blocks: `[36][nb][chunk][V]`.
+    /// Floats of products for `nb` output blocks: `[nb][chunk][36][V]`.
     pub fn m_len(&self, nb: usize) -> usize {
         XI * nb * self.chunk * self.v
     }
@@ -173,7 +173,8 @@ fn locate(p: &Plan, t: usize) -> (usize, usize, usize) {
     (img, r / p.tw, r % p.tw)
 }
 
-/// Transforms tiles `t0..t1` of every input block into `vt` (`[36][nib][chunk][V]`).
+/// Transforms tiles `t0..t1` of every input block into `vt` (`[nib][chunk][36][V]`: a tile's 36
+/// positions are contiguous, for the products and the output transform alike).
 ///
 /// # Safety
 /// `inputs` must hold each image's padded blocked planes as `p` describes, `vt` `p.vt_len()`
@@ -221,11 +222,10 @@ pub(super) unsafe fn input_transform<L: Lanes>(
                         tmp[i][j] = c[i];
                     }
                 }
-                let dst = vt.add((b * p.chunk + (t - t0)) * v);
-                let xi_stride = p.nib * p.chunk * v;
+                let dst = vt.add((b * p.chunk + (t - t0)) * XI * v);
                 for (i, r) in tmp.iter().enumerate() {
                     for (k, val) in bt::<L>(*r).iter().enumerate() {
-                        L::store(dst.add((i * T6 + k) * xi_stride), *val);
+                        L::store(dst.add((i * T6 + k) * v), *val);
                     }
                 }
             }
@@ -237,9 +237,10 @@ pub(super) unsafe fn input_transform<L: Lanes>(
 /// input × transformed filter.
 ///
 /// # Safety
-/// `vt` points at tile `r0` of block 0 of position ξ (blocks `p.chunk · V` floats apart), `u` at
-/// output block `cob` of position ξ (blocks `ci · V` apart), `m` at the first of `OB` output rows
-/// (`p.chunk · V` apart), all valid for what they index; `L` available.
+/// `vt` points at position ξ of tile `r0` of block 0 (tiles `36 · V` floats apart, blocks
+/// `p.chunk · 36 · V`), `u` at output block `cob` of position ξ (blocks `ci · V` apart), `m` at
+/// position ξ of tile `r0` of the first of `OB` output blocks (laid out as `vt`), all valid for
+/// what they index; `L` available.
 #[inline(always)]
 #[allow(clippy::needless_range_loop)]
 pub(super) unsafe fn product<L: Lanes, const OB: usize, const RX: usize>(
@@ -249,7 +250,7 @@ pub(super) unsafe fn product<L: Lanes, const OB: usize, const RX: usize>(
     m: *mut f32,
 ) {
     let v = L::V;
-    let (g_stride, u_stride) = (p.chunk * v, p.nib * v * v);
+    let (g_stride, t_stride, u_stride) = (p.chunk * XI * v, XI * v, p.nib * v * v);
     // SAFETY: the caller's contract.
     unsafe {
         let mut acc = [[L::zero(); RX]; OB];
@@ -262,7 +263,7 @@ pub(super) unsafe fn product<L: Lanes, const OB: usize, const RX: usize>(
                     *w = L::load(wr.add(o * u_stride + j * v));
                 }
                 for r in 0..RX {
-                    let x = L::splat(xr.add(r * v + j));
+                    let x = L::splat(xr.add(r * t_stride + j));
                     for o in 0..OB {
                         acc[o][r] = L::fma(x, wv[o], acc[o][r]);
                     }
@@ -271,14 +272,14 @@ pub(super) unsafe fn product<L: Lanes, const OB: usize, const RX: usize>(
         }
         for (o, a) in acc.iter().enumerate() {
             for (r, x) in a.iter().enumerate() {
-                L::store(m.add(o * g_stride + r * v), *x);
+                L::store(m.add(o * g_stride + r * t_stride), *x);
             }
         }
     }
 }
 
 /// The output transform and epilogue of tiles `t0..t1` for output blocks `b0..b1` (whose
-/// products are `m`, `[36][b1 − b0][chunk][V]`): bias, ReLU, gain, the store of the pixels inside
+/// products are `m`, `[b1 − b0][chunk][36][V]`): bias, ReLU, gain, the store of the pixels inside
 /// the output, and their sums into `sums` (`[image][b1 − b0][V]`, images counted from the first
 /// tile's).
 ///
@@ -297,7 +298,6 @@ pub(super) unsafe fn output_transform<L: Lanes>(
     let (b0, b1) = task.blocks;
     let nb = b1 - b0;
     let img0 = t0 / p.per_img;
-    let xi_stride = nb * p.chunk * v;
     // SAFETY: the caller's contract; stores stay inside the output's inside area.
     unsafe {
         let zero = L::zero();
@@ -306,10 +306,10 @@ pub(super) unsafe fn output_transform<L: Lanes>(
             let (y0, x0) = (ty * T4, tx * T4);
             let (ny, nx) = (T4.min(p.ho - y0), T4.min(p.wo - x0));
             for ob in 0..nb {
-                let src = m.add((ob * p.chunk + (t - t0)) * v);
+                let src = m.add((ob * p.chunk + (t - t0)) * XI * v);
                 let mut tmp = [[zero; T6]; T4];
                 for k in 0..T6 {
-                    let col = std::array::from_fn(|i| L::load(src.add((i * T6 + k) * xi_stride)));
+                    let col = std::array::from_fn(|i| L::load(src.add((i * T6 + k) * v)));
                     let c = at::<L>(col);
                     for r in 0..T4 {
                         tmp[r][k] = c[r];
