@@ -249,6 +249,25 @@ mod tests {
             "the fast path has the linear step"
         );
         let fast = run(&net);
+        // Kept between calls: the second call reuses the first's lower layers, same answer.
+        let mut kept = LowerCache::up_to(1 << 30);
+        for round in 0..2 {
+            let got = pollster::block_on(features_under(
+                &engine, &net, layer, &refs, &masks, 2, &mut Quiet, &mut kept,
+            ))
+            .unwrap();
+            assert_eq!(got, fast, "round {round}");
+            assert_eq!(kept.outputs.len(), 2, "two batches kept");
+        }
+        let mut small = LowerCache::up_to(1000);
+        pollster::block_on(features_under(
+            &engine, &net, layer, &refs, &masks, 2, &mut Quiet, &mut small,
+        ))
+        .unwrap();
+        assert!(
+            small.outputs.is_empty() && small.key.is_none(),
+            "too big to keep"
+        );
         net.set_fast_cpu(false);
         let slow = run(&net);
         for (m, (a, b)) in fast.iter().zip(&slow).enumerate() {

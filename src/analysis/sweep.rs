@@ -128,7 +128,7 @@ pub fn uniform_gain(mask: &GainMask, layer: &str) -> Option<(Vec<usize>, f32)> {
     };
     let set: Vec<usize> = (0..g.len()).filter(|&i| g[i] != 1.0).collect();
     let gain = set.first().map_or(1.0, |&i| g[i]);
-    (gain >= 0.0 && set.iter().all(|&i| g[i] == gain)).then(|| (set, gain - 1.0))
+    (gain >= 0.0 && set.iter().all(|&i| g[i] == gain)).then_some((set, gain - 1.0))
 }
 
 /// Masks grouped by the set they scale (in the order sets first appear), each with its masks'

@@ -158,11 +158,11 @@ impl Network {
         let host = self.host.as_ref().filter(|_| self.use_host)?;
         let dims = x.dims();
         let data: Vec<f32> = x.clone().into_data().try_into_vec().ok()?;
-        Some(self.from_host(host.run(from, to, &data, dims, mask)))
+        Some(self.tensors_of(host.run(from, to, &data, dims, mask)))
     }
 
     /// A host run's maps and means as tensors.
-    fn from_host(&self, run: host::HostRun) -> (Tensor<4>, Vec<LayerActivation>) {
+    fn tensors_of(&self, run: host::HostRun) -> (Tensor<4>, Vec<LayerActivation>) {
         let b = run.dims[0];
         let layers = run
             .means

@@ -47,7 +47,7 @@ impl Network {
         let run = host
             .run_linear(&z0.0, delta.map(|d| &d.0), alpha, mask)
             .expect("the fast path that made the pre-activation runs it");
-        let (x, layers) = self.from_host(run);
+        let (x, layers) = self.tensors_of(run);
         self.head(x, layers)
     }
 }

@@ -10,6 +10,9 @@
 //! shares each streamed filter matrix, which is what makes the small late layers (14 × 14: 16
 //! tiles per image) pay at batch 16. Work is split into (chunk, output-channel part) tasks.
 
+// The transforms are small matrix products: index loops over rows and columns read as the maths.
+#![allow(clippy::needless_range_loop)]
+
 use super::lanes::Lanes;
 use super::Shared;
 
@@ -40,7 +43,7 @@ impl Wino {
     /// Whether a conv of this shape runs on Winograd: 3 × 3, stride 1, padding 1, and input
     /// channels in whole vectors of `v` (not the image's 3 channels).
     pub fn fits(k: usize, stride: usize, pad: usize, ci: usize, v: usize) -> bool {
-        k == 3 && stride == 1 && pad == 1 && ci % v == 0 && ci >= v
+        k == 3 && stride == 1 && pad == 1 && ci.is_multiple_of(v) && ci >= v
     }
 
     /// Transforms torchvision-layout weights `[co, ci, 3, 3]` for vectors of `v` floats.
