@@ -161,6 +161,35 @@ impl Arch {
         macs
     }
 
+    /// Multiply-adds the CPU fast path executes at `size` when the 3 × 3 stride-1 convs whose
+    /// input channels fill whole vectors of `lanes` run on Winograd F(4×4, 3×3) (36 per 4 × 4
+    /// output tile and channel pair, partial tiles counted whole, instead of 144); `None`: all
+    /// direct, as [`Arch::conv_macs`].
+    pub fn conv_macs_executed(self, size: usize, lanes: Option<usize>) -> u64 {
+        let (mut h, mut w) = (size, size);
+        let mut macs = 0u64;
+        for f in self.features() {
+            match f {
+                Feature::Conv(c) => {
+                    let (k, p, s) = (c.kernel, c.padding, c.stride);
+                    (h, w) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+                    let (ci, co) = (c.in_channels, c.out_channels);
+                    let wino = lanes.is_some_and(|v| {
+                        k == 3 && s == 1 && p == 1 && ci >= v && ci.is_multiple_of(v)
+                    });
+                    macs += match wino {
+                        true => (h.div_ceil(4) * w.div_ceil(4) * 36 * ci * co) as u64,
+                        false => (co * ci * k * k * h * w) as u64,
+                    };
+                }
+                Feature::MaxPool { kernel, stride } => {
+                    (h, w) = ((h - kernel) / stride + 1, (w - kernel) / stride + 1);
+                }
+            }
+        }
+        macs
+    }
+
     /// The paper's layer names, in order.
     pub fn layer_names(self) -> Vec<&'static str> {
         self.convs().iter().map(|c| c.name).collect()
@@ -240,6 +269,31 @@ mod tests {
         // VGG-16 at 224: the well-known 15.35 GMAC of its convs.
         let vgg = Arch::Vgg16.conv_macs(224);
         assert_eq!(vgg, 15_346_630_656);
+        assert_eq!(Arch::Alexnet.conv_macs_executed(224, None), alex);
+        // Winograd on conv3–5 (13² maps: 4 × 4 tiles of 4 × 4) at 16 lanes; conv1–2 direct.
+        let wino = 70_276_800 + 223_948_800 + 16 * 36 * (192 * 384 + 384 * 256 + 256 * 256);
+        assert_eq!(Arch::Alexnet.conv_macs_executed(224, Some(16)), wino);
+        // VGG-16: conv1_1 (3 channels) direct, the rest on whole tiles (every size a multiple
+        // of 4 but 14: 4 × 4 tiles).
+        let direct11 = 64 * 3 * 9 * 224 * 224;
+        let mut want = direct11 as u64;
+        for (t, ci, co) in [
+            (56, 64, 64),
+            (28, 64, 128),
+            (28, 128, 128),
+            (14, 128, 256),
+            (14, 256, 256),
+            (14, 256, 256),
+            (7, 256, 512),
+            (7, 512, 512),
+            (7, 512, 512),
+            (4, 512, 512),
+            (4, 512, 512),
+            (4, 512, 512),
+        ] {
+            want += (t * t * 36 * ci * co) as u64;
+        }
+        assert_eq!(Arch::Vgg16.conv_macs_executed(224, Some(16)), want);
     }
 
     use super::*;

@@ -29,14 +29,18 @@ fn quick_bench_agrees_with_onnx_runtime_and_reports_ratios() {
             );
         }
         assert!(r["max_rel_diff"].as_f64().unwrap() <= 1e-4);
-        // The CPU fast path runs the direct kernel on the machine's best instruction set, and
-        // no kernel beats the machine's FMA peak (a wrong FLOP count or clock would).
-        assert_eq!(r["kernel"], v["peak_path"], "{r}");
-        let g = r["ours_gflops"].as_f64().unwrap();
+        // The CPU fast path runs on the machine's best instruction set (with Winograd), and
+        // no kernel executes faster than the machine's FMA peak (a wrong FLOP count or clock
+        // would); the direct-equivalent rate is at least the executed one.
+        let kernel = r["kernel"].as_str().unwrap();
+        assert!(kernel.starts_with(v["peak_path"].as_str().unwrap()), "{r}");
+        assert!(kernel.ends_with("+ Winograd"), "{r}");
+        let g = r["ours_gflops_executed"].as_f64().unwrap();
         assert!(
             g > 0.0 && g < 1.5 * v["peak_gflops"].as_f64().unwrap(),
             "{r}"
         );
+        assert!(r["ours_gflops"].as_f64().unwrap() >= g, "{r}");
     }
     assert!(v["peak_rss_mib"].as_f64().unwrap() > 10.0);
     assert!(v["markdown"]

@@ -14,6 +14,9 @@ static FREE: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
 /// OS, so fresh ones fault in every page again).
 const KEEP: usize = if cfg!(target_family = "wasm") { 6 } else { 40 };
 
+/// At most this many floats held (512 MiB: a VGG-16 batch of 16's two largest layers).
+const KEEP_FLOATS: usize = 128 << 20;
+
 /// The pool (a poisoned lock only means a panic elsewhere mid-push: the buffers are still fine).
 fn free() -> std::sync::MutexGuard<'static, Vec<Vec<f32>>> {
     FREE.lock()
@@ -55,7 +58,10 @@ impl Drop for Blocked {
     fn drop(&mut self) {
         let v = std::mem::take(&mut self.data);
         let mut f = free();
-        if f.len() < KEEP {
+        let held: usize = f.iter().map(Vec::capacity).sum();
+        if held + v.capacity() > KEEP_FLOATS {
+            // Over the byte cap: let this one go.
+        } else if f.len() < KEEP {
             f.push(v);
         } else if let Some(i) = (0..f.len()).min_by_key(|&i| f[i].capacity()) {
             // Full: keep the bigger buffers (the small ones are cheap to make again).
