@@ -144,21 +144,7 @@ impl Arch {
 
     /// Multiply-adds of the conv stack for one `size × size` image.
     pub fn conv_macs(self, size: usize) -> u64 {
-        let (mut h, mut w) = (size, size);
-        let mut macs = 0u64;
-        for f in self.features() {
-            match f {
-                Feature::Conv(c) => {
-                    let (k, p, s) = (c.kernel, c.padding, c.stride);
-                    (h, w) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
-                    macs += (c.out_channels * c.in_channels * k * k * h * w) as u64;
-                }
-                Feature::MaxPool { kernel, stride } => {
-                    (h, w) = ((h - kernel) / stride + 1, (w - kernel) / stride + 1);
-                }
-            }
-        }
-        macs
+        self.conv_macs_executed(size, None)
     }
 
     /// Multiply-adds the CPU fast path executes at `size` when the 3 × 3 stride-1 convs whose
