@@ -69,17 +69,24 @@ pub async fn features_under(
         };
         let tick = (chunk.len() * above.max(1)) as u64;
         // The linear step (see `Network::forward_linear`): z₀ once per batch, Δ once per set.
-        let z0 = match own_means {
-            false => net.pre_next(step, &output, None),
-            true => None,
+        // The output on the host once per batch, for z₀ and every set's Δ.
+        let host_y: Option<Vec<f32>> = match !own_means && net.has_linear_step() {
+            true => output.clone().into_data().try_into_vec().ok(),
+            false => None,
         };
+        let dims = output.dims();
+        let z0 = host_y
+            .as_ref()
+            .and_then(|y| net.pre_next(step, y, dims, None));
         let mut rest = others.clone();
         match &z0 {
             Some(z0) => {
                 for (set, members) in &groups {
                     let delta = match set.is_empty() {
                         true => None,
-                        false => net.pre_next(step, &output, Some(set)),
+                        false => host_y
+                            .as_ref()
+                            .and_then(|y| net.pre_next(step, y, dims, Some(set))),
                     };
                     for &(m, alpha) in members {
                         let acts = net.forward_linear(z0, delta.as_ref(), alpha, &masks[m]);
@@ -244,8 +251,10 @@ mod tests {
         };
         let step = net.step_of(layer).unwrap();
         let y = net.forward_to(step + 1, engine.batch(&refs[..1])).0;
+        let host_y: Vec<f32> = y.clone().into_data().try_into_vec().unwrap();
+        assert!(net.has_linear_step());
         assert!(
-            net.pre_next(step, &y, None).is_some(),
+            net.pre_next(step, &host_y, y.dims(), None).is_some(),
             "the fast path has the linear step"
         );
         let fast = run(&net);

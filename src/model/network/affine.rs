@@ -5,8 +5,6 @@
 //! one for each set's `Δ_S` serve every α of that set (the α search, lesion α = −1 and the
 //! enhancement): per α only `relu(z₀ + α · Δ_S)` and the layers above it run.
 
-use burn::tensor::Tensor;
-
 use super::host::Pre;
 use super::{Activations, Network};
 use crate::model::GainMask;
@@ -15,19 +13,25 @@ use crate::model::GainMask;
 pub struct PreActivation(Pre);
 
 impl Network {
-    /// The next conv's pre-activation for `y`, the (unmasked) output of the conv at `step`:
-    /// `z₀` with `keep: None`, `Δ_S` with `keep: Some(S)`. `None` when the network has no
-    /// linear step here (not on the CPU fast path's direct kernel, or no conv above `step`).
+    /// Whether interventions can take the linear step: the CPU fast path on the direct kernel.
+    pub fn has_linear_step(&self) -> bool {
+        let host = self.host.as_ref().filter(|_| self.use_host);
+        host.is_some_and(|h| h.path().is_some())
+    }
+
+    /// The next conv's pre-activation for `y` (`[b, c, h, w]`, flat, read back once by the
+    /// caller for all its sets), the unmasked output of the conv at `step`: `z₀` with `keep:
+    /// None`, `Δ_S` with `keep: Some(S)`. `None` when the network has no linear step here (not
+    /// on the CPU fast path's direct kernel, or no conv above `step`).
     pub fn pre_next(
         &self,
         step: usize,
-        y: &Tensor<4>,
+        y: &[f32],
+        dims: [usize; 4],
         keep: Option<&[usize]>,
     ) -> Option<PreActivation> {
         let host = self.host.as_ref().filter(|_| self.use_host)?;
-        let dims = y.dims();
-        let data: Vec<f32> = y.clone().into_data().try_into_vec().ok()?;
-        host.pre_next(step, &data, dims, keep).map(PreActivation)
+        host.pre_next(step, y, dims, keep).map(PreActivation)
     }
 
     /// The network from `z0`'s conv on, with that conv's output `relu(z₀ + α · Δ)` (`delta`
